@@ -1,0 +1,58 @@
+"""Where roar keeps per-user things: the daemon socket, state (log, hash cache) and config.
+
+One place for these rules, used by roard, roarctl and the tests.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SOCKET_NAME = "roard.sock"
+#: Linux's sun_path holds 108 bytes including the terminating NUL.
+MAX_SOCKET_PATH = 107
+
+
+def _xdg(var: str, default: str) -> Path:
+    value = os.environ.get(var)
+    return Path(value) if value and os.path.isabs(value) else Path.home() / default
+
+
+def state_dir() -> Path:
+    """``$XDG_STATE_HOME/roar``: daemon log, hash cache, registration queue."""
+    return _xdg("XDG_STATE_HOME", ".local/state") / "roar"
+
+
+def config_dir() -> Path:
+    """``$XDG_CONFIG_HOME/roar``: user config and credentials."""
+    return _xdg("XDG_CONFIG_HOME", ".config") / "roar"
+
+
+def default_socket_path() -> Path:
+    """``$XDG_RUNTIME_DIR/roar/roard.sock``, else ``$XDG_STATE_HOME/roar/roard.sock``."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        return Path(runtime) / "roar" / SOCKET_NAME
+    return state_dir() / SOCKET_NAME
+
+
+def socket_path(override: str | os.PathLike[str] | None = None) -> Path:
+    """The socket to use: an explicit override, then ``ROARD_SOCKET``, then the default."""
+    if override:
+        return Path(override).absolute()
+    env = os.environ.get("ROARD_SOCKET")
+    if env:
+        return Path(env).absolute()
+    return default_socket_path()
+
+
+def log_path() -> Path:
+    return state_dir() / "roard.log"
+
+
+def lock_path(sock: Path) -> Path:
+    """The lock file that makes one daemon per socket."""
+    return sock.with_name(sock.name + ".lock")
+
+
+def grpc_target(sock: Path) -> str:
+    return f"unix://{sock}"

@@ -1,0 +1,44 @@
+from roar_api.v1 import files_pb2 as _files_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetDagRequest(_message.Message):
+    __slots__ = ("workspace", "session_id")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    session_id: str
+    def __init__(self, workspace: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class DagNode(_message.Message):
+    __slots__ = ("job_uid", "ref", "argv", "inputs", "outputs", "exit_code", "depends_on")
+    JOB_UID_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    ARGV_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    job_uid: str
+    ref: str
+    argv: _containers.RepeatedScalarFieldContainer[str]
+    inputs: _containers.RepeatedCompositeFieldContainer[_files_pb2.FileRecord]
+    outputs: _containers.RepeatedCompositeFieldContainer[_files_pb2.FileRecord]
+    exit_code: int
+    depends_on: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_uid: _Optional[str] = ..., ref: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., exit_code: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Dag(_message.Message):
+    __slots__ = ("session_id", "lineage_hash", "nodes")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINEAGE_HASH_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    lineage_hash: str
+    nodes: _containers.RepeatedCompositeFieldContainer[DagNode]
+    def __init__(self, session_id: _Optional[str] = ..., lineage_hash: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[DagNode, _Mapping]]] = ...) -> None: ...

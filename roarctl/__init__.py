@@ -1,0 +1,1 @@
+"""roarctl: the thin command-line client of roard."""

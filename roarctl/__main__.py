@@ -1,0 +1,3 @@
+from roarctl.cli import main
+
+main()

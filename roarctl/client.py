@@ -1,0 +1,208 @@
+"""Connecting to roard: autostart, the version handshake and gRPC error translation.
+
+Every command that needs the daemon goes through ``connect()``. grpc is imported here lazily so
+that commands which do not talk to the daemon stay fast.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from roar_api import paths
+from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION
+from roarctl.errors import EXIT_DAEMON, EXIT_NOT_FOUND, EXIT_USAGE, ClientError
+
+#: How long to wait for an autostarted daemon to answer its health check.
+AUTOSTART_TIMEOUT = float(os.environ.get("ROAR_AUTOSTART_TIMEOUT", "10"))
+
+
+@dataclass
+class Options:
+    """Global options from the root command, shared by every subcommand."""
+
+    socket: str | None = None
+    no_autostart: bool = False
+    json: bool = False
+
+    @property
+    def socket_path(self) -> Path:
+        return paths.socket_path(self.socket)
+
+    @property
+    def autostart(self) -> bool:
+        return not self.no_autostart and os.environ.get("ROAR_NO_AUTOSTART", "") not in ("1", "true", "yes")
+
+
+class Stubs:
+    """Lazily-created service stubs over one channel."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self._cache: dict[str, Any] = {}
+
+    def _stub(self, module: str, service: str) -> Any:
+        if service not in self._cache:
+            import importlib
+
+            mod = importlib.import_module(f"roar_api.v1.{module}_pb2_grpc")
+            self._cache[service] = getattr(mod, f"{service}Stub")(self.channel)
+        return self._cache[service]
+
+    @property
+    def daemon(self) -> Any:
+        return self._stub("daemon", "DaemonService")
+
+    @property
+    def runs(self) -> Any:
+        return self._stub("runs", "RunService")
+
+    @property
+    def jobs(self) -> Any:
+        return self._stub("jobs", "JobService")
+
+    @property
+    def workspaces(self) -> Any:
+        return self._stub("workspaces", "WorkspaceService")
+
+    @property
+    def lineage(self) -> Any:
+        return self._stub("lineage", "LineageService")
+
+    @property
+    def artifacts(self) -> Any:
+        return self._stub("artifacts", "ArtifactService")
+
+    @property
+    def events(self) -> Any:
+        return self._stub("events", "EventService")
+
+
+def _channel(sock: Path) -> Any:
+    import grpc
+
+    return grpc.insecure_channel(paths.grpc_target(sock), options=[("grpc.enable_retries", 0)])
+
+
+def daemon_answers(sock: Path, timeout: float = 1.0) -> bool:
+    """True when a daemon on ``sock`` answers the gRPC health check."""
+    if not sock.exists():
+        return False
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    channel = _channel(sock)
+    try:
+        resp = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+        return resp.status == health_pb2.HealthCheckResponse.SERVING
+    except grpc.RpcError:
+        return False
+    finally:
+        channel.close()
+
+
+def roard_command(sock: Path, foreground: bool = False, extra: list[str] | None = None) -> list[str]:
+    """The command line that starts roard from this same Python environment."""
+    cmd = [sys.executable, "-m", "roard", "--socket", str(sock)]
+    if foreground:
+        cmd.append("--foreground")
+    return cmd + (extra or [])
+
+
+def start_daemon(sock: Path, extra: list[str] | None = None, timeout: float = AUTOSTART_TIMEOUT) -> None:
+    """Start roard detached and wait (bounded) until it answers its health check."""
+    log = paths.log_path()
+    log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(os.devnull, "rb") as devnull, open(log, "ab") as err:
+        proc = subprocess.Popen(roard_command(sock, extra=extra), stdin=devnull, stdout=devnull,
+                                stderr=err, start_new_session=True, close_fds=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if daemon_answers(sock, timeout=0.5):
+            return
+        if proc.poll() is not None:
+            if daemon_answers(sock, timeout=0.5):  # lost a race with another starter: fine
+                return
+            raise ClientError(f"roard exited with code {proc.returncode} while starting; see {log}",
+                              EXIT_DAEMON)
+        time.sleep(0.05)
+    raise ClientError(f"roard did not answer within {timeout:g} s of starting; see {log}", EXIT_DAEMON)
+
+
+def _hello(stubs: Stubs, opts: Options) -> Any:
+    from roar_api.v1 import daemon_pb2
+
+    resp = stubs.daemon.Hello(daemon_pb2.HelloRequest(
+        client_name="roarctl", client_version=VERSION, protocol_major=PROTOCOL_MAJOR,
+        protocol_minor=PROTOCOL_MINOR), timeout=5)
+    check_protocol(resp.protocol_major, resp.protocol_minor, resp.daemon_version, opts.json)
+    return resp
+
+
+def check_protocol(major: int, minor: int, daemon_version: str, quiet: bool) -> None:
+    if major != PROTOCOL_MAJOR:
+        raise ClientError(
+            f"roard {daemon_version} speaks protocol {major}.{minor} but roarctl {VERSION} speaks "
+            f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}; run `roarctl daemon restart`", EXIT_DAEMON)
+    if minor != PROTOCOL_MINOR and not quiet:
+        click.echo(f"roarctl: warning: roard {daemon_version} speaks protocol {major}.{minor}, "
+                   f"roarctl {PROTOCOL_MAJOR}.{PROTOCOL_MINOR}; `roarctl daemon restart` "
+                   "picks up the installed version", err=True)
+
+
+def connect(opts: Options, autostart: bool | None = None) -> Stubs:
+    """A channel to a running daemon, started first when allowed; the handshake is done."""
+    import grpc
+
+    sock = opts.socket_path
+    may_start = opts.autostart if autostart is None else autostart
+    started = False
+    if may_start and not daemon_answers(sock):
+        start_daemon(sock)
+        started = True
+    stubs = Stubs(_channel(sock))
+    try:
+        _hello(stubs, opts)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNAVAILABLE:
+            stubs.channel.close()
+            if may_start and not started:
+                start_daemon(sock)
+                stubs = Stubs(_channel(sock))
+                _hello(stubs, opts)
+                return stubs
+            hint = "" if may_start else " (autostart is off: run `roarctl daemon start`)"
+            raise ClientError(f"roard is not running on {sock}{hint}", EXIT_DAEMON) from None
+        raise translate(exc) from None
+    return stubs
+
+
+def translate(exc: Any) -> ClientError:
+    """Turn a gRPC error into the one-sentence client error with a fitting exit code."""
+    import grpc
+
+    code = exc.code()
+    detail = exc.details() or str(code)
+    if code == grpc.StatusCode.NOT_FOUND:
+        return ClientError(detail, EXIT_NOT_FOUND)
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return ClientError(detail, EXIT_USAGE)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return ClientError(f"lost contact with roard ({detail}); see {paths.log_path()}", EXIT_DAEMON)
+    return ClientError(detail, 1)
+
+
+def call(fn: Any, request: Any, timeout: float | None = None) -> Any:
+    """Call a unary RPC, translating errors."""
+    import grpc
+
+    try:
+        return fn(request, timeout=timeout)
+    except grpc.RpcError as exc:
+        raise translate(exc) from None

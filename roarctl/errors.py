@@ -1,0 +1,22 @@
+"""Client-side errors: one sentence for the user and the exit code to leave with."""
+from __future__ import annotations
+
+import click
+
+
+class ClientError(click.ClickException):
+    """Printed as ``roarctl: <sentence>``; exits with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:  # noqa: D401 - click API
+        click.echo(f"roarctl: {self.format_message()}", err=True)
+
+
+#: Exit codes, shared by every command.
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 4
+EXIT_DAEMON = 3

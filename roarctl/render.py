@@ -1,0 +1,79 @@
+"""Rendering: --json output with a stable shape, and small human-readable tables."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable
+
+import click
+
+
+def message_dict(msg: Any) -> dict[str, Any]:
+    """A proto message as a plain dict: proto field names, every field present, integers as JSON
+    numbers (protobuf's own JSON mapping turns int64 into strings), timestamps as RFC 3339."""
+    out: dict[str, Any] = {}
+    for field in msg.DESCRIPTOR.fields:
+        value = getattr(msg, field.name)
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            out[field.name] = {k: _value(field.message_type.fields_by_name["value"], v)
+                               for k, v in value.items()}
+        elif field.label == field.LABEL_REPEATED:
+            out[field.name] = [_value(field, v) for v in value]
+        else:
+            out[field.name] = _value(field, value)
+    return out
+
+
+def _value(field: Any, value: Any) -> Any:
+    if field.message_type is None:
+        if field.enum_type is not None:
+            return field.enum_type.values_by_number[value].name
+        return value
+    if field.message_type.full_name == "google.protobuf.Timestamp":
+        return value.ToJsonString() if (value.seconds or value.nanos) else None
+    return message_dict(value)
+
+
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def table(rows: Iterable[Iterable[Any]], headers: list[str] | None = None) -> str:
+    rows = [[str(c) for c in r] for r in rows]
+    if headers:
+        rows = [headers, *rows]
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
+    lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    if headers:
+        lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def short_hash(h: str, n: int = 12) -> str:
+    return h[:n] if h else "-"
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def human_duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+def warn(text: str) -> None:
+    click.echo(click.style("warning: ", fg="yellow") + text, err=True)

@@ -1,0 +1,1 @@
+"""roard: the per-user roar daemon."""

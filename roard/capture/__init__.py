@@ -1,0 +1,1 @@
+"""What a job records besides its files: git state, interpreter and packages, host."""

@@ -1,0 +1,161 @@
+"""The runtime a job ran on: host, and for Python jobs the interpreter and its packages.
+
+Packages are derived from what the job read: a file under ``.../site-packages/<top>/`` belongs
+to the distribution whose RECORD lists it. Blocking; callers run it off the event loop.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+from typing import Iterable
+
+_SITE = re.compile(r"^(.*/(?:site|dist)-packages)/([^/]+)")
+_PY_EXE = re.compile(r"^python(\d+(\.\d+)?)?$")
+
+
+@functools.lru_cache(maxsize=1)
+def host_info() -> dict[str, str]:
+    """Hostname, OS, CPU and GPU; computed once per daemon."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    gpu = ""
+    if shutil.which("nvidia-smi"):
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=10)
+            gpu = "; ".join(line.strip() for line in out.stdout.splitlines() if line.strip())
+        except (OSError, subprocess.SubprocessError):
+            gpu = ""
+    return {"hostname": socket.gethostname(), "os": platform.platform(),
+            "cpu": f"{cpu} ({os.cpu_count()} cores)", "gpu": gpu}
+
+
+def is_python_executable(path: str) -> bool:
+    return bool(_PY_EXE.match(os.path.basename(path)))
+
+
+_PROBE = ("import json, site, sys, sysconfig; p = sysconfig.get_paths(); "
+          "print(json.dumps(['%d.%d.%d' % sys.version_info[:3], "
+          "sorted({p['purelib'], p['platlib'], *site.getsitepackages()})]))")
+
+
+@functools.lru_cache(maxsize=32)
+def _python_probe(exe: str, mtime_ns: int) -> tuple[str, tuple[str, ...]]:
+    try:
+        out = subprocess.run([exe, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=20,
+                             env={"PATH": "/usr/bin:/bin"})
+        version, sites = json.loads(out.stdout)
+        return version, tuple(sites)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return "", ()
+
+
+def python_probe(exe: str) -> tuple[str, tuple[str, ...]]:
+    """(version, site-packages dirs) of an interpreter; cached while the executable is unchanged."""
+    try:
+        return _python_probe(exe, os.stat(exe).st_mtime_ns)
+    except OSError:
+        return "", ()
+
+
+def _dist_name_version(dist_info: Path) -> tuple[str, str] | None:
+    name = version = ""
+    try:
+        with open(dist_info / "METADATA", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("Name:"):
+                    name = line[5:].strip()
+                elif line.startswith("Version:"):
+                    version = line[8:].strip()
+                elif not line.strip():
+                    break
+    except OSError:
+        stem = dist_info.name.rsplit(".", 1)[0]
+        if "-" in stem:
+            name, version = stem.split("-", 1)
+    return (name, version) if name else None
+
+
+@functools.lru_cache(maxsize=64)
+def _site_index(site: str, mtime_ns: int) -> tuple[dict[str, tuple[str, str]], tuple[tuple[str, str], ...]]:
+    """For one site-packages dir: top-level entry -> (dist, version), and every installed dist."""
+    owners: dict[str, tuple[str, str]] = {}
+    installed: list[tuple[str, str]] = []
+    try:
+        entries = list(os.scandir(site))
+    except OSError:
+        return owners, ()
+    for entry in entries:
+        if not entry.name.endswith(".dist-info"):
+            continue
+        nv = _dist_name_version(Path(entry.path))
+        if nv is None:
+            continue
+        installed.append(nv)
+        try:
+            with open(os.path.join(entry.path, "RECORD"), encoding="utf-8", errors="replace", newline="") as f:
+                for row in csv.reader(f):
+                    if row:
+                        top = row[0].split("/", 1)[0]
+                        if not top.endswith(".dist-info") and not top.startswith(".."):
+                            owners.setdefault(top, nv)
+        except OSError:
+            continue
+    return owners, tuple(sorted(installed, key=lambda nv: nv[0].lower()))
+
+
+def site_index(site: str) -> tuple[dict[str, tuple[str, str]], tuple[tuple[str, str], ...]]:
+    try:
+        return _site_index(site, os.stat(site).st_mtime_ns)
+    except OSError:
+        return {}, ()
+
+
+def python_runtime(executables: Iterable[str], paths_read: Iterable[str]) -> dict[str, object]:
+    """Interpreter and packages of a Python job, or {} when no Python ran."""
+    pythons = [e for e in executables if is_python_executable(e)]
+    used: dict[str, str] = {}
+    sites: set[str] = set()
+    for path in paths_read:
+        m = _SITE.match(path)
+        if not m:
+            continue
+        site, top = m.group(1), m.group(2)
+        sites.add(site)
+        owners, _ = site_index(site)
+        nv = owners.get(top)
+        if nv is None:
+            base = top.split(".", 1)[0]
+            nv = owners.get(base)
+        if nv:
+            used[nv[0]] = nv[1]
+    if not pythons and not used:
+        return {}
+    exe = pythons[0] if pythons else ""
+    version, probed_sites = python_probe(exe) if exe else ("", ())
+    installed: dict[str, str] = {}
+    for site in sorted(sites | set(probed_sites)):
+        for name, version in site_index(site)[1]:
+            installed.setdefault(name, version)
+    return {
+        "python_executable": exe,
+        "python_version": version,
+        "packages_used": [{"name": n, "version": v} for n, v in sorted(used.items(), key=lambda x: x[0].lower())],
+        "packages_installed": [{"name": n, "version": v}
+                               for n, v in sorted(installed.items(), key=lambda x: x[0].lower())],
+    }

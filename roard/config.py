@@ -1,0 +1,118 @@
+"""The one table of configuration keys: defaults, descriptions and validation.
+
+A workspace's ``.roar/config.toml`` holds only the keys the user changed; everything else comes
+from here. Keys are dotted (``filters.ignore_tmp_files``) and map to TOML tables.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from roard.errors import InvalidArgument
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    name: str
+    default: Any
+    description: str
+    choices: tuple[str, ...] = ()
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` converted to the key's type, or raise InvalidArgument."""
+        kind = type(self.default)
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("true", "1", "yes", "on"):
+                return True
+            if text in ("false", "0", "no", "off"):
+                return False
+            raise InvalidArgument(f"{self.name} takes true or false, not {value!r}")
+        if kind is list:
+            if isinstance(value, list):
+                return [str(v) for v in value]
+            return [v.strip() for v in str(value).split(",") if v.strip()]
+        text = str(value)
+        if self.choices and text not in self.choices:
+            raise InvalidArgument(f"{self.name} takes one of {', '.join(self.choices)}, not {text!r}")
+        return text
+
+
+KEYS: dict[str, ConfigKey] = {k.name: k for k in [
+    ConfigKey("output.quiet", False, "Suppress the summary printed after each run."),
+    ConfigKey("output.track_repo_files", False,
+              "Record reads of git-tracked files as inputs even when unchanged (code is covered by the commit)."),
+    ConfigKey("filters.ignore_system_reads", True, "Ignore reads under /usr, /lib, /etc, /proc, /sys, /dev and similar."),
+    ConfigKey("filters.ignore_package_reads", True,
+              "Ignore reads of installed packages and the interpreter's own files (they are recorded as packages)."),
+    ConfigKey("filters.ignore_torch_cache", True, "Ignore torch, triton and Hugging Face caches."),
+    ConfigKey("filters.ignore_tmp_files", True,
+              "Ignore /tmp files the job itself wrote (never files inside the workspace)."),
+    ConfigKey("filters.ignore_paths", [], "Extra paths or glob patterns to ignore (comma-separated)."),
+    ConfigKey("tracer.default", "auto", "Tracer backend for runs.", ("auto", "preload", "ptrace", "ebpf")),
+    ConfigKey("hash.primary", "blake3", "Primary hash algorithm.", ("blake3",)),
+    ConfigKey("glaas.url", "", "GLaaS server URL."),
+    ConfigKey("glaas.web_url", "", "GLaaS web UI URL."),
+    ConfigKey("registration.omit.enabled", True, "Omit secrets (tokens, keys, passwords) from registered lineage."),
+    ConfigKey("logging.level", "warning", "Log level.", ("debug", "info", "warning", "error")),
+]}
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Config:
+    values: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @classmethod
+    def load(cls, path: Path) -> "Config":
+        """Defaults overlaid with the file; unknown keys and bad values are refused."""
+        values = {k.name: k.default for k in KEYS.values()}
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise InvalidArgument(f"{path} is not valid TOML ({exc}); fix or delete it") from None
+            for name, value in _flatten(data).items():
+                key = KEYS.get(name)
+                if key is None:
+                    raise InvalidArgument(f"{path}: unknown key {name!r}; valid keys: {', '.join(KEYS)}")
+                values[name] = key.validate(value)
+        return cls(values)
+
+
+DEFAULT_CONFIG_TOML = """\
+# roar workspace configuration. Only keys you change need to be here; run
+# `roarctl config list` to see every key with its default and description.
+
+[output]
+quiet = false
+
+[filters]
+ignore_system_reads = true
+ignore_package_reads = true
+ignore_torch_cache = true
+ignore_tmp_files = true
+ignore_paths = []
+"""

@@ -1,0 +1,122 @@
+"""The daemon's domain root: what it is running, which workspaces it has open, and when to stop.
+
+Knows nothing about gRPC; ``roard/server.py`` wires it to the handlers.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION
+from roard.events import EventBus
+
+log = logging.getLogger(__name__)
+
+CAPABILITIES = ["run.preload", "events.watch", "jobs", "lineage.dag"]
+
+
+@dataclass
+class DaemonConfig:
+    socket_path: Path
+    log_path: Path
+    state_dir: Path
+    idle_timeout: float = 0.0
+    listen_mode: str = "self"
+
+
+@dataclass(frozen=True)
+class HelloInfo:
+    version: str
+    protocol_major: int
+    protocol_minor: int
+    capabilities: list[str]
+
+
+@dataclass(frozen=True)
+class DaemonStatusInfo:
+    pid: int
+    version: str
+    uptime_seconds: float
+    started_at: float
+    socket_path: str
+    log_path: str
+    active_runs: int
+    workspaces: list[str]
+    protocol_major: int
+    protocol_minor: int
+    listen_mode: str
+    idle_timeout_seconds: float
+
+
+@dataclass
+class Daemon:
+    config: DaemonConfig
+    bus: EventBus = field(default_factory=EventBus)
+    started_at: float = field(default_factory=time.time)
+    _monotonic_start: float = field(default_factory=time.monotonic)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    stop_reason: str = ""
+    in_flight: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        from roard.runs.manager import RunManager
+        from roard.workspace.registry import WorkspaceRegistry
+
+        self.workspaces = WorkspaceRegistry(self.config.state_dir)
+        self.runs = RunManager(self.workspaces, self.bus, self.config.state_dir)
+
+    def hello(self) -> HelloInfo:
+        return HelloInfo(VERSION, PROTOCOL_MAJOR, PROTOCOL_MINOR, list(CAPABILITIES))
+
+    def status(self) -> DaemonStatusInfo:
+        return DaemonStatusInfo(
+            pid=os.getpid(), version=VERSION,
+            uptime_seconds=time.monotonic() - self._monotonic_start, started_at=self.started_at,
+            socket_path=str(self.config.socket_path), log_path=str(self.config.log_path),
+            active_runs=self.runs.active_count(), workspaces=self.workspaces.open_roots(),
+            protocol_major=PROTOCOL_MAJOR, protocol_minor=PROTOCOL_MINOR,
+            listen_mode=self.config.listen_mode, idle_timeout_seconds=self.config.idle_timeout)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def request_shutdown(self, reason: str) -> None:
+        if not self._stop.is_set():
+            log.info("shutdown requested: %s", reason)
+            self.stop_reason = reason
+            self.bus.publish("daemon.stopping", message=reason)
+            self._stop.set()
+
+    async def wait_for_shutdown(self) -> None:
+        await self._stop.wait()
+
+    def call_started(self) -> None:
+        self.in_flight += 1
+        self.last_activity = time.monotonic()
+
+    def call_finished(self) -> None:
+        self.in_flight -= 1
+        self.last_activity = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds with no call in flight, no active run and no event watcher; 0 when busy."""
+        if self.in_flight or self.runs.active_count() or self.bus.subscriber_count:
+            return 0.0
+        return time.monotonic() - self.last_activity
+
+    async def watch_idle(self) -> None:
+        timeout = self.config.idle_timeout
+        if timeout <= 0:
+            return
+        while not self._stop.is_set():
+            await asyncio.sleep(min(timeout / 4, 5.0))
+            if self.idle_for() >= timeout:
+                self.request_shutdown(f"idle for {timeout:g} s")
+
+    async def close(self) -> None:
+        await self.runs.close()
+        await self.workspaces.close()

@@ -1,0 +1,48 @@
+"""EventBus: fan-out of daemon events to WatchEvents subscribers."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DaemonEvent:
+    topic: str
+    workspace: str = ""
+    run_id: str = ""
+    job_uid: str = ""
+    message: str = ""
+    sequence: int = 0
+    time: float = field(default_factory=time.time)
+
+
+class EventBus:
+    """Publishes events to every subscriber's queue; a slow subscriber loses its oldest events
+    rather than slowing the daemon down."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._subscribers: set[asyncio.Queue[DaemonEvent]] = set()
+        self._seq = itertools.count(1)
+        self._queue_size = queue_size
+
+    def publish(self, topic: str, **fields: str) -> DaemonEvent:
+        event = DaemonEvent(topic=topic, sequence=next(self._seq), **fields)
+        for queue in list(self._subscribers):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+        return event
+
+    def subscribe(self) -> asyncio.Queue[DaemonEvent]:
+        queue: asyncio.Queue[DaemonEvent] = asyncio.Queue(self._queue_size)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[DaemonEvent]) -> None:
+        self._subscribers.discard(queue)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)

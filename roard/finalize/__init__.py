@@ -1,0 +1,1 @@
+"""Finalize: turn a run's spool into a job's inputs and outputs (classify, filter, hash)."""

@@ -1,0 +1,180 @@
+"""Classify what a run touched: replay the spool's events in time order into one state per file.
+
+The result says, for every path, whether the job read it before writing it (an input, with the
+identity it had when read), wrote it (an output), or made and removed it (neither).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+O_ACCMODE = os.O_ACCMODE
+O_TMPFILE = getattr(os, "O_TMPFILE", 0o20200000)
+
+
+@dataclass
+class PathState:
+    key: str                       # the physical path (symlinks resolved)
+    name: str                      # the name the job used first
+    read_first: bool = False       # read before the job wrote it: an input
+    read_identity: tuple[int, int, int, int] | None = None   # dev, ino, size, mtime_ns
+    written: bool = False
+    deleted: bool = False          # gone at the end of the run (unlinked or renamed away)
+    renamed_to: str = ""
+    ftype: str = "f"               # f regular, d directory, o other
+    how: set[str] = field(default_factory=set)   # open, exec, lib, inherited, mkdir, ...
+    deleted_while_open: bool = False
+
+
+@dataclass
+class Classification:
+    states: dict[str, PathState]
+    executables: list[str]
+    warnings: list[str]
+    pids: set[int]
+
+
+def _val(value: Any) -> str:
+    return "" if value in (None, "-") else str(value)
+
+
+def canonical(path: str) -> str:
+    """Physical path for an event that carries no resolved name: realpath of the parent dir."""
+    parent, base = os.path.split(path)
+    try:
+        return os.path.join(os.path.realpath(parent), base)
+    except OSError:
+        return os.path.normpath(path)
+
+
+class Classifier:
+    def __init__(self) -> None:
+        self.states: dict[str, PathState] = {}
+        self.executables: list[str] = []
+        self.warnings: list[str] = []
+        self.pids: set[int] = set()
+
+    def _state(self, key: str, name: str) -> PathState:
+        st = self.states.get(key)
+        if st is None:
+            st = self.states[key] = PathState(key=key, name=name or key)
+        return st
+
+    def read(self, key: str, name: str, identity: tuple[int, int, int, int] | None, how: str,
+             ftype: str = "f") -> None:
+        st = self._state(key, name)
+        st.how.add(how)
+        st.ftype = ftype
+        if not st.written and not st.read_first:
+            st.read_first = True
+            st.read_identity = identity
+
+    def write(self, key: str, name: str, how: str) -> None:
+        st = self._state(key, name)
+        st.how.add(how)
+        st.written = True
+        st.deleted = False
+
+    def on_open(self, ev: Any) -> None:
+        flags = int(ev.flags)
+        path = _val(ev.path)
+        real = _val(ev.real)
+        if flags & O_TMPFILE == O_TMPFILE:
+            return  # an anonymous file; it becomes visible (and an output) through a link event
+        deleted = real.endswith(" (deleted)")
+        if deleted:
+            real = real[: -len(" (deleted)")]
+        key = real or path
+        name = real if path.startswith(("/proc/", "/dev/fd/", "/dev/std")) and real else path
+        acc = flags & O_ACCMODE
+        trunc = bool(flags & os.O_TRUNC)
+        ident = (int(ev.dev), int(ev.ino), int(ev.size), int(ev.mtime_ns))
+        if ev.ftype != "f":
+            st = self._state(key, name)
+            st.how.add("open")
+            st.ftype = ev.ftype
+            if not st.written and not st.read_first and acc != os.O_WRONLY:
+                st.read_first = True
+            return
+        if acc in (os.O_RDONLY, os.O_RDWR) and not trunc:
+            self.read(key, name, ident, "open")
+        if acc in (os.O_WRONLY, os.O_RDWR) or trunc:
+            self.write(key, name, "open")
+        if deleted:
+            self.states[key].deleted_while_open = True
+
+    def on_rename(self, ev: Any) -> None:
+        old, new = canonical(_val(ev.old)), canonical(_val(ev.new))
+        exchange = int(ev.flags or "0", 16) & 2 if isinstance(ev.flags, str) else int(ev.flags) & 2
+        if exchange:
+            a, b = self._state(old, _val(ev.old)), self._state(new, _val(ev.new))
+            for st in (a, b):
+                st.written = True
+                st.deleted = False
+                st.how.add("rename-exchange")
+            return
+        src = self._state(old, _val(ev.old))
+        dst = self._state(new, _val(ev.new))
+        dst.written = True
+        dst.deleted = False
+        dst.how.add("rename")
+        src.deleted = True
+        src.renamed_to = new
+
+    def on_link(self, ev: Any) -> None:
+        new = canonical(_val(ev.new))
+        self.write(new, _val(ev.new), "link")
+
+    def on_unlink(self, ev: Any) -> None:
+        st = self._state(canonical(_val(ev.path)), _val(ev.path))
+        st.deleted = True
+        st.how.add("unlink")
+
+    def feed(self, events: Iterable[Any]) -> Classification:
+        for ev in events:
+            self.pids.add(int(ev.pid))
+            kind = ev.kind
+            if kind == "O":
+                self.on_open(ev)
+            elif kind == "R":
+                self.on_rename(ev)
+            elif kind == "L":
+                self.on_link(ev)
+            elif kind == "U":
+                self.on_unlink(ev)
+            elif kind == "T":
+                p = _val(ev.path)
+                self.write(canonical(p), p, "truncate")
+            elif kind == "K":
+                p = _val(ev.path)
+                st = self._state(canonical(p), p)
+                st.ftype = "d"
+                st.how.add("mkdir")
+                st.written = True
+            elif kind == "D":
+                p = _val(ev.path)
+                self.read(os.path.realpath(p), p, None, "lib")
+            elif kind == "H":
+                exe = _val(ev.exe)
+                if exe:
+                    exe = exe[: -len(" (deleted)")] if exe.endswith(" (deleted)") else exe
+                    if exe not in self.executables:
+                        self.executables.append(exe)
+                    self.read(exe, exe, None, "exec")
+            elif kind == "W":
+                self.warnings.append(warning_text(_val(ev.code), _val(ev.path)))
+        return Classification(self.states, self.executables, self.warnings, self.pids)
+
+
+WARNING_TEXT = {
+    "static-exec": "{path} is statically linked: the preload tracer cannot see its file I/O "
+                   "(use --tracer ptrace when it is available)",
+    "setuid-exec": "{path} is set-uid/set-gid: the loader ignores LD_PRELOAD, so its file I/O was not seen",
+    "spool-error": "the tracer could not record an event ({path}); the job may be missing files",
+}
+
+
+def warning_text(code: str, path: str) -> str:
+    template = WARNING_TEXT.get(code, "tracer warning {code}: {path}")
+    return template.format(code=code, path=path)

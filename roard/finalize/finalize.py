@@ -1,0 +1,202 @@
+"""finalize_run: a run's spool and metadata in, a job's inputs, outputs and decisions out.
+
+Blocking (reads files, hashes); the run manager calls it in a worker thread.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from roard.capture.runtime import host_info, python_runtime
+from roard.finalize.classify import Classification, Classifier, PathState
+from roard.finalize.filters import FilterRules
+from roard.hashing import HashCache, HashResult
+from roard.lineage.model import Decision, FileEntry
+from roard.runs.record import RunRecord
+
+
+@dataclass
+class FinalizeResult:
+    inputs: list[FileEntry]
+    outputs: list[FileEntry]
+    decisions: list[Decision]
+    warnings: list[str]
+    runtime: dict[str, object]
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def display_path(abs_path: str, repo_root: str, workspace_root: str) -> str:
+    """Repo-relative inside the repository, workspace-relative inside the workspace, else absolute."""
+    for root in (repo_root, workspace_root):
+        if root and abs_path.startswith(root.rstrip("/") + "/"):
+            return abs_path[len(root.rstrip("/")) + 1:]
+    return abs_path
+
+
+def _role(st: PathState) -> tuple[str, str]:
+    """(role, reason) from what the job did to a path, before filters."""
+    if st.ftype == "o":
+        return "", "not a regular file (FIFO, socket or device): never hashed"
+    if st.ftype == "d":
+        if "mkdir" in st.how:
+            return "", "directory created by the job (its files are recorded one by one)"
+        return "", "directory listing (the files read from it are recorded one by one)"
+    exists = os.path.lexists(st.key)
+    if st.written and (st.deleted or not exists):
+        gone = f"renamed to {st.renamed_to}" if st.renamed_to else "removed before the run ended"
+        if st.read_first:
+            return "input", f"read, then written and {gone}"
+        return "", f"written during the run and {gone}"
+    if st.written:
+        return ("input+output", "read, then written") if st.read_first else ("output", "written")
+    if st.read_first:
+        return "input", "read" if not st.deleted else "read, then removed during the run"
+    return "", "only removed or renamed by the job"
+
+
+def _identity_matches(st: PathState, res: HashResult) -> bool:
+    if st.read_identity is None or res.identity is None:
+        return True
+    dev, ino, size, mtime = st.read_identity
+    i = res.identity
+    return (i.dev, i.ino, i.size, i.mtime_ns) == (dev, ino, size, mtime)
+
+
+def _input_entry(st: PathState, cache: HashCache, pending: list, path: str) -> FileEntry:
+    flags: list[str] = []
+    if st.name != st.key and not st.name.startswith("/proc/"):
+        flags.append("symlink")
+    if "inherited" in st.how:
+        flags.append("inherited-fd")
+    digest, size = "", 0
+    if st.written or st.deleted:
+        # The bytes that were read are gone; only the cache can say what they were.
+        if st.read_identity is not None:
+            dev, ino, size, mtime = st.read_identity
+            digest = cache.get_without_ctime(dev, ino, size, mtime) or ""
+        flags.append("read-write" if st.written else "deleted")
+        if not digest:
+            flags.append("unavailable")
+    else:
+        res = cache.hash_file(st.key, pending)
+        size = res.size
+        if _identity_matches(st, res):
+            digest = res.hash
+            flags += res.flags
+        else:
+            flags.append("changed-during-run")
+            dev, ino, size, mtime = st.read_identity  # type: ignore[misc]
+            digest = cache.get_without_ctime(dev, ino, size, mtime) or ""
+            if not digest:
+                flags.append("unavailable")
+    return FileEntry(path=path, abs_path=st.key, hash=digest, size=size, flags=flags,
+                     target=st.key if "symlink" in flags else "")
+
+
+def _output_entry(st: PathState, cache: HashCache, pending: list, path: str) -> FileEntry:
+    flags: list[str] = []
+    if st.name != st.key and not st.name.startswith("/proc/"):
+        flags.append("symlink")
+    if "inherited" in st.how:
+        flags.append("inherited-fd")
+    res = cache.hash_file(st.key, pending)
+    flags += res.flags
+    return FileEntry(path=path, abs_path=st.key, hash=res.hash, size=res.size, flags=flags,
+                     target=st.key if "symlink" in flags else "")
+
+
+def add_inherited(classifier: Classifier, record: RunRecord) -> None:
+    """Files the user's shell opened for the command (``< in > out``), seen by roarctl."""
+    for f in record.inherited:
+        try:
+            st = os.stat(f["path"])
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        key = os.path.realpath(f["path"])
+        acc = f["flags"] & os.O_ACCMODE
+        ident = tuple(f.get("identity") or (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+        if acc in (os.O_RDONLY, os.O_RDWR) and f["fd"] == 0:
+            classifier.read(key, f["path"], ident, "inherited")  # type: ignore[arg-type]
+        if acc in (os.O_WRONLY, os.O_RDWR) and f["fd"] in (1, 2):
+            classifier.write(key, f["path"], "inherited")
+
+
+def classify_run(record: RunRecord) -> tuple[Classification, dict[str, int]]:
+    from roard.tracing.spool import SpoolReader  # written by the tracer work, imported on use
+
+    classifier = Classifier()
+    add_inherited(classifier, record)
+    reader = SpoolReader(Path(record.spool_dir))
+    result = classifier.feed(reader.events())
+    return result, dict(reader.stats.__dict__) if hasattr(reader.stats, "__dict__") else dict(reader.stats)
+
+
+def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> FinalizeResult:
+    t0 = time.perf_counter()
+    cls, spool_stats = classify_run(record)
+    t1 = time.perf_counter()
+    repo_root = record.git.get("repo_root", "") if record.git else ""
+    ws_root = record.workspace
+    decisions: list[Decision] = []
+    to_hash: list[tuple[str, PathState, str]] = []
+    paths_read: list[str] = []
+    for key in sorted(cls.states):
+        st = cls.states[key]
+        if st.read_first:
+            paths_read.append(key)
+        role, why = _role(st)
+        name = st.name if rules.in_workspace(st.name) else key
+        shown = display_path(name, repo_root, ws_root)
+        if not role:
+            decisions.append(Decision(shown, False, "", why))
+            continue
+        dropped = rules.drop_reason(name, written_by_job=st.written)
+        if dropped:
+            decisions.append(Decision(shown, False, "", dropped))
+            continue
+        decisions.append(Decision(shown, True, role, why))
+        if role in ("input", "input+output"):
+            to_hash.append(("in", st, shown))
+        if role in ("output", "input+output"):
+            to_hash.append(("out", st, shown))
+
+    pending: list = []
+
+    def work(item: tuple[str, PathState, str]) -> tuple[str, FileEntry]:
+        kind, st, shown = item
+        entry = (_input_entry if kind == "in" else _output_entry)(st, cache, pending, shown)
+        return kind, entry
+
+    workers = min(8, (os.cpu_count() or 2), max(1, len(to_hash)))
+    if len(to_hash) > 4 and workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(work, to_hash))
+    else:
+        results = [work(item) for item in to_hash]
+    cache.put_many(pending)
+    t2 = time.perf_counter()
+    inputs = [e for k, e in results if k == "in"]
+    outputs = [e for k, e in results if k == "out"]
+
+    warnings = list(dict.fromkeys(cls.warnings))
+    changed = [e.path for e in inputs if "changed-during-run" in e.flags]
+    if changed:
+        warnings.append(f"{len(changed)} input(s) changed while the job ran: {', '.join(changed[:5])}")
+    unhashed = [e.path for e in outputs if not e.hash]
+    if unhashed:
+        warnings.append(f"{len(unhashed)} output(s) could not be hashed: {', '.join(unhashed[:5])}")
+    torn = spool_stats.get("torn_lines", 0)
+    if torn:
+        warnings.append(f"{torn} tracer event(s) were cut short (disk full or crash) and ignored")
+
+    runtime: dict[str, object] = dict(host_info())
+    runtime.update(python_runtime(cls.executables, paths_read))
+    return FinalizeResult(inputs, outputs, decisions, warnings, runtime, stats={
+        "classify_s": t1 - t0, "hash_s": t2 - t1, "paths": len(cls.states),
+        "hashed": len(to_hash), "cache_hits": cache.hits, "processes": len(cls.pids)})

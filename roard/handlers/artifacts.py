@@ -1,0 +1,19 @@
+"""ArtifactService: GetArtifact by path or hash prefix."""
+from __future__ import annotations
+
+from roar_api.v1 import artifacts_pb2, artifacts_pb2_grpc
+from roard.daemon import Daemon
+from roard.handlers.errors import map_errors
+from roard.lineage.artifacts import resolve_artifact
+
+
+@map_errors
+class ArtifactHandler(artifacts_pb2_grpc.ArtifactServiceServicer):
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    async def GetArtifact(self, request, context):
+        ws = self.daemon.workspaces.get(request.workspace)
+        art = await resolve_artifact(ws, request.ref, request.workspace)
+        return artifacts_pb2.Artifact(hash=art.hash, size=art.size, paths=art.paths,
+                                      produced_by=art.produced_by, consumed_by=art.consumed_by)

@@ -1,0 +1,24 @@
+"""LineageService: GetDag."""
+from __future__ import annotations
+
+from roar_api.v1 import lineage_pb2, lineage_pb2_grpc
+from roard.daemon import Daemon
+from roard.handlers.convert import file_record
+from roard.handlers.errors import map_errors
+from roard.lineage.dag import build_dag, lineage_hash
+
+
+@map_errors
+class LineageHandler(lineage_pb2_grpc.LineageServiceServicer):
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    async def GetDag(self, request, context):
+        ws = self.daemon.workspaces.get(request.workspace)
+        sid = request.session_id or await ws.store.active_session()
+        jobs = await ws.store.list_jobs(sid)
+        nodes = [lineage_pb2.DagNode(
+            job_uid=n.job.uid, ref=n.job.ref, argv=n.job.argv, exit_code=n.job.exit_code,
+            inputs=[file_record(e) for e in n.job.inputs], outputs=[file_record(e) for e in n.job.outputs],
+            depends_on=n.depends_on) for n in build_dag(jobs)]
+        return lineage_pb2.Dag(session_id=sid, lineage_hash=lineage_hash(jobs), nodes=nodes)

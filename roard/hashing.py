@@ -1,0 +1,136 @@
+"""Content hashing with BLAKE3 and the per-user hash cache.
+
+The cache key is (st_dev, st_ino, size, mtime_ns, ctime_ns): any write to a file changes its
+ctime, so a hit means the bytes are the ones hashed before. A file that changes while it is
+being hashed is hashed again, and flagged if it never holds still.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import blake3
+
+#: Files at least this large are hashed with all cores (memory-mapped, multi-threaded).
+PARALLEL_THRESHOLD = 8 * 1024 * 1024
+#: How often a file that keeps changing is re-hashed before it is flagged.
+MAX_ATTEMPTS = 3
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Identity:
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> "Identity":
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@dataclass
+class HashResult:
+    hash: str              # "" when the file could not be hashed
+    size: int
+    identity: Identity | None
+    cached: bool = False
+    flags: list[str] = field(default_factory=list)
+
+
+def hash_bytes_of(path: str | os.PathLike[str], size: int) -> str:
+    """BLAKE3 of a regular file's content: all cores for large files."""
+    if size >= PARALLEL_THRESHOLD:
+        h = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        h.update_mmap(path)
+        return h.hexdigest()
+    h = blake3.blake3()
+    with open(path, "rb", buffering=0) as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class HashCache:
+    """Per-user SQLite cache of content hashes keyed by file identity. Thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = path
+        self._local = threading.local()
+        self._init_lock = threading.Lock()
+        with self._init_lock:
+            conn = self._conn()
+            conn.execute("CREATE TABLE IF NOT EXISTS hashes (dev INTEGER, ino INTEGER, size INTEGER, "
+                         "mtime_ns INTEGER, ctime_ns INTEGER, hash TEXT NOT NULL, "
+                         "PRIMARY KEY (dev, ino, size, mtime_ns, ctime_ns)) WITHOUT ROWID")
+            conn.commit()
+        self.hits = 0
+        self.misses = 0
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def get(self, ident: Identity) -> str | None:
+        row = self._conn().execute(
+            "SELECT hash FROM hashes WHERE dev=? AND ino=? AND size=? AND mtime_ns=? AND ctime_ns=?",
+            (ident.dev, ident.ino, ident.size, ident.mtime_ns, ident.ctime_ns)).fetchone()
+        return row[0] if row else None
+
+    def get_without_ctime(self, dev: int, ino: int, size: int, mtime_ns: int) -> str | None:
+        """For content that is already gone (a file rewritten in place): the newest hash seen
+        for that (dev, ino, size, mtime). Weaker than ``get``; callers flag what they use it for."""
+        row = self._conn().execute(
+            "SELECT hash FROM hashes WHERE dev=? AND ino=? AND size=? AND mtime_ns=? "
+            "ORDER BY ctime_ns DESC LIMIT 1", (dev, ino, size, mtime_ns)).fetchone()
+        return row[0] if row else None
+
+    def put_many(self, rows: list[tuple[Identity, str]]) -> None:
+        if not rows:
+            return
+        conn = self._conn()
+        conn.executemany("INSERT OR REPLACE INTO hashes VALUES (?,?,?,?,?,?)",
+                         [(i.dev, i.ino, i.size, i.mtime_ns, i.ctime_ns, h) for i, h in rows])
+        conn.commit()
+
+    def hash_file(self, path: str, pending: list[tuple[Identity, str]] | None = None) -> HashResult:
+        """Hash a regular file through the cache. New hashes are appended to ``pending`` (to be
+        written with ``put_many`` in one transaction) or stored at once."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return HashResult("", 0, None, flags=["unavailable"])
+        if not stat.S_ISREG(st.st_mode):
+            return HashResult("", 0, None, flags=["not-regular"])
+        ident = Identity.of(st)
+        cached = self.get(ident)
+        if cached is not None:
+            self.hits += 1
+            return HashResult(cached, ident.size, ident, cached=True)
+        self.misses += 1
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                digest = hash_bytes_of(path, ident.size)
+                after = Identity.of(os.stat(path))
+            except OSError:
+                return HashResult("", ident.size, ident, flags=["unavailable"])
+            if after == ident:
+                if pending is not None:
+                    pending.append((ident, digest))
+                else:
+                    self.put_many([(ident, digest)])
+                return HashResult(digest, ident.size, ident)
+            ident = after
+        return HashResult(digest, ident.size, ident, flags=["changed-while-hashing"])

@@ -1,0 +1,1 @@
+"""Lineage: the job records of a workspace and the DAG they form."""

@@ -1,0 +1,53 @@
+"""Resolve an artifact reference (a path or a hash prefix) to what the lineage knows of it."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from roard.errors import InvalidArgument, NotFound
+from roard.workspace.registry import Workspace
+
+_HEX = re.compile(r"^[0-9a-f]{6,64}$")
+
+
+@dataclass
+class ArtifactInfo:
+    hash: str
+    size: int = 0
+    paths: list[str] = field(default_factory=list)
+    produced_by: str = ""
+    consumed_by: list[str] = field(default_factory=list)
+
+
+async def resolve_artifact(ws: Workspace, ref: str, cwd: str) -> ArtifactInfo:
+    ref = ref.strip()
+    if not ref:
+        raise InvalidArgument("an artifact reference is a path or a hash prefix of 6+ hex characters")
+    candidate = ref if os.path.isabs(ref) else os.path.normpath(os.path.join(cwd or str(ws.root), ref))
+    digest = None
+    if os.path.lexists(candidate) or "/" in ref or not _HEX.match(ref.lower()):
+        digest = await ws.store.latest_hash_for_path(os.path.realpath(candidate))
+        if digest is None:
+            digest = await ws.store.latest_hash_for_path(candidate)
+        if digest is None:
+            raise NotFound(f"no recorded job wrote {ref!r}")
+    else:
+        matches = await ws.store.find_hashes(ref.lower())
+        if not matches:
+            raise NotFound(f"no artifact has a hash starting with {ref!r}")
+        if len(matches) > 1:
+            raise InvalidArgument(f"hash prefix {ref!r} is ambiguous: " + ", ".join(m[:16] for m in matches))
+        digest = matches[0]
+    rows = await ws.store.files_with_hash(digest)
+    info = ArtifactInfo(hash=digest)
+    for r in rows:
+        ref_ = f"@B{r['step']}" if r["kind"] == "build" else f"@{r['step']}"
+        info.size = r["size"]
+        if r["path"] not in info.paths:
+            info.paths.append(r["path"])
+        if r["role"] == "out":
+            info.produced_by = ref_
+        elif ref_ not in info.consumed_by:
+            info.consumed_by.append(ref_)
+    return info

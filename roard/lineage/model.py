@@ -1,0 +1,60 @@
+"""What a recorded job is, independent of storage and of the wire format."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class FileEntry:
+    """A file a job read or wrote."""
+
+    path: str          # repo-relative inside the workspace's repository, else absolute
+    abs_path: str
+    hash: str          # 64 hex chars, "" when it could not be hashed (see flags)
+    size: int
+    flags: list[str] = field(default_factory=list)
+    target: str = ""   # symlink target that was actually read/written
+
+
+@dataclass
+class Decision:
+    """Why a path the tracer saw was kept or dropped."""
+
+    path: str
+    kept: bool
+    role: str
+    reason: str
+
+
+@dataclass
+class JobRecord:
+    uid: str
+    session_id: str
+    kind: str                      # run | build | get | put
+    argv: list[str]
+    cwd: str
+    started_at: float
+    ended_at: float
+    exit_code: int
+    status: str                    # ok | failed | interrupted | recovered
+    tracer: str = "preload"
+    step: int = 0
+    seq: int = 0
+    git: dict[str, Any] = field(default_factory=dict)
+    runtime: dict[str, Any] = field(default_factory=dict)
+    inputs: list[FileEntry] = field(default_factory=list)
+    outputs: list[FileEntry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"@B{self.step}" if self.kind == "build" else f"@{self.step}"
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.ended_at - self.started_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,301 @@
+"""JobStore: a workspace's ``.roar/roar.db`` (SQLite in WAL mode, through aiosqlite).
+
+aiosqlite runs each connection on its own thread, so no query blocks the event loop. One
+JobStore per workspace per daemon; writes are serialized by ``self._write_lock`` so step
+numbers are allocated atomically even with many runs ending at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+import aiosqlite
+
+from roard.errors import InvalidArgument, NotFound
+from roard.lineage.model import Decision, FileEntry, JobRecord
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    uid TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    seq INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    step_key TEXT NOT NULL,
+    argv TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL NOT NULL,
+    exit_code INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    tracer TEXT NOT NULL,
+    git TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    warnings TEXT NOT NULL,
+    decisions TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_session ON jobs(session_id, seq);
+CREATE TABLE IF NOT EXISTS job_files (
+    job_uid TEXT NOT NULL REFERENCES jobs(uid) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('in', 'out')),
+    ord INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    abs_path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    flags TEXT NOT NULL,
+    target TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_files_job ON job_files(job_uid, role, ord);
+CREATE INDEX IF NOT EXISTS job_files_hash ON job_files(hash);
+CREATE INDEX IF NOT EXISTS job_files_abs ON job_files(abs_path);
+"""
+
+_STEP_REF = re.compile(r"^@(B?)(\d+)$", re.I)
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def step_key(kind: str, argv: list[str], cwd: str, root: str) -> str:
+    """What makes two jobs "the same step": kind, argv and cwd relative to the workspace."""
+    rel = cwd[len(root):].lstrip("/") if cwd.startswith(root) else cwd
+    return json.dumps([kind, argv, rel])
+
+
+class JobStore:
+    def __init__(self, db_path: Path, root: Path) -> None:
+        self.db_path = db_path
+        self.root = root
+        self._db: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._open_lock = asyncio.Lock()
+
+    async def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            async with self._open_lock:
+                if self._db is None:
+                    conn = await aiosqlite.connect(self.db_path, timeout=30)
+                    conn.row_factory = aiosqlite.Row
+                    await conn.execute("PRAGMA journal_mode=WAL")
+                    await conn.execute("PRAGMA synchronous=NORMAL")
+                    await conn.execute("PRAGMA foreign_keys=ON")
+                    await conn.executescript(SCHEMA)
+                    await conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                                       (str(SCHEMA_VERSION),))
+                    await conn.commit()
+                    self._db = conn
+        return self._db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    async def active_session(self) -> str:
+        db = await self.db()
+        async with db.execute("SELECT id FROM sessions WHERE active = 1") as cur:
+            row = await cur.fetchone()
+        if row:
+            return row["id"]
+        async with self._write_lock:
+            async with db.execute("SELECT id FROM sessions WHERE active = 1") as cur:
+                row = await cur.fetchone()
+            if row:
+                return row["id"]
+            sid = uuid.uuid4().hex
+            await db.execute("INSERT INTO sessions VALUES (?, ?, 1)", (sid, time.time()))
+            await db.commit()
+            return sid
+
+    async def reset_session(self) -> str:
+        db = await self.db()
+        async with self._write_lock:
+            sid = uuid.uuid4().hex
+            await db.execute("UPDATE sessions SET active = 0 WHERE active = 1")
+            await db.execute("INSERT INTO sessions VALUES (?, ?, 1)", (sid, time.time()))
+            await db.commit()
+        return sid
+
+    async def session_created(self, sid: str) -> float:
+        db = await self.db()
+        async with db.execute("SELECT created_at FROM sessions WHERE id = ?", (sid,)) as cur:
+            row = await cur.fetchone()
+        return row["created_at"] if row else 0.0
+
+    # --- writing jobs ------------------------------------------------------------------------
+
+    async def add_job(self, job: JobRecord) -> JobRecord:
+        """Insert a finished job into the active session, allocating its step number."""
+        db = await self.db()
+        sid = await self.active_session()
+        key = step_key(job.kind, job.argv, job.cwd, str(self.root))
+        async with self._write_lock:
+            async with db.execute(
+                    "SELECT step FROM jobs WHERE session_id = ? AND step_key = ? ORDER BY seq DESC LIMIT 1",
+                    (sid, key)) as cur:
+                row = await cur.fetchone()
+            if row:
+                step = row["step"]
+            else:
+                build_clause = "kind = 'build'" if job.kind == "build" else "kind != 'build'"
+                async with db.execute(
+                        f"SELECT COALESCE(MAX(step), 0) AS m FROM jobs WHERE session_id = ? AND {build_clause}",
+                        (sid,)) as cur:
+                    step = (await cur.fetchone())["m"] + 1
+            async with db.execute("SELECT COALESCE(MAX(seq), 0) AS m FROM jobs WHERE session_id = ?",
+                                  (sid,)) as cur:
+                seq = (await cur.fetchone())["m"] + 1
+            job.session_id, job.step, job.seq = sid, step, seq
+            await db.execute(
+                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (job.uid, sid, seq, step, job.kind, key, json.dumps(job.argv), job.cwd,
+                 job.started_at, job.ended_at, job.exit_code, job.status, job.tracer,
+                 json.dumps(job.git), json.dumps(job.runtime), json.dumps(job.warnings),
+                 json.dumps([d.__dict__ for d in job.decisions])))
+            await db.executemany(
+                "INSERT INTO job_files VALUES (?,?,?,?,?,?,?,?,?)",
+                [(job.uid, role, i, f.path, f.abs_path, f.hash, f.size, json.dumps(f.flags), f.target)
+                 for role, files in (("in", job.inputs), ("out", job.outputs))
+                 for i, f in enumerate(files)])
+            await db.commit()
+        return job
+
+    async def pop_job(self) -> JobRecord:
+        db = await self.db()
+        sid = await self.active_session()
+        async with self._write_lock:
+            async with db.execute("SELECT * FROM jobs WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+                                  (sid,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise NotFound("the active session has no jobs to pop")
+            job = await self._hydrate(row, with_decisions=False)
+            await db.execute("DELETE FROM job_files WHERE job_uid = ?", (job.uid,))
+            await db.execute("DELETE FROM jobs WHERE uid = ?", (job.uid,))
+            await db.commit()
+        return job
+
+    # --- reading jobs ------------------------------------------------------------------------
+
+    async def _files(self, uid: str) -> tuple[list[FileEntry], list[FileEntry]]:
+        db = await self.db()
+        ins: list[FileEntry] = []
+        outs: list[FileEntry] = []
+        async with db.execute("SELECT * FROM job_files WHERE job_uid = ? ORDER BY role, ord", (uid,)) as cur:
+            async for r in cur:
+                entry = FileEntry(r["path"], r["abs_path"], r["hash"], r["size"],
+                                  json.loads(r["flags"]), r["target"])
+                (ins if r["role"] == "in" else outs).append(entry)
+        return ins, outs
+
+    async def _hydrate(self, row: Any, with_decisions: bool = True) -> JobRecord:
+        ins, outs = await self._files(row["uid"])
+        decisions = [Decision(**d) for d in json.loads(row["decisions"])] if with_decisions else []
+        return JobRecord(
+            uid=row["uid"], session_id=row["session_id"], kind=row["kind"],
+            argv=json.loads(row["argv"]), cwd=row["cwd"], started_at=row["started_at"],
+            ended_at=row["ended_at"], exit_code=row["exit_code"], status=row["status"],
+            tracer=row["tracer"], step=row["step"], seq=row["seq"], git=json.loads(row["git"]),
+            runtime=json.loads(row["runtime"]), inputs=ins, outputs=outs,
+            warnings=json.loads(row["warnings"]), decisions=decisions)
+
+    async def list_jobs(self, session_id: str | None = None, limit: int = 0,
+                        with_decisions: bool = False) -> list[JobRecord]:
+        """Jobs of a session (the active one by default, every session with "*"), oldest first."""
+        db = await self.db()
+        if session_id == "*":
+            sql, args = "SELECT * FROM jobs ORDER BY ended_at, seq", ()
+        else:
+            sid = session_id or await self.active_session()
+            sql, args = "SELECT * FROM jobs WHERE session_id = ? ORDER BY seq", (sid,)
+        async with db.execute(sql, args) as cur:
+            rows = await cur.fetchall()
+        if limit:
+            rows = rows[-limit:]
+        return [await self._hydrate(r, with_decisions) for r in rows]
+
+    async def get_job(self, ref: str, with_decisions: bool = True) -> JobRecord:
+        """Resolve ``@N``, ``@BN`` (active session) or a job uid prefix."""
+        db = await self.db()
+        ref = ref.strip()
+        m = _STEP_REF.match(ref)
+        if m:
+            kind_clause = "kind = 'build'" if m.group(1) else "kind != 'build'"
+            sid = await self.active_session()
+            async with db.execute(
+                    f"SELECT * FROM jobs WHERE session_id = ? AND step = ? AND {kind_clause} "
+                    "ORDER BY seq DESC LIMIT 1", (sid, int(m.group(2)))) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise NotFound(f"no step {ref} in the active session (see `roarctl log`)")
+            return await self._hydrate(row, with_decisions)
+        prefix = ref.lower()
+        if len(prefix) < 4 or not _HEX.match(prefix):
+            raise InvalidArgument(f"{ref!r} is not a job reference: use @N, @BN or a job uid prefix of 4+ hex characters")
+        async with db.execute("SELECT * FROM jobs WHERE uid LIKE ? ORDER BY ended_at LIMIT 11",
+                              (prefix + "%",)) as cur:
+            rows = await cur.fetchall()
+        if not rows:
+            raise NotFound(f"no job matches {ref!r}")
+        if len(rows) > 1:
+            raise InvalidArgument(f"job prefix {ref!r} is ambiguous: " + ", ".join(r["uid"][:12] for r in rows))
+        return await self._hydrate(rows[0], with_decisions)
+
+    # --- artifacts ---------------------------------------------------------------------------
+
+    async def find_hashes(self, prefix: str) -> list[str]:
+        db = await self.db()
+        async with db.execute("SELECT DISTINCT hash FROM job_files WHERE hash LIKE ? LIMIT 11",
+                              (prefix.lower() + "%",)) as cur:
+            return [r["hash"] async for r in cur]
+
+    async def files_with_hash(self, h: str) -> list[dict[str, Any]]:
+        db = await self.db()
+        async with db.execute(
+                "SELECT f.*, j.step, j.kind, j.seq, j.session_id, j.ended_at FROM job_files f "
+                "JOIN jobs j ON j.uid = f.job_uid WHERE f.hash = ? ORDER BY j.ended_at", (h,)) as cur:
+            return [dict(r) async for r in cur]
+
+    async def latest_hash_for_path(self, abs_path: str) -> str | None:
+        db = await self.db()
+        async with db.execute(
+                "SELECT f.hash FROM job_files f JOIN jobs j ON j.uid = f.job_uid "
+                "WHERE f.abs_path = ? AND f.role = 'out' ORDER BY j.ended_at DESC LIMIT 1",
+                (abs_path,)) as cur:
+            row = await cur.fetchone()
+        return row["hash"] if row else None
+
+    async def produced_hashes(self, hashes: Iterable[str]) -> set[str]:
+        """Which of ``hashes`` some recorded job wrote (so an input with one is sourced)."""
+        hashes = [h for h in set(hashes) if h]
+        if not hashes:
+            return set()
+        db = await self.db()
+        found: set[str] = set()
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            async with db.execute(
+                    f"SELECT DISTINCT hash FROM job_files WHERE role = 'out' AND hash IN ({marks})",
+                    chunk) as cur:
+                found.update([r["hash"] async for r in cur])
+        return found
+
+    async def integrity_check(self) -> str:
+        db = await self.db()
+        async with db.execute("PRAGMA integrity_check") as cur:
+            return (await cur.fetchone())[0]

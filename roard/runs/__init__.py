@@ -1,0 +1,1 @@
+"""Runs: commands being traced, from BeginRun to a recorded job."""

@@ -1,0 +1,207 @@
+"""RunManager: the run lifecycle. BeginRun allocates a run and its spool and answers with a
+launch plan; EndRun finalizes the spool into a job. Runs in flight are on disk, so a daemon that
+restarts finishes them (the client retries EndRun, or the client is gone and the run is recovered).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from roard.capture.git import capture_git, tracked_in_head
+from roard.errors import InvalidArgument, NotFound
+from roard.events import EventBus
+from roard.finalize.filters import FilterRules
+from roard.finalize.finalize import finalize_run
+from roard.hashing import HashCache
+from roard.lineage.model import JobRecord
+from roard.runs.record import RunRecord, process_alive, process_start_time
+from roard.tracing.backends import LaunchPlan, choose_backend, launch_plan, native_dir
+from roard.workspace.registry import Workspace, WorkspaceRegistry
+
+log = logging.getLogger(__name__)
+
+#: How often runs whose client may have died are checked.
+CLIENT_CHECK_INTERVAL = 2.0
+
+
+@dataclass
+class RunEnd:
+    exit_code: int
+    signal: int = 0
+    interrupted: bool = False
+    spawn_error: str = ""
+    recovered: bool = False
+
+
+class RunManager:
+    def __init__(self, registry: WorkspaceRegistry, bus: EventBus, state_dir: Path) -> None:
+        self.registry = registry
+        self.bus = bus
+        self.cache = HashCache(state_dir / "hashcache.db")
+        self._active: dict[str, RunRecord] = {}
+        self._finishing: dict[str, asyncio.Task[JobRecord]] = {}
+        self._watch: asyncio.Task[None] | None = None
+
+    def active_count(self) -> int:
+        return len(self._active)
+
+    # --- begin ---------------------------------------------------------------------------------
+
+    async def begin(self, workspace: str, argv: list[str], cwd: str, kind: str, tracer: str,
+                    inherited: list[dict], environment: dict[str, str],
+                    client_pid: int = 0) -> tuple[RunRecord, LaunchPlan]:
+        if not argv:
+            raise InvalidArgument("no command given: usage is `roarctl run COMMAND [ARGS...]`")
+        if kind not in ("run", "build"):
+            raise InvalidArgument(f"unknown run kind {kind!r}; expected run or build")
+        if not cwd.startswith("/"):
+            raise InvalidArgument("cwd must be an absolute path")
+        ws = self.registry.get(workspace or cwd)
+        config = ws.config()
+        backend = choose_backend(tracer, config["tracer.default"])
+        run_id = uuid.uuid4().hex
+        spool = ws.paths.runs / run_id / "spool"
+        plan = launch_plan(backend, spool, environment, run_id)
+        spool.mkdir(parents=True, mode=0o700)
+        git = await asyncio.to_thread(capture_git, cwd, ws.paths.diffs / f"{run_id}.diff", ws.root)
+        warnings = list(plan.warnings)
+        if git.dirty:
+            warnings.append(f"the git tree has uncommitted changes; the diff is kept in {git.diff_path} "
+                            "so this job stays recreatable")
+        record = RunRecord(run_id=run_id, workspace=str(ws.root), kind=kind, argv=list(argv), cwd=cwd,
+                           started_at=time.time(), tracer=plan.tracer, spool_dir=str(spool),
+                           client_pid=client_pid, client_start=process_start_time(client_pid),
+                           git=git.to_dict(), inherited=inherited, warnings=warnings)
+        record.save()
+        self._active[run_id] = record
+        self._ensure_watch()
+        self.bus.publish("run.started", workspace=record.workspace, run_id=run_id,
+                         message=" ".join(argv))
+        return record, plan
+
+    # --- end -----------------------------------------------------------------------------------
+
+    async def end(self, run_id: str, end: RunEnd) -> JobRecord:
+        if run_id in self._finishing:
+            return await asyncio.shield(self._finishing[run_id])
+        record = self._active.get(run_id)
+        if record is None:
+            raise NotFound(f"no active run {run_id!r} (it was already recorded, or never began)")
+        task = asyncio.ensure_future(self._finish(record, end))
+        self._finishing[run_id] = task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if task.done():
+                self._finishing.pop(run_id, None)
+
+    async def _finish(self, record: RunRecord, end: RunEnd) -> JobRecord:
+        ws = self.registry.get(record.workspace)
+        config = ws.config()
+        rules = FilterRules.from_config(config, ws.root, native_dir())
+        result = await asyncio.to_thread(finalize_run, record, rules, self.cache)
+        if end.recovered:
+            status = "recovered"
+        elif end.interrupted:
+            status = "interrupted"
+        elif end.exit_code == 0:
+            status = "ok"
+        else:
+            status = "failed"
+        warnings = list(record.warnings)
+        if end.spawn_error:
+            warnings.append(end.spawn_error)
+        warnings += result.warnings
+        job = JobRecord(uid=uuid.uuid4().hex, session_id="", kind=record.kind, argv=record.argv,
+                        cwd=record.cwd, started_at=record.started_at, ended_at=time.time(),
+                        exit_code=end.exit_code, status=status, tracer=record.tracer,
+                        git=record.git, runtime=result.runtime, inputs=result.inputs,
+                        outputs=result.outputs, warnings=warnings, decisions=result.decisions)
+        await self._mark_unsourced(ws, job)
+        await ws.store.add_job(job)
+        self._active.pop(record.run_id, None)
+        with contextlib.suppress(OSError):
+            shutil.rmtree(record.run_dir)
+        log.info("recorded %s %s (%s): %d inputs, %d outputs, hash %.3fs", job.ref, job.uid[:12],
+                 status, len(job.inputs), len(job.outputs), result.stats.get("hash_s", 0.0))
+        self.bus.publish("run.finished", workspace=record.workspace, run_id=record.run_id,
+                         job_uid=job.uid, message=f"{job.ref} {status} exit {end.exit_code}")
+        self.bus.publish("job.recorded", workspace=record.workspace, run_id=record.run_id,
+                         job_uid=job.uid, message=job.ref)
+        return job
+
+    async def _mark_unsourced(self, ws: Workspace, job: JobRecord) -> None:
+        """An input is unsourced when no recorded job wrote its content and git does not track it."""
+        produced = await ws.store.produced_hashes(e.hash for e in job.inputs)
+        repo_root = job.git.get("repo_root", "")
+        in_repo = [e.path for e in job.inputs if repo_root and not e.path.startswith("/")]
+        tracked = await asyncio.to_thread(tracked_in_head, repo_root, in_repo)
+        loose = []
+        for entry in job.inputs:
+            if entry.hash in produced:
+                continue
+            if entry.path in tracked:
+                entry.flags.append("git-tracked")
+                continue
+            entry.flags.append("unsourced")
+            loose.append(entry.path)
+        if loose:
+            shown = ", ".join(loose[:5]) + (f" and {len(loose) - 5} more" if len(loose) > 5 else "")
+            job.warnings.append(f"{len(loose)} unsourced input(s) (not produced by a recorded job, not "
+                                f"committed to git): {shown}")
+
+    # --- recovery ------------------------------------------------------------------------------
+
+    async def recover_unfinished(self) -> None:
+        """Load runs left on disk by a daemon that died. Runs whose client is still alive wait for
+        its EndRun; the others are finalized now from their spools."""
+        for root in self.registry.known_roots():
+            runs_dir = root / ".roar" / "runs"
+            if not runs_dir.is_dir():
+                continue
+            for run_dir in sorted(runs_dir.iterdir()):
+                if not (run_dir / "run.json").exists() or run_dir.name in self._active:
+                    continue
+                try:
+                    record = RunRecord.load(run_dir)
+                except (OSError, ValueError, TypeError) as exc:
+                    log.warning("cannot read %s: %s", run_dir / "run.json", exc)
+                    continue
+                self._active[record.run_id] = record
+                log.info("found unfinished run %s in %s", record.run_id, root)
+        self._ensure_watch()
+        await self._finish_orphans()
+
+    async def _finish_orphans(self) -> None:
+        for record in list(self._active.values()):
+            if record.run_id in self._finishing:
+                continue
+            if not process_alive(record.client_pid, record.client_start):
+                log.warning("run %s lost its client (pid %d); recording it from its spool",
+                            record.run_id, record.client_pid)
+                try:
+                    await self.end(record.run_id, RunEnd(exit_code=-1, recovered=True))
+                except Exception:
+                    log.exception("could not recover run %s", record.run_id)
+
+    def _ensure_watch(self) -> None:
+        if self._watch is None or self._watch.done():
+            self._watch = asyncio.ensure_future(self._watch_clients())
+
+    async def _watch_clients(self) -> None:
+        while self._active:
+            await asyncio.sleep(CLIENT_CHECK_INTERVAL)
+            await self._finish_orphans()
+
+    async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+        for task in list(self._finishing.values()):
+            with contextlib.suppress(Exception):
+                await task

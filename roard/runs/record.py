@@ -1,0 +1,59 @@
+"""RunRecord: what the daemon knows about a run in flight, kept on disk as
+``.roar/runs/<id>/run.json`` so a restarted daemon can finish it."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    workspace: str
+    kind: str
+    argv: list[str]
+    cwd: str
+    started_at: float
+    tracer: str
+    spool_dir: str
+    client_pid: int = 0
+    client_start: str = ""        # /proc/<pid>/stat start time, guards against pid reuse
+    git: dict[str, Any] = field(default_factory=dict)
+    inherited: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.spool_dir).parent
+
+    def save(self) -> None:
+        path = self.run_dir / "run.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, run_dir: Path) -> "RunRecord":
+        data = json.loads((run_dir / "run.json").read_text())
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def process_start_time(pid: int) -> str:
+    """The start time field of /proc/<pid>/stat, or "" when the process does not exist."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return ""
+    fields = data.rsplit(b")", 1)[-1].split()
+    return fields[19].decode() if len(fields) > 19 else ""
+
+
+def process_alive(pid: int, start: str) -> bool:
+    if pid <= 0:
+        return False
+    now = process_start_time(pid)
+    return bool(now) and (not start or now == start)

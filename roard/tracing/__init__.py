@@ -1,0 +1,1 @@
+"""Tracer backends seen from the daemon: launch specs and the spool reader."""

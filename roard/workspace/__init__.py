@@ -1,0 +1,1 @@
+"""Workspaces: a directory with ``.roar/`` (database, config, run spools)."""

@@ -1,0 +1,36 @@
+"""Build hook: compile the native tracers (tracers/) as part of `pip install`.
+
+The tracers are plain C compiled with the system compiler (tracers/build.py); no prebuilt
+binary is downloaded. setuptools calls build_ext for both regular and editable installs.
+"""
+import importlib.util
+from pathlib import Path
+
+from setuptools import Distribution, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _tracer_build():
+    spec = importlib.util.spec_from_file_location("roar_tracer_build", ROOT / "tracers" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class BuildTracers(build_ext):
+    def run(self):
+        inplace = self.inplace or getattr(self, "editable_mode", False)
+        out = ROOT / "roard" / "_native" if inplace else Path(self.build_lib) / "roard" / "_native"
+        _tracer_build().build(out, verbose=True)
+
+
+class NativeDistribution(Distribution):
+    """Always run build_ext (and build a platform wheel): the package ships native tracers."""
+
+    def has_ext_modules(self):
+        return True
+
+
+setup(cmdclass={"build_ext": BuildTracers}, distclass=NativeDistribution)
