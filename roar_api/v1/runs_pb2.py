@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from roar_api.v1 import jobs_pb2 as roar_dot_v1_dot_jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12roar/v1/runs.proto\x12\x07roar.v1\x1a\x12roar/v1/jobs.proto\"8\n\rInheritedFile\x12\n\n\x02\x66\x64\x18\x01 \x01(\r\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\r\n\x05\x66lags\x18\x03 \x01(\r\"\x82\x02\n\x0f\x42\x65ginRunRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x02 \x03(\t\x12\x0b\n\x03\x63wd\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06tracer\x18\x05 \x01(\t\x12/\n\x0finherited_files\x18\x06 \x03(\x0b\x32\x16.roar.v1.InheritedFile\x12>\n\x0b\x65nvironment\x18\x07 \x03(\x0b\x32).roar.v1.BeginRunRequest.EnvironmentEntry\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa0\x01\n\nLaunchSpec\x12\x13\n\x0b\x61rgv_prefix\x18\x01 \x03(\t\x12\x39\n\x0b\x65nvironment\x18\x02 \x03(\x0b\x32$.roar.v1.LaunchSpec.EnvironmentEntry\x12\x0e\n\x06tracer\x18\x03 \x01(\t\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"Y\n\x10\x42\x65ginRunResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12#\n\x06launch\x18\x02 \x01(\x0b\x32\x13.roar.v1.LaunchSpec\x12\x10\n\x08warnings\x18\x03 \x03(\t\"Q\n\rResourceUsage\x12\x14\n\x0cuser_seconds\x18\x01 \x01(\x01\x12\x16\n\x0esystem_seconds\x18\x02 \x01(\x01\x12\x12\n\nmax_rss_kb\x18\x03 \x01(\x03\"\xa4\x01\n\rEndRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0e\n\x06signal\x18\x03 \x01(\x05\x12%\n\x05usage\x18\x04 \x01(\x0b\x32\x16.roar.v1.ResourceUsage\x12\x13\n\x0binterrupted\x18\x05 \x01(\x08\x12\x13\n\x0bspawn_error\x18\x06 \x01(\t\x12\x0f\n\x07\x65xplain\x18\x07 \x01(\x08\"+\n\x0e\x45ndRunResponse\x12\x19\n\x03job\x18\x01 \x01(\x0b\x32\x0c.roar.v1.Job2\x88\x01\n\nRunService\x12?\n\x08\x42\x65ginRun\x12\x18.roar.v1.BeginRunRequest\x1a\x19.roar.v1.BeginRunResponse\x12\x39\n\x06\x45ndRun\x12\x16.roar.v1.EndRunRequest\x1a\x17.roar.v1.EndRunResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12roar/v1/runs.proto\x12\x07roar.v1\x1a\x12roar/v1/jobs.proto\"8\n\rInheritedFile\x12\n\n\x02\x66\x64\x18\x01 \x01(\r\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\r\n\x05\x66lags\x18\x03 \x01(\r\"\x82\x02\n\x0f\x42\x65ginRunRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x02 \x03(\t\x12\x0b\n\x03\x63wd\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06tracer\x18\x05 \x01(\t\x12/\n\x0finherited_files\x18\x06 \x03(\x0b\x32\x16.roar.v1.InheritedFile\x12>\n\x0b\x65nvironment\x18\x07 \x03(\x0b\x32).roar.v1.BeginRunRequest.EnvironmentEntry\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa0\x01\n\nLaunchSpec\x12\x13\n\x0b\x61rgv_prefix\x18\x01 \x03(\t\x12\x39\n\x0b\x65nvironment\x18\x02 \x03(\x0b\x32$.roar.v1.LaunchSpec.EnvironmentEntry\x12\x0e\n\x06tracer\x18\x03 \x01(\t\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"h\n\x10\x42\x65ginRunResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12#\n\x06launch\x18\x02 \x01(\x0b\x32\x13.roar.v1.LaunchSpec\x12\x10\n\x08warnings\x18\x03 \x03(\t\x12\r\n\x05quiet\x18\x04 \x01(\x08\"Q\n\rResourceUsage\x12\x14\n\x0cuser_seconds\x18\x01 \x01(\x01\x12\x16\n\x0esystem_seconds\x18\x02 \x01(\x01\x12\x12\n\nmax_rss_kb\x18\x03 \x01(\x03\"\xa4\x01\n\rEndRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0e\n\x06signal\x18\x03 \x01(\x05\x12%\n\x05usage\x18\x04 \x01(\x0b\x32\x16.roar.v1.ResourceUsage\x12\x13\n\x0binterrupted\x18\x05 \x01(\x08\x12\x13\n\x0bspawn_error\x18\x06 \x01(\t\x12\x0f\n\x07\x65xplain\x18\x07 \x01(\x08\"+\n\x0e\x45ndRunResponse\x12\x19\n\x03job\x18\x01 \x01(\x0b\x32\x0c.roar.v1.Job2\x88\x01\n\nRunService\x12?\n\x08\x42\x65ginRun\x12\x18.roar.v1.BeginRunRequest\x1a\x19.roar.v1.BeginRunResponse\x12\x39\n\x06\x45ndRun\x12\x16.roar.v1.EndRunRequest\x1a\x17.roar.v1.EndRunResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,13 +47,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LAUNCHSPEC_ENVIRONMENTENTRY']._serialized_start=318
   _globals['_LAUNCHSPEC_ENVIRONMENTENTRY']._serialized_end=368
   _globals['_BEGINRUNRESPONSE']._serialized_start=533
-  _globals['_BEGINRUNRESPONSE']._serialized_end=622
-  _globals['_RESOURCEUSAGE']._serialized_start=624
-  _globals['_RESOURCEUSAGE']._serialized_end=705
-  _globals['_ENDRUNREQUEST']._serialized_start=708
-  _globals['_ENDRUNREQUEST']._serialized_end=872
-  _globals['_ENDRUNRESPONSE']._serialized_start=874
-  _globals['_ENDRUNRESPONSE']._serialized_end=917
-  _globals['_RUNSERVICE']._serialized_start=920
-  _globals['_RUNSERVICE']._serialized_end=1056
+  _globals['_BEGINRUNRESPONSE']._serialized_end=637
+  _globals['_RESOURCEUSAGE']._serialized_start=639
+  _globals['_RESOURCEUSAGE']._serialized_end=720
+  _globals['_ENDRUNREQUEST']._serialized_start=723
+  _globals['_ENDRUNREQUEST']._serialized_end=887
+  _globals['_ENDRUNRESPONSE']._serialized_start=889
+  _globals['_ENDRUNRESPONSE']._serialized_end=932
+  _globals['_RUNSERVICE']._serialized_start=935
+  _globals['_RUNSERVICE']._serialized_end=1071
 # @@protoc_insertion_point(module_scope)

@@ -60,14 +60,16 @@ class LaunchSpec(_message.Message):
     def __init__(self, argv_prefix: _Optional[_Iterable[str]] = ..., environment: _Optional[_Mapping[str, str]] = ..., tracer: _Optional[str] = ...) -> None: ...
 
 class BeginRunResponse(_message.Message):
-    __slots__ = ("run_id", "launch", "warnings")
+    __slots__ = ("run_id", "launch", "warnings", "quiet")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     LAUNCH_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    QUIET_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     launch: LaunchSpec
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, run_id: _Optional[str] = ..., launch: _Optional[_Union[LaunchSpec, _Mapping]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    quiet: bool
+    def __init__(self, run_id: _Optional[str] = ..., launch: _Optional[_Union[LaunchSpec, _Mapping]] = ..., warnings: _Optional[_Iterable[str]] = ..., quiet: _Optional[bool] = ...) -> None: ...
 
 class ResourceUsage(_message.Message):
     __slots__ = ("user_seconds", "system_seconds", "max_rss_kb")

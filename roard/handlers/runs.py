@@ -29,7 +29,7 @@ class RunHandler(runs_pb2_grpc.RunServiceServicer):
             kind=request.kind or "run", tracer=request.tracer, inherited=inherited,
             environment=dict(request.environment), client_pid=_client_pid(context))
         return runs_pb2.BeginRunResponse(
-            run_id=record.run_id, warnings=record.warnings,
+            run_id=record.run_id, warnings=record.warnings, quiet=record.quiet,
             launch=runs_pb2.LaunchSpec(argv_prefix=plan.argv_prefix, environment=plan.environment,
                                        tracer=plan.tracer))
 

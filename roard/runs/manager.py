@@ -77,7 +77,8 @@ class RunManager:
         record = RunRecord(run_id=run_id, workspace=str(ws.root), kind=kind, argv=list(argv), cwd=cwd,
                            started_at=time.time(), tracer=plan.tracer, spool_dir=str(spool),
                            client_pid=client_pid, client_start=process_start_time(client_pid),
-                           git=git.to_dict(), inherited=inherited, warnings=warnings)
+                           git=git.to_dict(), inherited=inherited, warnings=warnings,
+                           quiet=config["output.quiet"])
         record.save()
         self._active[run_id] = record
         self._ensure_watch()

@@ -24,6 +24,7 @@ class RunRecord:
     git: dict[str, Any] = field(default_factory=dict)
     inherited: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    quiet: bool = False
 
     @property
     def run_dir(self) -> Path:

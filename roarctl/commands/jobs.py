@@ -1,0 +1,150 @@
+"""roarctl show / log / pop."""
+from __future__ import annotations
+
+import os
+import re
+
+import click
+
+from roarctl import client
+from roarctl.client import Options
+from roarctl.commands import json_option, yes_option
+from roarctl.errors import ClientError
+from roarctl.render import emit_json, human_duration, human_size, message_dict, short_hash, table
+
+_JOB_REF = re.compile(r"^@B?\d+$", re.I)
+_HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
+
+
+def _local_time(ts) -> str:
+    return ts.ToDatetime().astimezone().strftime("%Y-%m-%d %H:%M:%S") if ts.seconds else "-"
+
+
+def print_job(job) -> None:
+    click.echo(f"{job.ref}  job {job.uid}  ({job.kind}, {job.status}, exit {job.exit_code})")
+    click.echo(f"  command   {' '.join(job.argv)}")
+    click.echo(f"  cwd       {job.cwd}")
+    click.echo(f"  started   {_local_time(job.started_at)}   duration {human_duration(job.duration_seconds)}"
+               f"   tracer {job.tracer}")
+    g = job.git
+    if g.commit:
+        dirty = f"  dirty (diff: {g.diff_path})" if g.dirty else ""
+        click.echo(f"  git       {g.commit[:12]} on {g.branch or '(detached)'}"
+                   f"{'  ' + g.remote if g.remote else ''}{dirty}")
+    rt = job.runtime
+    click.echo(f"  host      {rt.hostname}  {rt.os}")
+    if rt.python_version:
+        used = ", ".join(f"{p.name}=={p.version}" for p in rt.packages_used) or "none"
+        click.echo(f"  python    {rt.python_version} ({rt.python_executable}); packages used: {used}")
+    for title, files in (("inputs", job.inputs), ("outputs", job.outputs)):
+        click.echo(f"  {title} ({len(files)})")
+        for f in files:
+            flags = f"  [{', '.join(f.flags)}]" if f.flags else ""
+            click.echo(f"    {short_hash(f.hash)}  {human_size(f.size):>10}  {f.path}{flags}")
+    for w in job.warnings:
+        click.echo(click.style("  warning: ", fg="yellow") + w)
+    if job.decisions:
+        click.echo("  decisions")
+        for d in job.decisions:
+            mark = f"kept ({d.role})" if d.kept else "dropped"
+            click.echo(f"    {mark:<20} {d.path}: {d.reason}")
+
+
+def _show_artifact(opts: Options, stubs, ref: str, as_json: bool) -> None:
+    from roar_api.v1 import artifacts_pb2
+
+    art = client.call(stubs.artifacts.GetArtifact, artifacts_pb2.GetArtifactRequest(
+        workspace=os.getcwd(), ref=ref))
+    if as_json:
+        emit_json(message_dict(art))
+        return
+    click.echo(f"artifact {art.hash}  ({human_size(art.size)})")
+    click.echo(f"  paths        {', '.join(art.paths)}")
+    click.echo(f"  produced by  {art.produced_by or '- (not produced by a recorded job)'}")
+    click.echo(f"  consumed by  {', '.join(art.consumed_by) or '-'}")
+
+
+@click.command()
+@click.argument("ref", required=False)
+@click.option("--explain", is_flag=True, help="Also show why each path was kept or dropped.")
+@json_option
+@click.pass_obj
+def show(opts: Options, ref: str | None, explain: bool, as_json: bool) -> None:
+    """Show the session, a job (@N, @BN, uid prefix) or an artifact (path or hash prefix)."""
+    from roar_api.v1 import jobs_pb2
+
+    opts.json = as_json
+    stubs = client.connect(opts)
+    if not ref:
+        from roarctl.commands.workspace import status
+
+        click.get_current_context().invoke(status, as_json=as_json)
+        return
+    looks_like_path = "/" in ref or os.path.exists(ref)
+    if _JOB_REF.match(ref) or (_HEX.match(ref) and not looks_like_path):
+        try:
+            job = client.call(stubs.jobs.GetJob, jobs_pb2.GetJobRequest(
+                workspace=os.getcwd(), ref=ref, explain=explain))
+        except ClientError as exc:
+            if _JOB_REF.match(ref) or exc.exit_code != 4:
+                raise
+        else:
+            if as_json:
+                emit_json(message_dict(job))
+            else:
+                print_job(job)
+            return
+    _show_artifact(opts, stubs, ref, as_json)
+
+
+@click.command()
+@click.option("--all", "all_sessions", is_flag=True, help="Every session, not only the active one.")
+@click.option("-n", "--limit", type=int, default=0, help="Only the last N jobs.")
+@json_option
+@click.pass_obj
+def log(opts: Options, all_sessions: bool, limit: int, as_json: bool) -> None:
+    """Recent jobs, oldest first."""
+    from roar_api.v1 import jobs_pb2
+
+    opts.json = as_json
+    stubs = client.connect(opts)
+    resp = client.call(stubs.jobs.ListJobs, jobs_pb2.ListJobsRequest(
+        workspace=os.getcwd(), session_id="*" if all_sessions else "", limit=max(0, limit)))
+    if as_json:
+        emit_json([message_dict(j) for j in resp.jobs])
+        return
+    if not resp.jobs:
+        click.echo("no jobs yet: record one with `roarctl run COMMAND`")
+        return
+    rows = [(j.ref, j.uid[:8], _local_time(j.started_at), j.status, j.exit_code,
+             human_duration(j.duration_seconds), len(j.inputs), len(j.outputs), " ".join(j.argv)[:60])
+            for j in resp.jobs]
+    click.echo(table(rows, ["step", "job", "started", "status", "exit", "took", "in", "out", "command"]))
+
+
+@click.command()
+@yes_option
+@click.option("--delete-outputs", is_flag=True, help="Also delete the job's output files (inside the workspace).")
+@json_option
+@click.pass_obj
+def pop(opts: Options, yes: bool, delete_outputs: bool, as_json: bool) -> None:
+    """Remove the most recent job from the active session."""
+    from roar_api.v1 import jobs_pb2
+
+    opts.json = as_json
+    stubs = client.connect(opts)
+    if not yes:
+        last = client.call(stubs.jobs.ListJobs, jobs_pb2.ListJobsRequest(workspace=os.getcwd(), limit=1))
+        if not last.jobs:
+            raise ClientError("the active session has no jobs to pop", 4)
+        j = last.jobs[-1]
+        what = " and delete its outputs" if delete_outputs else ""
+        click.confirm(f"Remove {j.ref} ({' '.join(j.argv)}){what}?", abort=True)
+    resp = client.call(stubs.jobs.PopJob, jobs_pb2.PopJobRequest(workspace=os.getcwd(),
+                                                                 delete_outputs=delete_outputs))
+    if as_json:
+        emit_json(message_dict(resp))
+        return
+    click.echo(f"removed {resp.job.ref} ({' '.join(resp.job.argv)}) from the session")
+    for p in resp.deleted_paths:
+        click.echo(f"  deleted {p}")

@@ -1,0 +1,147 @@
+"""roarctl run / build: trace a command and record it as a job."""
+from __future__ import annotations
+
+import fcntl
+import os
+import stat
+import sys
+import time
+
+import click
+
+from roarctl import client
+from roarctl.client import Options
+from roarctl.errors import ClientError
+from roarctl.render import emit_json, human_duration, human_size, message_dict, short_hash
+from roarctl.spawn import Outcome, run_command, signals_held
+
+#: How long EndRun keeps retrying while the daemon restarts (its spool is safe on disk).
+END_RETRY_SECONDS = 60.0
+
+
+def inherited_files() -> list[dict]:
+    """fds 0-2 when they are regular files the user's shell opened (``< in > out``)."""
+    found = []
+    for fd in (0, 1, 2):
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        except OSError:
+            continue
+        if path.startswith("/") and not path.endswith(" (deleted)"):
+            found.append({"fd": fd, "path": path, "flags": flags & os.O_ACCMODE})
+    return found
+
+
+def _end_run(opts: Options, stubs: client.Stubs, run_id: str, outcome: Outcome, explain: bool):
+    """EndRun, retrying through a daemon restart: the run's spool and record are on disk, so a
+    new daemon picks the run up and finishes it."""
+    import grpc
+
+    from roar_api.v1 import runs_pb2
+
+    request = runs_pb2.EndRunRequest(run_id=run_id, exit_code=outcome.exit_code, signal=outcome.signal,
+                                     interrupted=outcome.interrupted, spawn_error=outcome.spawn_error,
+                                     explain=explain)
+    deadline = time.monotonic() + END_RETRY_SECONDS
+    while True:
+        try:
+            return stubs.runs.EndRun(request, timeout=None).job
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                raise client.translate(exc) from None
+        time.sleep(0.5)
+        try:
+            stubs = client.connect(opts)
+        except ClientError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def print_summary(job, explain: bool) -> None:
+    out = sys.stderr
+    status = job.status if job.status != "ok" else "recorded"
+    click.echo(f"roar: {job.ref} {status} in {human_duration(job.duration_seconds)} "
+               f"(exit {job.exit_code}): {len(job.outputs)} output(s), {len(job.inputs)} input(s)",
+               file=out)
+    for f in job.outputs:
+        click.echo(f"  wrote {f.path}  {short_hash(f.hash)}  {human_size(f.size)}", file=out)
+    for w in job.warnings:
+        click.echo(click.style("  warning: ", fg="yellow") + w, file=out)
+    if explain:
+        click.echo("  why each path was kept or dropped:", file=out)
+        for d in job.decisions:
+            mark = f"kept ({d.role})" if d.kept else "dropped"
+            click.echo(f"    {mark:<20} {d.path}: {d.reason}", file=out)
+
+
+def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explain: bool,
+         tracer: str | None, init: bool, as_json: bool) -> None:
+    if not command:
+        raise click.UsageError(f"no command given: usage is `roarctl {kind} COMMAND [ARGS...]`")
+    from roar_api.v1 import runs_pb2, workspaces_pb2
+
+    argv = list(command)
+    cwd = os.getcwd()
+    opts.json = as_json
+    with signals_held():
+        stubs = client.connect(opts)
+        if init:
+            client.call(stubs.workspaces.InitWorkspace,
+                        workspaces_pb2.InitWorkspaceRequest(path=cwd, add_to_gitignore=False))
+        request = runs_pb2.BeginRunRequest(
+            workspace=cwd, argv=argv, cwd=cwd, kind=kind, tracer=tracer or "",
+            inherited_files=[runs_pb2.InheritedFile(**f) for f in inherited_files()],
+            environment={k: v for k, v in os.environ.items() if k == "LD_PRELOAD"})
+        import grpc
+
+        try:
+            begun = stubs.runs.BeginRun(request, timeout=60,
+                                        metadata=(("roar-client-pid", str(os.getpid())),))
+        except grpc.RpcError as exc:
+            raise client.translate(exc) from None
+        for warning in begun.warnings:
+            if not quiet:
+                click.echo(click.style("roar: warning: ", fg="yellow") + warning, err=True)
+        env = dict(os.environ)
+        env.update(begun.launch.environment)
+        outcome = run_command([*begun.launch.argv_prefix, *argv], env)
+        if outcome.spawn_error:
+            click.echo(f"roarctl: {outcome.spawn_error}", err=True)
+        job = _end_run(opts, stubs, begun.run_id, outcome, explain)
+    if as_json:
+        emit_json(message_dict(job))
+    elif not (quiet or begun.quiet) or explain:
+        print_summary(job, explain)
+    sys.exit(outcome.exit_code)
+
+
+def _command(kind: str, doc: str):
+    @click.command(kind, help=doc, context_settings={"ignore_unknown_options": True,
+                                                      "allow_interspersed_args": False})
+    @click.option("-q", "--quiet", is_flag=True, help="No summary after the run.")
+    @click.option("--explain", is_flag=True, help="Say why each path the command touched was kept or dropped.")
+    @click.option("--tracer", type=click.Choice(["auto", "preload", "ptrace", "ebpf"]),
+                  help="Tracer backend (default: the workspace's tracer.default).")
+    @click.option("--init", "init", is_flag=True, help="Initialize a workspace here first if there is none.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the recorded job as JSON.")
+    @click.argument("command", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_obj
+    def cmd(opts: Options, quiet: bool, explain: bool, tracer: str | None, init: bool, as_json: bool,
+            command: tuple[str, ...]) -> None:
+        _run(opts, kind, command, quiet, explain, tracer, init, as_json)
+
+    return cmd
+
+
+run = _command("run", """Run COMMAND, recording the files it reads and writes as a job.
+
+\b
+  roarctl run python train.py --epochs 10
+  roarctl run ./prepare.sh < raw.csv > clean.csv
+""")
+build = _command("build", """Run a build step (compile, install) recorded as @BN; build steps run
+first when reproducing.""")
