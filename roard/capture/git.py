@@ -1,13 +1,16 @@
 """Git state of a job's working directory: commit, branch, remote, dirty tree and its diff.
 
-Blocking (runs git); callers run it off the event loop.
+Uses gitpython's command layer (``git.Git``), which runs the git binary: one
+``git status --porcelain=v2 --branch`` answers commit, branch and dirtiness at once, which is
+what keeps BeginRun fast. Blocking; callers run it off the event loop.
 """
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import git
 
 _CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
 
@@ -30,43 +33,41 @@ def strip_credentials(url: str) -> str:
     return _CREDENTIALS.sub("", url)
 
 
-def _git(cwd: str, *args: str) -> str:
-    out = subprocess.run(["git", "-C", cwd, *args], capture_output=True, text=True, timeout=60)
-    return out.stdout.strip() if out.returncode == 0 else ""
+def _remote_url(g: git.Git) -> str:
+    try:
+        lines = g.config("--get-regexp", r"^remote\..*\.url$").splitlines()
+    except git.GitCommandError:
+        return ""
+    urls = dict(line.split(" ", 1) for line in lines if " " in line)
+    url = urls.get("remote.origin.url") or next(iter(urls.values()), "")
+    return strip_credentials(url)
 
 
 def capture_git(cwd: str, diff_file: Path, workspace_root: Path) -> GitState:
     """Describe the repository containing ``cwd``; when the tree is dirty, save ``git diff HEAD``
     to ``diff_file`` so the job stays recreatable."""
+    g = git.Git(cwd)
     try:
-        import git  # gitpython
-    except ImportError:  # pragma: no cover - a declared dependency
+        root = g.rev_parse("--show-toplevel")
+    except (git.GitCommandError, git.GitCommandNotFound, OSError):
         return GitState()
-    try:
-        repo = git.Repo(cwd, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return GitState()
-    state = GitState(repo_root=str(repo.working_tree_dir or ""))
-    try:
-        state.commit = repo.head.commit.hexsha
-    except ValueError:  # no commits yet
-        state.commit = ""
-    try:
-        state.branch = "" if repo.head.is_detached else repo.active_branch.name
-    except TypeError:
-        state.branch = ""
-    remotes = {r.name: r for r in repo.remotes}
-    remote = remotes.get("origin") or next(iter(remotes.values()), None)
-    if remote is not None:
-        urls = list(remote.urls)
-        state.remote = strip_credentials(urls[0]) if urls else ""
-    status = _git(state.repo_root, "status", "--porcelain", "--untracked-files=no")
-    state.dirty = bool(status)
+    g = git.Git(root)
+    state = GitState(repo_root=root)
+    status = g.status("--porcelain=v2", "--branch", "--untracked-files=no").splitlines()
+    for line in status:
+        if line.startswith("# branch.oid "):
+            oid = line.split(" ", 2)[2]
+            state.commit = "" if oid == "(initial)" else oid
+        elif line.startswith("# branch.head "):
+            head = line.split(" ", 2)[2]
+            state.branch = "" if head == "(detached)" else head
+        elif not line.startswith("#"):
+            state.dirty = True
+    state.remote = _remote_url(g)
     if state.dirty and state.commit:
-        diff = subprocess.run(["git", "-C", state.repo_root, "diff", "HEAD", "--binary"],
-                              capture_output=True, timeout=120).stdout
+        diff = g.execute(["git", "diff", "HEAD", "--binary"], stdout_as_string=False)
         diff_file.parent.mkdir(parents=True, exist_ok=True)
-        diff_file.write_bytes(diff)
+        diff_file.write_bytes(diff if diff.endswith(b"\n") else diff + b"\n")
         try:
             state.diff_path = str(diff_file.relative_to(workspace_root))
         except ValueError:
@@ -76,14 +77,27 @@ def capture_git(cwd: str, diff_file: Path, workspace_root: Path) -> GitState:
 
 def tracked_in_head(repo_root: str, rel_paths: list[str]) -> set[str]:
     """Which of ``rel_paths`` (relative to ``repo_root``) exist in HEAD's tree."""
-    if not repo_root or not rel_paths:
-        return set()
-    query = "".join(f"HEAD:{p}\n" for p in rel_paths if "\n" not in p)
-    out = subprocess.run(["git", "-C", repo_root, "cat-file", "--batch-check"],
-                         input=query.encode("utf-8", "surrogateescape"), capture_output=True,
-                         timeout=120)
-    if out.returncode != 0:
-        return set()
-    answers = out.stdout.decode("utf-8", "surrogateescape").splitlines()
     candidates = [p for p in rel_paths if "\n" not in p]
-    return {p for p, a in zip(candidates, answers) if not a.endswith(" missing") and " blob " in a}
+    if not repo_root or not candidates:
+        return set()
+    query = "".join(f"HEAD:{p}\n" for p in candidates).encode("utf-8", "surrogateescape")
+    try:
+        out = git.Git(repo_root).execute(["git", "cat-file", "--batch-check"], istream=_Input(query),
+                                         stdout_as_string=False)
+    except git.GitCommandError:
+        return set()
+    answers = out.decode("utf-8", "surrogateescape").splitlines()
+    return {p for p, a in zip(candidates, answers) if " blob " in a and not a.endswith(" missing")}
+
+
+class _Input:
+    """gitpython wants a file-like ``istream``; subprocess wants a real pipe or file. Hand it a
+    temporary file holding the query."""
+
+    def __new__(cls, data: bytes):  # type: ignore[misc]
+        import tempfile
+
+        f = tempfile.TemporaryFile()
+        f.write(data)
+        f.seek(0)
+        return f

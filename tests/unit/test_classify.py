@@ -1,0 +1,74 @@
+"""classify: replaying spool events into per-path roles (CAPTURE_CASES 3, 4, 5, 6, 8)."""
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace as Ev
+
+from roard.finalize.classify import Classifier
+
+RD, WR, RW = os.O_RDONLY, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, os.O_RDWR
+O_TMPFILE = getattr(os, "O_TMPFILE", 0o20200000)
+
+
+def o(ts, path, flags, real="-", ftype="f", ino=1):
+    return Ev(kind="O", ts=ts, pid=10, flags=flags, ftype=ftype, dev=1, ino=ino, size=3, mtime_ns=5,
+              path=path, real=real)
+
+
+def run(*events):
+    return Classifier().feed(events).states
+
+
+def test_temp_then_rename_is_output_under_final_name(tmp_path) -> None:
+    tmp, final = str(tmp_path / "out.tmp"), str(tmp_path / "out.bin")
+    states = run(o(1, tmp, WR), Ev(kind="R", ts=2, pid=10, flags=0, old=tmp, new=final))
+    assert states[final].written and not states[final].deleted
+    assert states[tmp].deleted and states[tmp].renamed_to == final
+
+
+def test_rename_exchange_makes_both_outputs(tmp_path) -> None:
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    states = run(Ev(kind="R", ts=1, pid=1, flags=2, old=a, new=b))
+    assert states[a].written and states[b].written
+
+
+def test_created_and_deleted_is_neither(tmp_path) -> None:
+    p = str(tmp_path / "scratch")
+    st = run(o(1, p, WR), Ev(kind="U", ts=2, pid=10, path=p))[p]
+    assert st.written and st.deleted and not st.read_first
+
+
+def test_read_write_is_input_with_identity_then_output(tmp_path) -> None:
+    p = str(tmp_path / "db")
+    st = run(o(1, p, RW))[p]
+    assert st.read_first and st.written and st.read_identity == (1, 1, 3, 5)
+
+
+def test_read_after_own_write_is_not_input(tmp_path) -> None:
+    p = str(tmp_path / "x")
+    st = run(o(1, p, WR), o(2, p, RD))[p]
+    assert st.written and not st.read_first
+
+
+def test_tmpfile_then_link(tmp_path) -> None:
+    final = str(tmp_path / "final")
+    states = run(o(1, str(tmp_path), O_TMPFILE | os.O_WRONLY, real=str(tmp_path / "#123 (deleted)")),
+                 Ev(kind="L", ts=2, pid=10, old="-", new=final))
+    assert list(states) == [final] and states[final].written
+
+
+def test_proc_fd_path_resolves_to_real_file(tmp_path) -> None:
+    real = str(tmp_path / "in.txt")
+    states = run(o(1, "/proc/self/fd/0", RD, real=real))
+    assert states[real].name == real and states[real].read_first
+
+
+def test_symlink_keeps_name_used_and_target(tmp_path) -> None:
+    link, target = str(tmp_path / "link"), str(tmp_path / "target")
+    st = run(o(1, link, RD, real=target))[target]
+    assert st.name == link and st.key == target
+
+
+def test_warnings_are_sentences() -> None:
+    c = Classifier().feed([Ev(kind="W", ts=1, pid=1, code="static-exec", path="/bin/busybox")])
+    assert "statically linked" in c.warnings[0] and "/bin/busybox" in c.warnings[0]
