@@ -17,7 +17,7 @@ def message_dict(msg: Any) -> dict[str, Any]:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             out[field.name] = {k: _value(field.message_type.fields_by_name["value"], v)
                                for k, v in value.items()}
-        elif field.label == field.LABEL_REPEATED:
+        elif field.is_repeated:
             out[field.name] = [_value(field, v) for v in value]
         else:
             out[field.name] = _value(field, value)

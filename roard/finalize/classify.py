@@ -106,7 +106,7 @@ class Classifier:
 
     def on_rename(self, ev: Any) -> None:
         old, new = canonical(_val(ev.old)), canonical(_val(ev.new))
-        exchange = int(ev.flags or "0", 16) & 2 if isinstance(ev.flags, str) else int(ev.flags) & 2
+        exchange = int(ev.flags) & 2  # RENAME_EXCHANGE
         if exchange:
             a, b = self._state(old, _val(ev.old)), self._state(new, _val(ev.new))
             for st in (a, b):

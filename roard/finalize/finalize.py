@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from roard.capture.runtime import host_info, python_runtime
 from roard.finalize.classify import Classification, Classifier, PathState
@@ -17,6 +18,9 @@ from roard.finalize.filters import FilterRules
 from roard.hashing import HashCache, HashResult
 from roard.lineage.model import Decision, FileEntry
 from roard.runs.record import RunRecord
+
+if TYPE_CHECKING:
+    from roard.tracing.spool import SpoolStats
 
 
 @dataclass
@@ -127,14 +131,14 @@ def add_inherited(classifier: Classifier, record: RunRecord) -> None:
             classifier.write(key, f["path"], "inherited")
 
 
-def classify_run(record: RunRecord) -> tuple[Classification, dict[str, int]]:
+def classify_run(record: RunRecord) -> tuple[Classification, "SpoolStats"]:
     from roard.tracing.spool import SpoolReader  # written by the tracer work, imported on use
 
     classifier = Classifier()
     add_inherited(classifier, record)
     reader = SpoolReader(Path(record.spool_dir))
     result = classifier.feed(reader.events())
-    return result, dict(reader.stats.__dict__) if hasattr(reader.stats, "__dict__") else dict(reader.stats)
+    return result, reader.stats
 
 
 def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> FinalizeResult:
@@ -191,9 +195,9 @@ def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> Fin
     unhashed = [e.path for e in outputs if not e.hash]
     if unhashed:
         warnings.append(f"{len(unhashed)} output(s) could not be hashed: {', '.join(unhashed[:5])}")
-    torn = spool_stats.get("torn_lines", 0)
-    if torn:
-        warnings.append(f"{torn} tracer event(s) were cut short (disk full or crash) and ignored")
+    if spool_stats.torn or spool_stats.malformed:
+        warnings.append(f"{spool_stats.torn + spool_stats.malformed} tracer event(s) were cut short or "
+                        "unreadable (disk full or crash) and ignored")
 
     runtime: dict[str, object] = dict(host_info())
     runtime.update(python_runtime(cls.executables, paths_read))
