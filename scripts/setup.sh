@@ -32,8 +32,18 @@ PY
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[dev]' 2>&1 | grep -v '^WARNING: Location' || true
+# Reinstall only when what the install depends on changed (deps, build hook, tracer sources).
+stamp=.venv/.roar-install-stamp
+want=$(cat pyproject.toml setup.py tracers/build.py tracers/*/*.[ch] 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/roarctl ]; then
+  echo "setup: installing roar into .venv (compiles the tracers)" >&2
+  if ! .venv/bin/python -m pip install -e '.[dev]' >.venv/install.log 2>&1; then
+    tail -n 30 .venv/install.log >&2
+    echo "setup: pip install failed; full log in .venv/install.log" >&2
+    exit 1
+  fi
+  echo "$want" >"$stamp"
+fi
 .venv/bin/python -c 'import roard, roarctl' || { echo "setup: install failed" >&2; exit 1; }
 test -f roard/_native/libroar_preload.so || { echo "setup: the preload tracer was not built" >&2; exit 1; }
 echo "setup: ready (.venv/bin/roarctl)" >&2

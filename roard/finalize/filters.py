@@ -27,7 +27,7 @@ HOME_CACHES = (".cache/huggingface/", ".cache/torch/", ".cache/triton/", ".trito
 HOME_TOOL_CONFIG = (".gitconfig", ".config/git/", ".config/pip/", ".pip/", ".python_history",
                     ".pyenv/", ".local/share/jupyter/")
 _PACKAGE = re.compile(r"/(site|dist)-packages/|/lib(64)?/python\d+(\.\d+)?t?/|/lib/libpython[\d.]+\.so|"
-                      r"/\.pyenv/versions/|/conda/pkgs/|/\.venv/bin/|/node_modules/")
+                      r"/\.pyenv/versions/|/conda/pkgs/|/\.venv/bin/|/node_modules/|/pyvenv\.cfg$")
 _INTERPRETER = re.compile(r"/bin/python\d*(\.\d+)?$")
 
 
