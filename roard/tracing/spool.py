@@ -1,0 +1,300 @@
+"""Read the tracer spool (format: ``tracers/SPOOL.md``).
+
+``SpoolReader(spool_dir).events()`` returns every event of every ``*.spool`` file in the
+directory, merged in ``(TS, pid, position in its file)`` order.
+
+Event types: one frozen dataclass per kind, all sharing ``ts`` (CLOCK_MONOTONIC ns) and ``pid``
+and a class-level ``kind`` letter:
+
+=====  ===================  ===========================================================
+kind   class                fields after ``ts, pid``
+=====  ===================  ===========================================================
+``H``  :class:`ProcessStart`  ``ppid: int, exe: str | None, cwd: str``
+``O``  :class:`Open`          ``flags: int, ftype: str, dev: int, ino: int, size: int,
+                              mtime_ns: int, path: str, real: str | None``
+``R``  :class:`Rename`        ``flags: int, old: str, new: str``
+``L``  :class:`Link`          ``old: str | None, new: str``
+``U``  :class:`Unlink`        ``path: str``
+``T``  :class:`Truncate`      ``path: str``
+``K``  :class:`Mkdir`         ``path: str``
+``D``  :class:`Library`       ``path: str``
+``W``  :class:`TracerWarning` ``code: str, path: str | None``
+=====  ===================  ===========================================================
+
+A ``-`` field becomes ``None`` (``Open.real``: the kernel's name equals ``path``;
+``Link.old``: an ``O_TMPFILE`` made visible). Paths are unescaped, then decoded with
+:func:`os.fsdecode`, so names that are not UTF-8 survive as surrogate escapes and
+``os.fsencode`` gives back the original bytes.
+
+The reader is tolerant: a final line without ``\\n`` (a torn write), lines of unknown kinds and
+malformed lines are skipped and counted in :attr:`SpoolReader.stats`.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ClassVar, Union
+
+__all__ = [
+    "Event", "ProcessStart", "Open", "Rename", "Link", "Unlink", "Truncate", "Mkdir",
+    "Library", "TracerWarning", "SpoolEvent", "SpoolStats", "SpoolReader", "unescape",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Fields every event has."""
+
+    kind: ClassVar[str] = "?"
+    ts: int
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessStart(Event):
+    """``H``: a process image started (or a forked child wrote its first event)."""
+
+    kind: ClassVar[str] = "H"
+    ppid: int
+    exe: str | None
+    cwd: str
+
+
+@dataclass(frozen=True, slots=True)
+class Open(Event):
+    """``O``: a successful open. ``ftype`` is ``f`` (regular), ``d`` (directory) or ``o``."""
+
+    kind: ClassVar[str] = "O"
+    flags: int
+    ftype: str
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    path: str
+    real: str | None
+
+    @property
+    def accmode(self) -> int:
+        """``flags & O_ACCMODE``: ``os.O_RDONLY``, ``os.O_WRONLY`` or ``os.O_RDWR``."""
+        return self.flags & os.O_ACCMODE
+
+    @property
+    def target(self) -> str:
+        """The kernel's name of the file (``real``, or ``path`` when they are the same)."""
+        return self.real if self.real is not None else self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Rename(Event):
+    """``R``: a successful rename; ``flags`` are renameat2's (``2`` = ``RENAME_EXCHANGE``)."""
+
+    kind: ClassVar[str] = "R"
+    flags: int
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link(Event):
+    """``L``: a successful link; ``old`` is ``None`` for a descriptor made visible."""
+
+    kind: ClassVar[str] = "L"
+    old: str | None
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unlink(Event):
+    """``U``: a successful unlink, unlinkat, remove or rmdir."""
+
+    kind: ClassVar[str] = "U"
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Truncate(Event):
+    """``T``: a successful truncate by path."""
+
+    kind: ClassVar[str] = "T"
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mkdir(Event):
+    """``K``: a successful mkdir or mkdirat."""
+
+    kind: ClassVar[str] = "K"
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Library(Event):
+    """``D``: a shared object loaded (dlopen, or by the loader at start)."""
+
+    kind: ClassVar[str] = "D"
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class TracerWarning(Event):
+    """``W``: something the tracer cannot follow (``static-exec``, ``setuid-exec``,
+    ``spool-error``)."""
+
+    kind: ClassVar[str] = "W"
+    code: str
+    path: str | None
+
+
+SpoolEvent = Union[
+    ProcessStart, Open, Rename, Link, Unlink, Truncate, Mkdir, Library, TracerWarning
+]
+
+
+@dataclass
+class SpoolStats:
+    """What the last :meth:`SpoolReader.events` call saw."""
+
+    files: int = 0
+    lines: int = 0
+    events: int = 0
+    torn: int = 0
+    unknown: int = 0
+    malformed: int = 0
+    unknown_kinds: dict[str, int] = field(default_factory=dict)
+
+
+# ---- field decoding ----
+
+_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|.)", re.DOTALL)
+_SIMPLE = {b"\\": b"\\", b"t": b"\t", b"n": b"\n"}
+
+
+def _unescape_match(m: re.Match[bytes]) -> bytes:
+    code = m.group(1)
+    if len(code) == 3:
+        return bytes((int(code[1:], 16),))
+    try:
+        return _SIMPLE[code]
+    except KeyError:
+        raise ValueError(f"bad escape \\{code!r}") from None
+
+
+def unescape(raw: bytes) -> bytes:
+    """Undo the SPOOL.md path escaping (``\\\\``, ``\\t``, ``\\n``, ``\\xHH``)."""
+    if b"\\" not in raw:
+        return raw
+    return _ESCAPE.sub(_unescape_match, raw)
+
+
+def _path(raw: bytes) -> str:
+    return os.fsdecode(unescape(raw)) if b"\\" in raw else os.fsdecode(raw)
+
+
+def _opt_path(raw: bytes) -> str | None:
+    return None if raw == b"-" else _path(raw)
+
+
+# ---- one parser per kind: (ts, pid, remaining fields) -> event ----
+
+_Parser = Callable[[int, int, list[bytes]], Event]
+
+
+def _parse_h(ts: int, pid: int, f: list[bytes]) -> Event:
+    ppid, exe, cwd = f
+    return ProcessStart(ts, pid, int(ppid), _opt_path(exe), _path(cwd))
+
+
+def _parse_o(ts: int, pid: int, f: list[bytes]) -> Event:
+    flags, ftype, dev, ino, size, mtime, path, real = f
+    if ftype not in (b"f", b"d", b"o"):
+        raise ValueError(f"bad FTYPE {ftype!r}")
+    return Open(ts, pid, int(flags, 16), ftype.decode(), int(dev), int(ino), int(size),
+                int(mtime), _path(path), _opt_path(real))
+
+
+def _parse_r(ts: int, pid: int, f: list[bytes]) -> Event:
+    flags, old, new = f
+    return Rename(ts, pid, int(flags, 16), _path(old), _path(new))
+
+
+def _parse_l(ts: int, pid: int, f: list[bytes]) -> Event:
+    old, new = f
+    return Link(ts, pid, _opt_path(old), _path(new))
+
+
+def _one_path(cls: type) -> _Parser:
+    def parse(ts: int, pid: int, f: list[bytes]) -> Event:
+        (path,) = f
+        return cls(ts, pid, _path(path))
+    return parse
+
+
+def _parse_w(ts: int, pid: int, f: list[bytes]) -> Event:
+    code, path = f
+    return TracerWarning(ts, pid, code.decode("ascii", "replace"), _opt_path(path))
+
+
+_PARSERS: dict[bytes, _Parser] = {
+    b"H": _parse_h,
+    b"O": _parse_o,
+    b"R": _parse_r,
+    b"L": _parse_l,
+    b"U": _one_path(Unlink),
+    b"T": _one_path(Truncate),
+    b"K": _one_path(Mkdir),
+    b"D": _one_path(Library),
+    b"W": _parse_w,
+}
+
+
+class SpoolReader:
+    """All events of a spool directory (one ``<pid>.spool`` file per traced process)."""
+
+    def __init__(self, spool_dir: Path | str) -> None:
+        self.spool_dir = Path(spool_dir)
+        self.stats = SpoolStats()
+
+    def files(self) -> list[Path]:
+        return sorted(self.spool_dir.glob("*.spool"))
+
+    def events(self) -> list[SpoolEvent]:
+        """Every event, merged across files by ``(ts, pid, position in the file)``."""
+        self.stats = SpoolStats()
+        keyed: list[tuple[int, int, int, Event]] = []
+        for path in self.files():
+            self.stats.files += 1
+            keyed.extend(self._read_file(path))
+        keyed.sort(key=lambda k: (k[0], k[1], k[2]))
+        self.stats.events = len(keyed)
+        return [k[3] for k in keyed]  # type: ignore[misc]
+
+    def _read_file(self, path: Path) -> list[tuple[int, int, int, Event]]:
+        data = path.read_bytes()
+        lines = data.split(b"\n")
+        if lines[-1]:
+            self.stats.torn += 1  # a final line without its newline: a torn write
+        lines.pop()
+        stats = self.stats
+        stats.lines += len(lines)
+        out: list[tuple[int, int, int, Event]] = []
+        for seq, line in enumerate(lines):
+            fields = line.split(b"\t")
+            parser = _PARSERS.get(fields[0])
+            if parser is None and fields[0]:
+                stats.unknown += 1
+                kind = fields[0].decode("utf-8", "replace")
+                stats.unknown_kinds[kind] = stats.unknown_kinds.get(kind, 0) + 1
+                continue
+            try:
+                if parser is None:
+                    raise ValueError("empty line")
+                ts, pid = int(fields[1]), int(fields[2])
+                event = parser(ts, pid, fields[3:])
+            except (ValueError, IndexError):
+                stats.malformed += 1
+                continue
+            out.append((ts, pid, seq, event))
+        return out

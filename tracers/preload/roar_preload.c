@@ -1,0 +1,1709 @@
+/* roar_preload.c - the LD_PRELOAD backend of roar (Linux, glibc).
+ *
+ * Wraps the libc calls that open, create, rename, link, delete, truncate and map files, plus the
+ * exec/spawn family, and appends one line per event to $ROAR_SPOOL_DIR/<pid>.spool in the format
+ * of tracers/SPOOL.md. With ROAR_SPOOL_DIR unset every wrapper is a plain pass-through.
+ *
+ * Rules this file lives by (the why of most of its shape):
+ *  - The event path is async-signal-safe and fork-safe: no malloc, no stdio, no locks. State
+ *    shared between threads is a few words updated with __atomic builtins.
+ *  - Each event is one write(2) of a stack buffer to an O_APPEND descriptor, so a line is either
+ *    wholly in the file or (disk full / crash mid-write) a torn last line the reader drops.
+ *  - Exec wrappers may run in a vfork child that shares memory with its parent: they change no
+ *    global state (they use a private descriptor to emit a W line, and build envp on the stack).
+ *  - errno as seen by the caller is whatever the real call left.
+ */
+#undef _FORTIFY_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "roar_line.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* Where the spool descriptor is moved, out of the way of programs that assume low numbers. */
+#define SPOOL_FD_FLOOR 800
+/* Most lines fit the small buffer; a long path retries with the big one (see emit_built). */
+#define SMALL_LINE 1536
+#define BIG_LINE (4 * PATH_MAX + 512)
+/* The de-dup table of opens already reported (open addressing, 64-bit fingerprints). */
+#define SEEN_SLOTS 8192
+#define SEEN_PROBES 16
+
+extern char **environ;
+
+/* ======================================================================================
+ * Real functions
+ * ==================================================================================== */
+
+#define REAL_FUNCTIONS(X)                                                                        \
+    X(open, int, (const char *, int, ...))                                                       \
+    X(open64, int, (const char *, int, ...))                                                     \
+    X(openat, int, (int, const char *, int, ...))                                                \
+    X(openat64, int, (int, const char *, int, ...))                                              \
+    X(creat, int, (const char *, mode_t))                                                        \
+    X(creat64, int, (const char *, mode_t))                                                      \
+    X(__open_2, int, (const char *, int))                                                        \
+    X(__open64_2, int, (const char *, int))                                                      \
+    X(__openat_2, int, (int, const char *, int))                                                 \
+    X(__openat64_2, int, (int, const char *, int))                                               \
+    X(fopen, FILE *, (const char *, const char *))                                               \
+    X(fopen64, FILE *, (const char *, const char *))                                             \
+    X(freopen, FILE *, (const char *, const char *, FILE *))                                     \
+    X(freopen64, FILE *, (const char *, const char *, FILE *))                                   \
+    X(opendir, DIR *, (const char *))                                                            \
+    X(scandir, int, (const char *, struct dirent ***, int (*)(const struct dirent *),            \
+                     int (*)(const struct dirent **, const struct dirent **)))                   \
+    X(scandir64, int, (const char *, struct dirent64 ***, int (*)(const struct dirent64 *),      \
+                       int (*)(const struct dirent64 **, const struct dirent64 **)))             \
+    X(mkstemp, int, (char *))                                                                    \
+    X(mkstemp64, int, (char *))                                                                  \
+    X(mkostemp, int, (char *, int))                                                              \
+    X(mkostemp64, int, (char *, int))                                                            \
+    X(mkstemps, int, (char *, int))                                                              \
+    X(mkstemps64, int, (char *, int))                                                            \
+    X(mkostemps, int, (char *, int, int))                                                        \
+    X(mkostemps64, int, (char *, int, int))                                                      \
+    X(rename, int, (const char *, const char *))                                                 \
+    X(renameat, int, (int, const char *, int, const char *))                                     \
+    X(renameat2, int, (int, const char *, int, const char *, unsigned int))                      \
+    X(link, int, (const char *, const char *))                                                   \
+    X(linkat, int, (int, const char *, int, const char *, int))                                  \
+    X(unlink, int, (const char *))                                                               \
+    X(unlinkat, int, (int, const char *, int))                                                   \
+    X(remove, int, (const char *))                                                               \
+    X(rmdir, int, (const char *))                                                                \
+    X(truncate, int, (const char *, off_t))                                                      \
+    X(truncate64, int, (const char *, off64_t))                                                  \
+    X(mkdir, int, (const char *, mode_t))                                                        \
+    X(mkdirat, int, (int, const char *, mode_t))                                                 \
+    X(dlopen, void *, (const char *, int))                                                       \
+    X(execve, int, (const char *, char *const[], char *const[]))                                 \
+    X(execvpe, int, (const char *, char *const[], char *const[]))                                \
+    X(execveat, int, (int, const char *, char *const[], char *const[], int))                     \
+    X(fexecve, int, (int, char *const[], char *const[]))                                         \
+    X(posix_spawn, int, (pid_t *, const char *, const posix_spawn_file_actions_t *,              \
+                         const posix_spawnattr_t *, char *const[], char *const[]))               \
+    X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *,             \
+                          const posix_spawnattr_t *, char *const[], char *const[]))
+
+#define DECLARE_REAL(name, ret, args) static ret(*real_##name) args;
+REAL_FUNCTIONS(DECLARE_REAL)
+
+/* Set while this thread is inside dlsym: an allocator that opens files from within dlsym must
+ * not recurse into the resolver (the open wrappers then fall back to the raw system call). */
+static __thread int t_resolving __attribute__((tls_model("initial-exec")));
+
+static void *resolve(const char *name)
+{
+    if (t_resolving)
+        return NULL;
+    t_resolving = 1;
+    void *p = dlsym(RTLD_NEXT, name);
+    t_resolving = 0;
+    return p;
+}
+
+/* Normally everything is resolved by the constructor; ENSURE only matters for calls made before
+ * it ran (another preloaded library's constructor). */
+#define ENSURE(name)                                                                             \
+    do {                                                                                         \
+        if (__builtin_expect(real_##name == NULL, 0))                                            \
+            real_##name = (__typeof__(real_##name))resolve(#name);                               \
+    } while (0)
+
+static void resolve_all(void)
+{
+#define RESOLVE(name, ret, args) ENSURE(name);
+    REAL_FUNCTIONS(RESOLVE)
+#undef RESOLVE
+}
+
+/* ======================================================================================
+ * Configuration captured by the constructor (read-only afterwards)
+ * ==================================================================================== */
+
+static int g_active;                       /* ROAR_SPOOL_DIR was set when this image started */
+static char g_spool_dir[PATH_MAX];         /* absolute */
+static char g_env_spool[PATH_MAX + 32];    /* "ROAR_SPOOL_DIR=<dir>" for exec re-injection */
+static char g_lib_path[PATH_MAX];          /* absolute path of this library */
+static const char *g_lib_base;             /* its basename, inside g_lib_path */
+static char g_env_preload[PATH_MAX + 16];  /* "LD_PRELOAD=<lib>" */
+static uintptr_t g_self_load_addr;         /* to skip ourselves in the D list */
+static dev_t g_loader_dev;                 /* the dynamic loader: exec'ing it is not static */
+static ino_t g_loader_ino;
+
+/* ======================================================================================
+ * Small system helpers (raw calls, never our own wrappers)
+ * ==================================================================================== */
+
+static int sys_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* "/proc/self/fd/<fd>" into buf (at least 32 bytes). */
+static void proc_fd_path(char *buf, int fd)
+{
+    struct line l;
+    line_init(&l, buf, 31);
+    line_puts(&l, "/proc/self/fd/");
+    line_put_i64(&l, fd);
+    buf[l.len] = '\0';
+}
+
+/* "<spooldir>/<pid>.spool" into buf (PATH_MAX + 32 bytes); 0 on success. */
+static int spool_path(char *buf, pid_t pid)
+{
+    struct line l;
+    line_init(&l, buf, PATH_MAX + 31);
+    line_puts(&l, g_spool_dir);
+    line_putc(&l, '/');
+    line_put_i64(&l, pid);
+    line_puts(&l, ".spool");
+    if (!line_ok(&l))
+        return -1;
+    buf[l.len] = '\0';
+    return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* ======================================================================================
+ * The spool descriptor
+ *
+ * g_spool_word = (pid << 32) | fd of the descriptor published for that pid; 0 = none. A forked
+ * child sees the parent's pid in it and opens its own file. g_spool_dev/ino identify the file so
+ * that a descriptor the program closed (and whose number now names something else) is noticed
+ * before we write into a user file.
+ * ==================================================================================== */
+
+static uint64_t g_spool_word;
+static uint64_t g_spool_dev, g_spool_ino;
+
+static int build_header(struct line *l, const void *ctx);
+static int emit_built(int (*build)(struct line *, const void *), const void *ctx);
+
+static int fd_is_spool(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 &&
+           (uint64_t)st.st_dev == __atomic_load_n(&g_spool_dev, __ATOMIC_ACQUIRE) &&
+           (uint64_t)st.st_ino == __atomic_load_n(&g_spool_ino, __ATOMIC_ACQUIRE);
+}
+
+/* Lowest number the spool descriptor may take: SPOOL_FD_FLOOR unless RLIMIT_NOFILE is lower. */
+static int spool_fd_floor(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur > SPOOL_FD_FLOOR + 64)
+        return SPOOL_FD_FLOOR;
+    return rl.rlim_cur > 64 ? (int)rl.rlim_cur - 32 : -1;
+}
+
+/* Open <pid>.spool by path and move it high. Returns the fd or -1. */
+static int spool_open(pid_t pid)
+{
+    char path[PATH_MAX + 32];
+    if (spool_path(path, pid) != 0)
+        return -1;
+    int fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int floor = spool_fd_floor();
+    if (floor > fd) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
+        }
+    }
+    return fd;
+}
+
+/* Slow path of spool_fd: the published descriptor is missing, stale or a parent's. */
+static int spool_reopen(uint64_t old, pid_t pid)
+{
+    int forked = old != 0 && (pid_t)(old >> 32) != pid;
+    if (forked && fd_is_spool((int)(uint32_t)old))
+        close((int)(uint32_t)old); /* our copy of the parent's descriptor */
+    int fd = spool_open(pid);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return -1;
+    }
+    __atomic_store_n(&g_spool_dev, (uint64_t)st.st_dev, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_spool_ino, (uint64_t)st.st_ino, __ATOMIC_RELEASE);
+    uint64_t mine = ((uint64_t)(uint32_t)pid << 32) | (uint32_t)fd;
+    if (!__atomic_compare_exchange_n(&g_spool_word, &old, mine, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        /* Another thread published first; use its descriptor if it is for this pid. */
+        close(fd);
+        if (old != 0 && (pid_t)(old >> 32) == pid)
+            return (int)(uint32_t)old;
+        return -1;
+    }
+    /* A forked child (no exec, so no constructor) starts its file with an H line too, so that
+     * every spool file names its parent. */
+    if (forked)
+        emit_built(build_header, NULL);
+    return fd;
+}
+
+static int spool_fd(void)
+{
+    pid_t pid = getpid();
+    uint64_t w = __atomic_load_n(&g_spool_word, __ATOMIC_ACQUIRE);
+    if (w != 0 && (pid_t)(w >> 32) == pid && fd_is_spool((int)(uint32_t)w))
+        return (int)(uint32_t)w;
+    return spool_reopen(w, pid);
+}
+
+/* For the exec wrappers (perhaps in a vfork child): a private descriptor, no global state. */
+static int spool_write_private(const char *buf, size_t len)
+{
+    char path[PATH_MAX + 32];
+    if (spool_path(path, getpid()) != 0)
+        return -1;
+    int fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int r = write_all(fd, buf, len);
+    close(fd);
+    return r;
+}
+
+/* ======================================================================================
+ * Building lines
+ * ==================================================================================== */
+
+static void line_head(struct line *l, char kind)
+{
+    line_putc(l, kind);
+    line_tab(l);
+    line_put_u64(l, now_ns());
+    line_tab(l);
+    line_put_i64(l, getpid());
+}
+
+/* Append the target of a symlink such as /proc/self/fd/N raw; 0 on success. */
+static int line_put_readlink(struct line *l, const char *link)
+{
+    size_t room = l->cap > l->len ? l->cap - l->len : 0;
+    char *p = line_reserve(l, room);
+    if (!p)
+        return -1;
+    ssize_t n = readlink(link, p, room);
+    if (n < 0)
+        return -1;
+    if ((size_t)n == room) { /* maybe truncated: let the caller retry bigger */
+        l->overflow = 1;
+        return -1;
+    }
+    l->len += (size_t)n;
+    return 0;
+}
+
+/* Append the current directory raw; 0 on success. Raw syscall: glibc's getcwd falls back to a
+ * malloc-based walk for long paths, and must not be used in a signal handler. */
+static int line_put_cwd(struct line *l)
+{
+    size_t room = l->cap > l->len ? l->cap - l->len : 0;
+    char *p = line_reserve(l, room);
+    if (!p)
+        return -1;
+    long n = syscall(SYS_getcwd, p, room);
+    if (n < 0 && errno == ERANGE) {
+        l->overflow = 1;
+        return -1;
+    }
+    if (n > 1 && p[0] == '/') { /* n counts the NUL */
+        l->len += (size_t)n - 1;
+        return 0;
+    }
+    /* Deleted or unreachable cwd: /proc/self/cwd still names it (with " (deleted)"). */
+    return line_put_readlink(l, "/proc/self/cwd");
+}
+
+/* Append the directory a relative name is resolved against (raw). */
+static int line_put_base(struct line *l, int dirfd)
+{
+    if (dirfd == AT_FDCWD)
+        return line_put_cwd(l);
+    char link[32];
+    proc_fd_path(link, dirfd);
+    return line_put_readlink(l, link);
+}
+
+/* Append `name` made absolute against dirfd, normalised lexically and escaped. */
+static void line_put_path(struct line *l, int dirfd, const char *name)
+{
+    size_t start = l->len;
+    if (name[0] != '/') {
+        if (line_put_base(l, dirfd) != 0 || l->buf[start] != '/') {
+            if (!l->overflow)
+                l->error = "unresolved-path";
+            return;
+        }
+        if (name[0])
+            line_putc(l, '/');
+    }
+    line_puts(l, name);
+    if (!line_ok(l))
+        return;
+    l->len = start + path_normalize(l->buf + start, l->len - start);
+    line_escape_from(l, start);
+}
+
+/* Append an absolute path that needs no resolution (normalised and escaped). */
+static void line_put_abs(struct line *l, const char *path)
+{
+    line_put_path(l, AT_FDCWD, path);
+}
+
+/* Append REAL of an O line: the kernel's name for fd, or "-" when equal to the PATH field at
+ * [path_start, path_start + path_len) (both compared escaped; escaping is injective). */
+static void line_put_real(struct line *l, int fd, size_t path_start, size_t path_len)
+{
+    char link[32];
+    proc_fd_path(link, fd);
+    size_t start = l->len;
+    if (line_put_readlink(l, link) != 0) {
+        if (!l->overflow)
+            line_putc(l, '-'); /* no name (the kernel could not say): treated as equal */
+        return;
+    }
+    line_escape_from(l, start);
+    if (!line_ok(l))
+        return;
+    if (l->len - start == path_len && memcmp(l->buf + start, l->buf + path_start, path_len) == 0) {
+        l->len = start;
+        line_putc(l, '-');
+    }
+}
+
+/* Write a line built by `build` (which returns 0 when there is nothing to write). The small
+ * stack buffer serves nearly every event; only long paths pay for the big frame.
+ *
+ * `fd` is the spool descriptor, or -1 for a private one (exec wrappers, see the file header).
+ * It is fetched before the line is built so that a forked child's H line (written by
+ * spool_reopen) gets an earlier TS than the event that triggered it. */
+static __attribute__((noinline)) int emit_big(int (*build)(struct line *, const void *),
+                                              const void *ctx, int fd);
+
+static int emit_line(struct line *l, int fd)
+{
+    line_putc(l, '\n');
+    if (!line_ok(l))
+        return -1;
+    return fd >= 0 ? write_all(fd, l->buf, l->len) : spool_write_private(l->buf, l->len);
+}
+
+/* Report that an event could not be written, as a W spool-error line. */
+static int emit_spool_error(const char *reason, int fd)
+{
+    char buf[256];
+    struct line l;
+    line_init(&l, buf, sizeof buf - 1);
+    line_head(&l, 'W');
+    line_tab(&l);
+    line_puts(&l, "spool-error");
+    line_tab(&l);
+    line_puts(&l, reason);
+    return emit_line(&l, fd);
+}
+
+static int emit_to(int (*build)(struct line *, const void *), const void *ctx, int fd)
+{
+    char buf[SMALL_LINE];
+    struct line l;
+    line_init(&l, buf, sizeof buf - 1); /* keep a byte for the newline */
+    if (!build(&l, ctx))
+        return 0;
+    if (l.overflow)
+        return emit_big(build, ctx, fd);
+    if (l.error)
+        return emit_spool_error(l.error, fd);
+    return emit_line(&l, fd);
+}
+
+static __attribute__((noinline)) int emit_big(int (*build)(struct line *, const void *),
+                                              const void *ctx, int fd)
+{
+    char buf[BIG_LINE];
+    struct line l;
+    line_init(&l, buf, sizeof buf - 1);
+    if (!build(&l, ctx))
+        return 0;
+    if (!line_ok(&l))
+        return emit_spool_error(l.error ? l.error : "line-too-long", fd);
+    return emit_line(&l, fd);
+}
+
+/* Through the shared spool descriptor (the normal case). */
+static int emit_built(int (*build)(struct line *, const void *), const void *ctx)
+{
+    int fd = spool_fd();
+    return fd < 0 ? -1 : emit_to(build, ctx, fd);
+}
+
+/* Through a private descriptor: safe in a vfork child. */
+static int emit_private(int (*build)(struct line *, const void *), const void *ctx)
+{
+    return emit_to(build, ctx, -1);
+}
+
+/* ======================================================================================
+ * De-dup of opens: (dev, ino, size, mtime, access class, name as given) already reported.
+ * The name is part of the key so that a second name for one file (symlink, hardlink) is
+ * still reported once.
+ * ==================================================================================== */
+
+static uint64_t g_seen[SEEN_SLOTS];
+
+static uint64_t open_fingerprint(const struct stat *st, int flags, int dirfd, const char *name)
+{
+    int acc = (flags & O_PATH) ? 3 : (flags & O_ACCMODE);
+    uint64_t h = mix64(0, (uint64_t)st->st_dev);
+    h = mix64(h, (uint64_t)st->st_ino);
+    h = mix64(h, (uint64_t)st->st_size);
+    h = mix64(h, (uint64_t)st->st_mtim.tv_sec * 1000000000ULL + (uint64_t)st->st_mtim.tv_nsec);
+    h = mix64(h, (uint64_t)acc);
+    h = mix64(h, (uint64_t)(name[0] == '/' ? AT_FDCWD : dirfd));
+    h = hash_str(h, name);
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static int seen_contains(uint64_t fp)
+{
+    for (unsigned i = 0; i < SEEN_PROBES; i++) {
+        uint64_t v = __atomic_load_n(&g_seen[(fp + i) % SEEN_SLOTS], __ATOMIC_RELAXED);
+        if (v == fp)
+            return 1;
+        if (v == 0)
+            return 0;
+    }
+    return 0;
+}
+
+static void seen_insert(uint64_t fp)
+{
+    for (unsigned i = 0; i < SEEN_PROBES; i++) {
+        uint64_t *slot = &g_seen[(fp + i) % SEEN_SLOTS];
+        uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+        if (v == fp)
+            return;
+        if (v == 0 && __atomic_compare_exchange_n(slot, &v, fp, 0, __ATOMIC_RELAXED,
+                                                  __ATOMIC_RELAXED))
+            return;
+        if (v == fp) /* lost the race to the same key */
+            return;
+    }
+    /* Neighbourhood full: the open is simply reported again next time. */
+}
+
+/* fork() child: its own spool file must list what it opens, even what the parent saw. */
+static void on_fork_child(void)
+{
+    memset(g_seen, 0, sizeof g_seen);
+}
+
+/* ======================================================================================
+ * Events
+ * ==================================================================================== */
+
+static int build_header(struct line *l, const void *ctx)
+{
+    (void)ctx;
+    line_head(l, 'H');
+    line_tab(l);
+    line_put_i64(l, getppid());
+    line_tab(l);
+    size_t start = l->len;
+    if (line_put_readlink(l, "/proc/self/exe") == 0)
+        line_escape_from(l, start);
+    else if (!l->overflow)
+        line_putc(l, '-');
+    line_tab(l);
+    line_put_path(l, AT_FDCWD, ".");
+    return 1;
+}
+
+struct open_ev {
+    int dirfd;
+    const char *name;
+    int flags;
+    int fd;
+    const struct stat *st;
+};
+
+static char file_type(mode_t m)
+{
+    return S_ISREG(m) ? 'f' : S_ISDIR(m) ? 'd' : 'o';
+}
+
+static int build_open(struct line *l, const void *ctx)
+{
+    const struct open_ev *e = ctx;
+    line_head(l, 'O');
+    line_tab(l);
+    line_put_hex(l, (uint32_t)e->flags);
+    line_tab(l);
+    line_putc(l, file_type(e->st->st_mode));
+    line_tab(l);
+    line_put_u64(l, (uint64_t)e->st->st_dev);
+    line_tab(l);
+    line_put_u64(l, (uint64_t)e->st->st_ino);
+    line_tab(l);
+    line_put_i64(l, (int64_t)e->st->st_size);
+    line_tab(l);
+    line_put_i64(l, (int64_t)e->st->st_mtim.tv_sec * 1000000000LL + e->st->st_mtim.tv_nsec);
+    line_tab(l);
+    size_t path_start = l->len;
+    line_put_path(l, e->dirfd, e->name);
+    size_t path_len = l->len - path_start;
+    line_tab(l);
+    line_put_real(l, e->fd, path_start, path_len);
+    return 1;
+}
+
+/* Record a successful open of `name` (relative to dirfd) that returned fd. */
+static void record_open(int dirfd, const char *name, int flags, int fd)
+{
+    if (!g_active || fd < 0 || name == NULL)
+        return;
+    int saved = errno;
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        uint64_t fp = open_fingerprint(&st, flags, dirfd, name);
+        if (!seen_contains(fp)) {
+            struct open_ev e = {dirfd, name, flags, fd, &st};
+            if (emit_built(build_open, &e) == 0)
+                seen_insert(fp);
+        }
+    }
+    errno = saved;
+}
+
+/* Record an open done where we cannot see the descriptor (scandir): open it O_PATH ourselves. */
+static void record_open_by_name(int dirfd, const char *name, int flags)
+{
+    if (!g_active || name == NULL)
+        return;
+    int saved = errno;
+    int fd = sys_openat(dirfd, name, O_PATH | O_CLOEXEC, 0);
+    if (fd >= 0) {
+        record_open(dirfd, name, flags, fd);
+        close(fd);
+    }
+    errno = saved;
+}
+
+/* R, L, U, T, K, D: a kind letter, an optional hex flags field and one or two paths. */
+struct path_ev {
+    char kind;
+    int has_flags;
+    unsigned flags;
+    int dirfd1;
+    const char *name1; /* NULL: written as "-" */
+    int dirfd2;
+    const char *name2; /* NULL: one-path event */
+};
+
+static int build_path_event(struct line *l, const void *ctx)
+{
+    const struct path_ev *e = ctx;
+    line_head(l, e->kind);
+    if (e->has_flags) {
+        line_tab(l);
+        line_put_hex(l, e->flags);
+    }
+    line_tab(l);
+    if (e->name1)
+        line_put_path(l, e->dirfd1, e->name1);
+    else
+        line_putc(l, '-');
+    if (e->name2) {
+        line_tab(l);
+        line_put_path(l, e->dirfd2, e->name2);
+    }
+    return 1;
+}
+
+static void record_path_event(const struct path_ev *e)
+{
+    if (!g_active)
+        return;
+    int saved = errno;
+    emit_built(build_path_event, e);
+    errno = saved;
+}
+
+static void record_one(char kind, int dirfd, const char *name)
+{
+    if (!g_active || name == NULL)
+        return;
+    struct path_ev e = {kind, 0, 0, dirfd, name, 0, NULL};
+    record_path_event(&e);
+}
+
+static void record_two(char kind, int has_flags, unsigned flags, int dirfd1, const char *name1,
+                       int dirfd2, const char *name2)
+{
+    if (!g_active || name2 == NULL)
+        return;
+    struct path_ev e = {kind, has_flags, flags, dirfd1, name1, dirfd2, name2};
+    record_path_event(&e);
+}
+
+/* ======================================================================================
+ * Constructor: H line, libraries already mapped, configuration for exec re-injection
+ * ==================================================================================== */
+
+static int emit_library(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    const char *name = info->dlpi_name;
+    /* The main program has an empty name, the vdso a bare soname; skip ourselves too. */
+    if (name == NULL || name[0] != '/' || info->dlpi_addr == g_self_load_addr)
+        return 0;
+    struct path_ev e = {'D', 0, 0, AT_FDCWD, name, 0, NULL};
+    emit_built(build_path_event, &e);
+    return 0;
+}
+
+/* Make `in` absolute (lexically, against the cwd) into out[PATH_MAX]; 0 on success. */
+static int absolute_into(char *out, const char *in)
+{
+    struct line l;
+    line_init(&l, out, PATH_MAX - 1);
+    if (in[0] != '/') {
+        if (line_put_cwd(&l) != 0)
+            return -1;
+        line_putc(&l, '/');
+    }
+    line_puts(&l, in);
+    if (!line_ok(&l))
+        return -1;
+    l.len = path_normalize(out, l.len);
+    out[l.len] = '\0';
+    return 0;
+}
+
+static int find_loader(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    struct stat st;
+    if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && info->dlpi_name &&
+        info->dlpi_name[0] == '/' && stat(info->dlpi_name, &st) == 0) {
+        g_loader_dev = st.st_dev;
+        g_loader_ino = st.st_ino;
+        return 1;
+    }
+    return 0;
+}
+
+static int capture_config(const char *dir)
+{
+    if (absolute_into(g_spool_dir, dir) != 0)
+        return -1;
+    Dl_info info;
+    if (!dladdr((void *)capture_config, &info) || !info.dli_fname)
+        return -1;
+    g_self_load_addr = (uintptr_t)info.dli_fbase;
+    if (absolute_into(g_lib_path, info.dli_fname) != 0)
+        return -1;
+    const char *slash = strrchr(g_lib_path, '/');
+    g_lib_base = slash ? slash + 1 : g_lib_path;
+    /* The dynamic linker's dli_fbase and dlpi_addr differ for a PIE-linked object: use the
+     * link map's l_addr, which is what dl_iterate_phdr reports. */
+    struct link_map *lm = NULL;
+    if (dladdr1((void *)capture_config, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm)
+        g_self_load_addr = lm->l_addr;
+    snprintf(g_env_spool, sizeof g_env_spool, "ROAR_SPOOL_DIR=%s", g_spool_dir);
+    snprintf(g_env_preload, sizeof g_env_preload, "LD_PRELOAD=%s", g_lib_path);
+    dl_iterate_phdr(find_loader, NULL);
+    return 0;
+}
+
+__attribute__((constructor)) static void roar_init(void)
+{
+    resolve_all();
+    const char *dir = getenv("ROAR_SPOOL_DIR");
+    if (dir == NULL || dir[0] == '\0' || capture_config(dir) != 0)
+        return;
+    pthread_atfork(NULL, NULL, on_fork_child);
+    __atomic_store_n(&g_active, 1, __ATOMIC_RELEASE);
+    emit_built(build_header, NULL);
+    dl_iterate_phdr(emit_library, NULL);
+}
+
+/* ======================================================================================
+ * Open family
+ * ==================================================================================== */
+
+/* open's third argument exists only with O_CREAT or O_TMPFILE; reading it otherwise would read
+ * garbage (harmless on x86-64, but undefined), so only fetch it when the flags say so. */
+#define OPEN_MODE(flags, last)                                                                   \
+    mode_t mode = 0;                                                                             \
+    if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {                             \
+        va_list ap;                                                                              \
+        va_start(ap, last);                                                                      \
+        mode = (mode_t)va_arg(ap, int);                                                          \
+        va_end(ap);                                                                              \
+    }
+
+static int call_openat(int (*real)(int, const char *, int, ...), int dirfd, const char *path,
+                       int flags, mode_t mode)
+{
+    int fd = real ? real(dirfd, path, flags, mode) : sys_openat(dirfd, path, flags, mode);
+    record_open(dirfd, path, flags, fd);
+    return fd;
+}
+
+static int call_open(int (*real)(const char *, int, ...), const char *path, int flags, mode_t mode)
+{
+    int fd = real ? real(path, flags, mode) : sys_openat(AT_FDCWD, path, flags, mode);
+    record_open(AT_FDCWD, path, flags, fd);
+    return fd;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+    OPEN_MODE(flags, flags);
+    ENSURE(open);
+    return call_open(real_open, path, flags, mode);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+    OPEN_MODE(flags, flags);
+    ENSURE(open64);
+    return call_open(real_open64, path, flags, mode);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    OPEN_MODE(flags, flags);
+    ENSURE(openat);
+    return call_openat(real_openat, dirfd, path, flags, mode);
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    OPEN_MODE(flags, flags);
+    ENSURE(openat64);
+    return call_openat(real_openat64, dirfd, path, flags, mode);
+}
+
+EXPORT int __open_2(const char *path, int flags)
+{
+    ENSURE(__open_2);
+    int fd = real___open_2 ? real___open_2(path, flags) : sys_openat(AT_FDCWD, path, flags, 0);
+    record_open(AT_FDCWD, path, flags, fd);
+    return fd;
+}
+
+EXPORT int __open64_2(const char *path, int flags)
+{
+    ENSURE(__open64_2);
+    int fd = real___open64_2 ? real___open64_2(path, flags) : sys_openat(AT_FDCWD, path, flags, 0);
+    record_open(AT_FDCWD, path, flags, fd);
+    return fd;
+}
+
+EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+    ENSURE(__openat_2);
+    int fd = real___openat_2 ? real___openat_2(dirfd, path, flags) : sys_openat(dirfd, path, flags, 0);
+    record_open(dirfd, path, flags, fd);
+    return fd;
+}
+
+EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+    ENSURE(__openat64_2);
+    int fd = real___openat64_2 ? real___openat64_2(dirfd, path, flags)
+                               : sys_openat(dirfd, path, flags, 0);
+    record_open(dirfd, path, flags, fd);
+    return fd;
+}
+
+#define CREAT_FLAGS (O_WRONLY | O_CREAT | O_TRUNC)
+
+EXPORT int creat(const char *path, mode_t mode)
+{
+    ENSURE(creat);
+    int fd = real_creat ? real_creat(path, mode) : sys_openat(AT_FDCWD, path, CREAT_FLAGS, mode);
+    record_open(AT_FDCWD, path, CREAT_FLAGS, fd);
+    return fd;
+}
+
+EXPORT int creat64(const char *path, mode_t mode)
+{
+    ENSURE(creat64);
+    int fd = real_creat64 ? real_creat64(path, mode) : sys_openat(AT_FDCWD, path, CREAT_FLAGS, mode);
+    record_open(AT_FDCWD, path, CREAT_FLAGS, fd);
+    return fd;
+}
+
+/* The open(2) flags an fopen mode string stands for ("r", "w+", "ae", "rbx" ...). */
+static int fopen_flags(const char *mode)
+{
+    int flags;
+    switch (mode ? mode[0] : 'r') {
+    case 'w':
+        flags = O_WRONLY | O_CREAT | O_TRUNC;
+        break;
+    case 'a':
+        flags = O_WRONLY | O_CREAT | O_APPEND;
+        break;
+    default:
+        flags = O_RDONLY;
+    }
+    for (const char *p = mode ? mode + 1 : ""; *p && *p != ','; p++) {
+        if (*p == '+')
+            flags = (flags & ~O_ACCMODE) | O_RDWR;
+        else if (*p == 'x')
+            flags |= O_EXCL;
+        else if (*p == 'e')
+            flags |= O_CLOEXEC;
+    }
+    return flags;
+}
+
+static void record_stream(const char *path, const char *mode, FILE *f)
+{
+    if (f && g_active)
+        record_open(AT_FDCWD, path, fopen_flags(mode), fileno_unlocked(f));
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode)
+{
+    ENSURE(fopen);
+    FILE *f = real_fopen(path, mode);
+    record_stream(path, mode, f);
+    return f;
+}
+
+EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+    ENSURE(fopen64);
+    FILE *f = real_fopen64(path, mode);
+    record_stream(path, mode, f);
+    return f;
+}
+
+/* freopen(NULL, mode, f) only changes the mode of the same file: nothing new is opened. */
+EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+    ENSURE(freopen);
+    FILE *f = real_freopen(path, mode, stream);
+    if (path)
+        record_stream(path, mode, f);
+    return f;
+}
+
+EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
+{
+    ENSURE(freopen64);
+    FILE *f = real_freopen64(path, mode, stream);
+    if (path)
+        record_stream(path, mode, f);
+    return f;
+}
+
+/* Directory listings (case 11). glibc's opendir/scandir open the directory internally, out of
+ * reach of the open wrappers. */
+#define OPENDIR_FLAGS (O_RDONLY | O_DIRECTORY)
+
+EXPORT DIR *opendir(const char *path)
+{
+    ENSURE(opendir);
+    DIR *d = real_opendir(path);
+    if (d && g_active)
+        record_open(AT_FDCWD, path, OPENDIR_FLAGS, dirfd(d));
+    return d;
+}
+
+EXPORT int scandir(const char *path, struct dirent ***list, int (*filter)(const struct dirent *),
+                   int (*compar)(const struct dirent **, const struct dirent **))
+{
+    ENSURE(scandir);
+    int n = real_scandir(path, list, filter, compar);
+    if (n >= 0)
+        record_open_by_name(AT_FDCWD, path, OPENDIR_FLAGS);
+    return n;
+}
+
+EXPORT int scandir64(const char *path, struct dirent64 ***list,
+                     int (*filter)(const struct dirent64 *),
+                     int (*compar)(const struct dirent64 **, const struct dirent64 **))
+{
+    ENSURE(scandir64);
+    int n = real_scandir64(path, list, filter, compar);
+    if (n >= 0)
+        record_open_by_name(AT_FDCWD, path, OPENDIR_FLAGS);
+    return n;
+}
+
+/* mkstemp and friends create through glibc's internal open; the template now holds the name. */
+#define MKSTEMP_FLAGS (O_RDWR | O_CREAT | O_EXCL)
+#define WRAP_MKSTEMP(name, params, args, extra_flags)                                            \
+    EXPORT int name params                                                                       \
+    {                                                                                            \
+        ENSURE(name);                                                                            \
+        int fd = real_##name args;                                                               \
+        record_open(AT_FDCWD, tmpl, MKSTEMP_FLAGS | (extra_flags), fd);                          \
+        return fd;                                                                               \
+    }
+
+WRAP_MKSTEMP(mkstemp, (char *tmpl), (tmpl), 0)
+WRAP_MKSTEMP(mkstemp64, (char *tmpl), (tmpl), 0)
+WRAP_MKSTEMP(mkostemp, (char *tmpl, int flags), (tmpl, flags), flags)
+WRAP_MKSTEMP(mkostemp64, (char *tmpl, int flags), (tmpl, flags), flags)
+WRAP_MKSTEMP(mkstemps, (char *tmpl, int suffixlen), (tmpl, suffixlen), 0)
+WRAP_MKSTEMP(mkstemps64, (char *tmpl, int suffixlen), (tmpl, suffixlen), 0)
+WRAP_MKSTEMP(mkostemps, (char *tmpl, int suffixlen, int flags), (tmpl, suffixlen, flags), flags)
+WRAP_MKSTEMP(mkostemps64, (char *tmpl, int suffixlen, int flags), (tmpl, suffixlen, flags), flags)
+
+/* ======================================================================================
+ * rename, link, unlink, truncate, mkdir
+ * ==================================================================================== */
+
+EXPORT int rename(const char *old, const char *new)
+{
+    ENSURE(rename);
+    int r = real_rename(old, new);
+    if (r == 0)
+        record_two('R', 1, 0, AT_FDCWD, old, AT_FDCWD, new);
+    return r;
+}
+
+EXPORT int renameat(int olddir, const char *old, int newdir, const char *new)
+{
+    ENSURE(renameat);
+    int r = real_renameat(olddir, old, newdir, new);
+    if (r == 0)
+        record_two('R', 1, 0, olddir, old, newdir, new);
+    return r;
+}
+
+EXPORT int renameat2(int olddir, const char *old, int newdir, const char *new, unsigned flags)
+{
+    ENSURE(renameat2);
+    int r = real_renameat2(olddir, old, newdir, new, flags);
+    if (r == 0)
+        record_two('R', 1, flags, olddir, old, newdir, new);
+    return r;
+}
+
+EXPORT int link(const char *old, const char *new)
+{
+    ENSURE(link);
+    int r = real_link(old, new);
+    if (r == 0)
+        record_two('L', 0, 0, AT_FDCWD, old, AT_FDCWD, new);
+    return r;
+}
+
+/* True for names of a descriptor rather than of a file: /proc/self/fd/N, /proc/<pid>/fd/N,
+ * /dev/fd/N (an O_TMPFILE made visible has no other name). */
+static int names_a_descriptor(const char *p)
+{
+    if (strncmp(p, "/dev/fd/", 8) == 0 || strncmp(p, "/proc/self/fd/", 14) == 0)
+        return 1;
+    if (strncmp(p, "/proc/", 6) != 0)
+        return 0;
+    p += 6;
+    if (*p < '0' || *p > '9')
+        return 0;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return strncmp(p, "/fd/", 4) == 0;
+}
+
+EXPORT int linkat(int olddir, const char *old, int newdir, const char *new, int flags)
+{
+    ENSURE(linkat);
+    int r = real_linkat(olddir, old, newdir, new, flags);
+    if (r == 0) {
+        int anonymous = ((flags & AT_EMPTY_PATH) && old[0] == '\0') || names_a_descriptor(old);
+        record_two('L', 0, 0, olddir, anonymous ? NULL : old, newdir, new);
+    }
+    return r;
+}
+
+EXPORT int unlink(const char *path)
+{
+    ENSURE(unlink);
+    int r = real_unlink(path);
+    if (r == 0)
+        record_one('U', AT_FDCWD, path);
+    return r;
+}
+
+EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+    ENSURE(unlinkat);
+    int r = real_unlinkat(dirfd, path, flags);
+    if (r == 0)
+        record_one('U', dirfd, path);
+    return r;
+}
+
+EXPORT int remove(const char *path)
+{
+    ENSURE(remove);
+    int r = real_remove(path);
+    if (r == 0)
+        record_one('U', AT_FDCWD, path);
+    return r;
+}
+
+EXPORT int rmdir(const char *path)
+{
+    ENSURE(rmdir);
+    int r = real_rmdir(path);
+    if (r == 0)
+        record_one('U', AT_FDCWD, path);
+    return r;
+}
+
+EXPORT int truncate(const char *path, off_t len)
+{
+    ENSURE(truncate);
+    int r = real_truncate(path, len);
+    if (r == 0)
+        record_one('T', AT_FDCWD, path);
+    return r;
+}
+
+EXPORT int truncate64(const char *path, off64_t len)
+{
+    ENSURE(truncate64);
+    int r = real_truncate64(path, len);
+    if (r == 0)
+        record_one('T', AT_FDCWD, path);
+    return r;
+}
+
+EXPORT int mkdir(const char *path, mode_t mode)
+{
+    ENSURE(mkdir);
+    int r = real_mkdir(path, mode);
+    if (r == 0)
+        record_one('K', AT_FDCWD, path);
+    return r;
+}
+
+EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
+{
+    ENSURE(mkdirat);
+    int r = real_mkdirat(dirfd, path, mode);
+    if (r == 0)
+        record_one('K', dirfd, path);
+    return r;
+}
+
+/* ======================================================================================
+ * dlopen
+ *
+ * glibc's dlopen searches the DT_RPATH / DT_RUNPATH of the object that *called* it, found from
+ * the return address. Through this wrapper the caller would be us, so a bare name that only the
+ * caller's RUNPATH can find would fail under tracing. dlopen_as() repeats that part of the
+ * search itself, with the real caller's search list (dlinfo RTLD_DI_SERINFO).
+ * ==================================================================================== */
+
+static int has_search_path(const struct link_map *lm)
+{
+    for (const ElfW(Dyn) *d = lm->l_ld; d && d->d_tag != DT_NULL; d++)
+        if (d->d_tag == DT_RPATH || d->d_tag == DT_RUNPATH)
+            return 1;
+    return 0;
+}
+
+#define SERINFO_MAX 16384
+
+/* Fill `buf` with the library search list of `handle`; NULL if it does not fit. */
+static Dl_serinfo *search_list(void *handle, void *buf)
+{
+    Dl_serinfo size;
+    if (dlinfo(handle, RTLD_DI_SERINFOSIZE, &size) != 0 || size.dls_size > SERINFO_MAX)
+        return NULL;
+    Dl_serinfo *si = buf;
+    si->dls_size = size.dls_size;
+    si->dls_cnt = size.dls_cnt;
+    return dlinfo(handle, RTLD_DI_SERINFO, si) == 0 ? si : NULL;
+}
+
+static int in_search_list(const Dl_serinfo *si, const char *dir)
+{
+    for (unsigned i = 0; si && i < si->dls_cnt; i++)
+        if (strcmp(si->dls_serpath[i].dls_name, dir) == 0)
+            return 1;
+    return 0;
+}
+
+static struct link_map *link_map_of(const void *addr)
+{
+    Dl_info info;
+    struct link_map *lm = NULL;
+    if (!dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP))
+        return NULL;
+    return lm;
+}
+
+/* Where the caller's own DT_RPATH/DT_RUNPATH finds `file` first, into out; NULL when the
+ * caller has none, or when a directory every object searches (LD_LIBRARY_PATH, the system
+ * directories: also in our own list) comes first, so that the real dlopen finds the same. */
+static const char *caller_candidate(const char *file, const void *caller, char *out)
+{
+    struct link_map *lm = link_map_of(caller), *self = link_map_of((void *)caller_candidate);
+    if (!lm || !self || !has_search_path(lm))
+        return NULL;
+    _Alignas(Dl_serinfo) char caller_buf[SERINFO_MAX], self_buf[SERINFO_MAX];
+    Dl_serinfo *theirs = search_list(lm, caller_buf);
+    Dl_serinfo *ours = search_list(self, self_buf);
+    for (unsigned i = 0; theirs && i < theirs->dls_cnt; i++) {
+        const char *dir = theirs->dls_serpath[i].dls_name;
+        if (snprintf(out, PATH_MAX, "%s/%s", dir, file) >= PATH_MAX || access(out, F_OK) != 0)
+            continue;
+        return in_search_list(ours, dir) ? NULL : out;
+    }
+    return NULL;
+}
+
+/* Expand every $ORIGIN / ${ORIGIN} against the caller's directory into out, as glibc would;
+ * returns file itself when there is nothing to expand (or it cannot be). */
+static const char *expand_origin(const char *file, const void *caller, char *out, size_t cap)
+{
+    if (!strstr(file, "$ORIGIN") && !strstr(file, "${ORIGIN}"))
+        return file;
+    struct link_map *lm = link_map_of(caller);
+    char origin[PATH_MAX];
+    if (!lm || dlinfo(lm, RTLD_DI_ORIGIN, origin) != 0)
+        return file;
+    struct line l;
+    line_init(&l, out, cap - 1);
+    for (const char *p = file; *p;) {
+        size_t skip = strncmp(p, "${ORIGIN}", 9) == 0 ? 9 : strncmp(p, "$ORIGIN", 7) == 0 ? 7 : 0;
+        if (skip) {
+            line_puts(&l, origin);
+            p += skip;
+        } else {
+            line_putc(&l, *p++);
+        }
+    }
+    if (!line_ok(&l))
+        return file;
+    out[l.len] = '\0';
+    return out;
+}
+
+static void *dlopen_as(const char *file, int mode, const void *caller)
+{
+    if (file == NULL)
+        return real_dlopen(file, mode);
+    char expanded[2 * PATH_MAX], found[PATH_MAX];
+    const char *name = expand_origin(file, caller, expanded, sizeof expanded);
+    const char *candidate = strchr(name, '/') ? NULL : caller_candidate(name, caller, found);
+    if (candidate == NULL)
+        return real_dlopen(name, mode);
+    /* An object already loaded under that name wins before any search, whoever calls. */
+    void *loaded = real_dlopen(name, mode | RTLD_NOLOAD);
+    if (loaded) {
+        void *h = real_dlopen(name, mode);
+        dlclose(loaded);
+        return h;
+    }
+    return real_dlopen(candidate, mode);
+}
+
+static void record_dlopen(void *handle)
+{
+    struct link_map *lm = NULL;
+    if (!g_active || handle == NULL || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm ||
+        !lm->l_name || lm->l_name[0] != '/')
+        return;
+    /* Report each object once per process image. */
+    uint64_t fp = hash_str(mix64(0, 'D'), lm->l_name);
+    if (fp == 0)
+        fp = 1;
+    if (seen_contains(fp))
+        return;
+    struct path_ev e = {'D', 0, 0, AT_FDCWD, lm->l_name, 0, NULL};
+    if (emit_built(build_path_event, &e) == 0)
+        seen_insert(fp);
+}
+
+EXPORT void *dlopen(const char *file, int mode)
+{
+    ENSURE(dlopen);
+    void *h = dlopen_as(file, mode, __builtin_return_address(0));
+    if (h && g_active) {
+        int saved = errno;
+        record_dlopen(h);
+        errno = saved;
+    }
+    return h;
+}
+
+/* ======================================================================================
+ * exec family
+ *
+ * Before the real call: (1) W lines for what the shim cannot follow, (2) re-inject
+ * ROAR_SPOOL_DIR and LD_PRELOAD when the new environment lost them. No global state is
+ * touched: this may be a vfork child.
+ * ==================================================================================== */
+
+enum { EXEC_STATIC = 1, EXEC_SETUID = 2 };
+
+/* Does the ELF open on fd lack a PT_INTERP? -1 if not an ELF (or unreadable). */
+static int elf_is_static(int fd)
+{
+    unsigned char ident[EI_NIDENT];
+    if (pread(fd, ident, sizeof ident, 0) != (ssize_t)sizeof ident ||
+        memcmp(ident, ELFMAG, SELFMAG) != 0)
+        return -1;
+    int is64 = ident[EI_CLASS] == ELFCLASS64;
+    uint64_t phoff;
+    unsigned phnum, phentsize;
+    if (is64) {
+        Elf64_Ehdr eh;
+        if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
+            return -1;
+        phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+    } else {
+        Elf32_Ehdr eh;
+        if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
+            return -1;
+        phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+    }
+    for (unsigned i = 0; i < phnum && i < 256; i++) {
+        uint32_t type; /* p_type is the first word in both classes */
+        if (pread(fd, &type, sizeof type, (off_t)(phoff + (uint64_t)i * phentsize)) != 4)
+            return -1;
+        if (type == PT_INTERP)
+            return 0;
+    }
+    return 1;
+}
+
+static int is_setuid_file(int fd, const struct stat *st)
+{
+    if ((st->st_mode & S_ISUID) || ((st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP)))
+        return 1;
+    /* File capabilities make the loader drop LD_PRELOAD just the same (AT_SECURE). */
+    return fgetxattr(fd, "security.capability", NULL, 0) > 0;
+}
+
+/* Read "#!interp" from fd into out (NUL-terminated); 0 if fd holds such a script. */
+static int shebang_interpreter(int fd, char *out, size_t cap)
+{
+    char buf[256];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n < 3 || buf[0] != '#' || buf[1] != '!')
+        return -1;
+    buf[n] = '\0';
+    char *p = buf + 2;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t len = strcspn(p, " \t\n");
+    if (len == 0 || len >= cap)
+        return -1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 0;
+}
+
+struct exec_finding {
+    int what;                 /* EXEC_STATIC | EXEC_SETUID */
+    char static_path[PATH_MAX];
+    char setuid_path[PATH_MAX];
+};
+
+static void set_finding(char *dst, const char *path)
+{
+    if (absolute_into(dst, path) != 0)
+        snprintf(dst, PATH_MAX, "%s", path);
+}
+
+/* Inspect the program fd (named `path`, for the report), following #! up to 4 levels. */
+static void inspect_exec_fd(int fd, const char *path, struct exec_finding *f, int depth)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    if (is_setuid_file(fd, &st) && !(f->what & EXEC_SETUID)) {
+        f->what |= EXEC_SETUID;
+        set_finding(f->setuid_path, path);
+    }
+    char interp[PATH_MAX];
+    if (depth < 4 && shebang_interpreter(fd, interp, sizeof interp) == 0) {
+        int ifd = sys_openat(AT_FDCWD, interp, O_RDONLY | O_CLOEXEC, 0);
+        if (ifd >= 0) {
+            inspect_exec_fd(ifd, interp, f, depth + 1);
+            close(ifd);
+        }
+        return;
+    }
+    /* The dynamic loader run as a program (ld.so ./prog) keeps LD_PRELOAD working. */
+    if (st.st_dev == g_loader_dev && st.st_ino == g_loader_ino)
+        return;
+    if (elf_is_static(fd) == 1 && !(f->what & EXEC_STATIC)) {
+        f->what |= EXEC_STATIC;
+        set_finding(f->static_path, path);
+    }
+}
+
+/* `path` relative to dirfd; empty with AT_EMPTY_PATH means dirfd itself. */
+static void inspect_exec(int dirfd, const char *path, int at_flags, struct exec_finding *f)
+{
+    f->what = 0;
+    if (path == NULL)
+        return;
+    char shown[PATH_MAX];
+    if (path[0] == '\0' && (at_flags & AT_EMPTY_PATH)) {
+        char link[32];
+        proc_fd_path(link, dirfd);
+        ssize_t n = readlink(link, shown, sizeof shown - 1);
+        shown[n > 0 ? n : 0] = '\0';
+        inspect_exec_fd(dirfd, shown, f, 0);
+        return;
+    }
+    int fd = sys_openat(dirfd, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return; /* unreadable (mode --x) or missing: nothing we can tell */
+    if (path[0] == '/' || dirfd == AT_FDCWD) {
+        inspect_exec_fd(fd, path, f, 0);
+    } else {
+        char link[32];
+        proc_fd_path(link, fd);
+        ssize_t n = readlink(link, shown, sizeof shown - 1);
+        shown[n > 0 ? n : 0] = '\0';
+        inspect_exec_fd(fd, n > 0 ? shown : path, f, 0);
+    }
+    close(fd);
+}
+
+/* The first PATH candidate execvp would run, into out; or `file` when it has a slash. */
+static const char *search_path(const char *file, char *out)
+{
+    if (strchr(file, '/'))
+        return file;
+    const char *path = getenv("PATH");
+    if (path == NULL)
+        path = "/bin:/usr/bin"; /* glibc's default for execvp */
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        size_t dlen = (size_t)(end - p);
+        int n = dlen ? snprintf(out, PATH_MAX, "%.*s/%s", (int)dlen, p, file)
+                     : snprintf(out, PATH_MAX, "%s", file);
+        struct stat st;
+        if (n < PATH_MAX && stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+            return out;
+        if (*end == '\0')
+            return NULL;
+        p = end;
+    }
+}
+
+struct warn_ev {
+    const char *code;
+    const char *path;
+};
+
+static int build_warning(struct line *l, const void *ctx)
+{
+    const struct warn_ev *w = ctx;
+    line_head(l, 'W');
+    line_tab(l);
+    line_puts(l, w->code);
+    line_tab(l);
+    line_put_abs(l, w->path);
+    return 1;
+}
+
+static void report_exec(const struct exec_finding *f)
+{
+    if (f->what & EXEC_STATIC) {
+        struct warn_ev w = {"static-exec", f->static_path};
+        emit_private(build_warning, &w);
+    }
+    if (f->what & EXEC_SETUID) {
+        struct warn_ev w = {"setuid-exec", f->setuid_path};
+        emit_private(build_warning, &w);
+    }
+}
+
+/* Check and report an exec of path (relative to dirfd) before it happens. */
+static void exec_precheck(int dirfd, const char *path, int at_flags)
+{
+    struct exec_finding f;
+    inspect_exec(dirfd, path, at_flags, &f);
+    report_exec(&f);
+}
+
+/* ---- environment re-injection ---- */
+
+static size_t env_count(char *const envp[])
+{
+    size_t n = 0;
+    while (envp && envp[n])
+        n++;
+    return n;
+}
+
+/* Does an LD_PRELOAD value (space or colon separated) list this library? */
+static int preload_lists_us(const char *value)
+{
+    size_t blen = strlen(g_lib_base);
+    for (const char *p = value; *p;) {
+        size_t len = strcspn(p, " :");
+        const char *base = p;
+        for (const char *q = p; q < p + len; q++)
+            if (*q == '/')
+                base = q + 1;
+        if ((size_t)(p + len - base) == blen && memcmp(base, g_lib_base, blen) == 0)
+            return 1;
+        p += len;
+        while (*p == ' ' || *p == ':')
+            p++;
+    }
+    return 0;
+}
+
+#define ENV_PRELOAD_CAP (2 * PATH_MAX + 32)
+
+/* envp, or a copy in vec[] (env_count + 3 slots) with our two variables put back. pre_buf holds
+ * a combined "LD_PRELOAD=<theirs> <ours>" when the program set its own preload list. */
+static char *const *env_with_roar(char *const envp[], char **vec, char *pre_buf)
+{
+    int has_spool = 0;
+    long pre_idx = -1;
+    size_t n = env_count(envp);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(envp[i], "ROAR_SPOOL_DIR=", 15) == 0)
+            has_spool = 1;
+        else if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
+            pre_idx = (long)i;
+    }
+    int pre_ok = pre_idx >= 0 && preload_lists_us(envp[pre_idx] + 11);
+    if (has_spool && pre_ok)
+        return envp;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((long)i != pre_idx || pre_ok)
+            vec[k++] = envp[i];
+    if (!has_spool)
+        vec[k++] = g_env_spool;
+    if (!pre_ok) {
+        const char *theirs = pre_idx >= 0 ? envp[pre_idx] + 11 : "";
+        if (theirs[0] && snprintf(pre_buf, ENV_PRELOAD_CAP, "LD_PRELOAD=%s %s", theirs,
+                                  g_lib_path) < ENV_PRELOAD_CAP)
+            vec[k++] = pre_buf;
+        else
+            vec[k++] = g_env_preload;
+    }
+    vec[k] = NULL;
+    return vec;
+}
+
+/* Declares `fixed`: envp with our variables, living in the caller's frame until the exec. */
+#define ROAR_ENV(envp, fixed)                                                                    \
+    char *fixed##_vec[env_count(envp) + 3];                                                      \
+    char fixed##_pre[ENV_PRELOAD_CAP];                                                           \
+    char *const *fixed = env_with_roar((envp), fixed##_vec, fixed##_pre)
+
+static int do_execve(const char *path, char *const argv[], char *const envp[])
+{
+    ENSURE(execve);
+    if (!g_active)
+        return real_execve(path, argv, envp);
+    int saved = errno;
+    exec_precheck(AT_FDCWD, path, 0);
+    ROAR_ENV(envp, env);
+    errno = saved;
+    return real_execve(path, argv, env);
+}
+
+static int do_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    ENSURE(execvpe);
+    if (!g_active)
+        return real_execvpe(file, argv, envp);
+    int saved = errno;
+    char found[PATH_MAX];
+    const char *target = file ? search_path(file, found) : NULL;
+    if (target)
+        exec_precheck(AT_FDCWD, target, 0);
+    ROAR_ENV(envp, env);
+    errno = saved;
+    return real_execvpe(file, argv, env);
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return do_execve(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+    return do_execve(path, argv, environ);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+    return do_execvpe(file, argv, environ);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return do_execvpe(file, argv, envp);
+}
+
+EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                    int flags)
+{
+    ENSURE(execveat);
+    if (!g_active)
+        return real_execveat(dirfd, path, argv, envp, flags);
+    int saved = errno;
+    exec_precheck(dirfd, path, flags);
+    ROAR_ENV(envp, env);
+    errno = saved;
+    return real_execveat(dirfd, path, argv, env, flags);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    ENSURE(fexecve);
+    if (!g_active)
+        return real_fexecve(fd, argv, envp);
+    int saved = errno;
+    exec_precheck(fd, "", AT_EMPTY_PATH);
+    ROAR_ENV(envp, env);
+    errno = saved;
+    return real_fexecve(fd, argv, env);
+}
+
+/* execl & co: collect the variadic arguments into an argv on the stack. */
+#define COLLECT_ARGS(first, argv, after)                                                         \
+    size_t argc_ = 1;                                                                            \
+    va_list ap_;                                                                                 \
+    va_start(ap_, first);                                                                        \
+    while (va_arg(ap_, char *) != NULL)                                                          \
+        argc_++;                                                                                 \
+    va_end(ap_);                                                                                 \
+    char *argv[argc_ + 1];                                                                       \
+    va_start(ap_, first);                                                                        \
+    argv[0] = (char *)(first);                                                                   \
+    for (size_t i_ = 1; i_ <= argc_; i_++)                                                       \
+        argv[i_] = va_arg(ap_, char *);                                                          \
+    after;                                                                                       \
+    va_end(ap_)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+    COLLECT_ARGS(arg, argv, (void)0);
+    return do_execve(path, argv, environ);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    COLLECT_ARGS(arg, argv, (void)0);
+    return do_execvpe(file, argv, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    char *const *envp;
+    COLLECT_ARGS(arg, argv, envp = va_arg(ap_, char *const *));
+    return do_execve(path, argv, envp);
+}
+
+/* posix_spawn runs in the parent, so the W line can wait for success (no false alarm). */
+static int spawn_common(int search, pid_t *pid, const char *path,
+                        const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+                        char *const argv[], char *const envp[])
+{
+    int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                const posix_spawnattr_t *, char *const[], char *const[]) =
+        search ? real_posix_spawnp : real_posix_spawn;
+    if (!g_active)
+        return real(pid, path, fa, attr, argv, envp);
+    struct exec_finding f;
+    char found[PATH_MAX];
+    const char *target = path ? (search ? search_path(path, found) : path) : NULL;
+    inspect_exec(AT_FDCWD, target, 0, &f);
+    ROAR_ENV(envp, env);
+    int r = real(pid, path, fa, attr, argv, env);
+    if (r == 0) {
+        int saved = errno;
+        report_exec(&f);
+        errno = saved;
+    }
+    return r;
+}
+
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    ENSURE(posix_spawn);
+    return spawn_common(0, pid, path, fa, attr, argv, envp);
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    ENSURE(posix_spawnp);
+    return spawn_common(1, pid, file, fa, attr, argv, envp);
+}
