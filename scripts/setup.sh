@@ -37,7 +37,8 @@ stamp=.venv/.roar-install-stamp
 want=$(cat pyproject.toml setup.py tracers/build.py tracers/*/*.[ch] 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/roarctl ]; then
   echo "setup: installing roar into .venv (compiles the tracers)" >&2
-  if ! .venv/bin/python -m pip install -e '.[dev]' >.venv/install.log 2>&1; then
+  # compat mode: a .pth path entry instead of an import hook, about 10 ms less on every roarctl start
+  if ! .venv/bin/python -m pip install -e '.[dev]' --config-settings editable_mode=compat >.venv/install.log 2>&1; then
     tail -n 30 .venv/install.log >&2
     echo "setup: pip install failed; full log in .venv/install.log" >&2
     exit 1
