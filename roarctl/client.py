@@ -19,8 +19,9 @@ from roar_api import paths
 from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION
 from roarctl.errors import EXIT_DAEMON, EXIT_NOT_FOUND, EXIT_USAGE, ClientError
 
-#: How long to wait for an autostarted daemon to answer its health check.
-AUTOSTART_TIMEOUT = float(os.environ.get("ROAR_AUTOSTART_TIMEOUT", "10"))
+#: How long to wait for an autostarted daemon to answer its health check, unless
+#: ROAR_AUTOSTART_TIMEOUT says otherwise (see autostart_timeout()).
+AUTOSTART_TIMEOUT = 10.0
 
 
 @dataclass
@@ -80,6 +81,14 @@ class Stubs:
         return self._stub("artifacts", "ArtifactService")
 
     @property
+    def config(self) -> Any:
+        return self._stub("config", "ConfigService")
+
+    @property
+    def tracers(self) -> Any:
+        return self._stub("tracers", "TracerService")
+
+    @property
     def events(self) -> Any:
         return self._stub("events", "EventService")
 
@@ -115,24 +124,73 @@ def roard_command(sock: Path, foreground: bool = False, extra: list[str] | None 
     return cmd + (extra or [])
 
 
-def start_daemon(sock: Path, extra: list[str] | None = None, timeout: float = AUTOSTART_TIMEOUT) -> None:
+def autostart_timeout() -> float:
+    """The bound on waiting for a starting roard: ``ROAR_AUTOSTART_TIMEOUT`` seconds, else 10."""
+    raw = os.environ.get("ROAR_AUTOSTART_TIMEOUT", "").strip()
+    if not raw:
+        return AUTOSTART_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ClientError(f"ROAR_AUTOSTART_TIMEOUT must be a positive number of seconds, not {raw!r}",
+                          EXIT_USAGE)
+    return value
+
+
+def start_daemon(sock: Path, extra: list[str] | None = None, timeout: float | None = None) -> None:
     """Start roard detached and wait (bounded) until it answers its health check."""
+    if timeout is None:
+        timeout = autostart_timeout()
     log = paths.log_path()
-    log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(os.devnull, "rb") as devnull, open(log, "ab") as err:
-        proc = subprocess.Popen(roard_command(sock, extra=extra), stdin=devnull, stdout=devnull,
-                                stderr=err, start_new_session=True, close_fds=True)
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(os.devnull, "rb") as devnull, open(log, "ab") as err:
+            log_offset = err.tell()
+            proc = subprocess.Popen(roard_command(sock, extra=extra), stdin=devnull, stdout=devnull,
+                                    stderr=err, start_new_session=True, close_fds=True)
+    except OSError as exc:
+        raise ClientError(f"cannot start roard: {exc.strerror or exc} ({exc.filename or log})",
+                          EXIT_DAEMON) from None
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if daemon_answers(sock, timeout=0.5):
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        if daemon_answers(sock, timeout=min(0.5, left)):
             return
         if proc.poll() is not None:
             if daemon_answers(sock, timeout=0.5):  # lost a race with another starter: fine
                 return
+            reason = _startup_error(log, log_offset)
+            if reason:
+                raise ClientError(f"roard could not start: {reason}; see {log}", EXIT_DAEMON)
             raise ClientError(f"roard exited with code {proc.returncode} while starting; see {log}",
                               EXIT_DAEMON)
         time.sleep(0.05)
+    # Do not leave a daemon behind that holds the lock without answering.
+    proc.terminate()
+    try:
+        proc.wait(1.0)
+    except subprocess.TimeoutExpired:
+        proc.kill()
     raise ClientError(f"roard did not answer within {timeout:g} s of starting; see {log}", EXIT_DAEMON)
+
+
+def _startup_error(log: Path, offset: int) -> str:
+    """The reason roard printed (``roard: ...`` on stderr, which goes to the log) when it
+    refused to start, or ""."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(offset)
+            lines = f.read(64 * 1024).decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        if line.startswith("roard: "):
+            return line[len("roard: "):].strip().rstrip(".")
+    return ""
 
 
 def _hello(stubs: Stubs, opts: Options) -> Any:
@@ -163,7 +221,9 @@ def connect(opts: Options, autostart: bool | None = None) -> Stubs:
     sock = opts.socket_path
     may_start = opts.autostart if autostart is None else autostart
     started = False
-    if may_start and not daemon_answers(sock):
+    # No separate health probe on the hot path: Hello itself tells us whether a daemon answers
+    # (UNAVAILABLE below covers a stale socket or one nobody listens on).
+    if may_start and not sock.exists():
         start_daemon(sock)
         started = True
     stubs = Stubs(_channel(sock))

@@ -5,6 +5,8 @@ from here. Keys are dotted (``filters.ignore_tmp_files``) and map to TOML tables
 """
 from __future__ import annotations
 
+import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +51,6 @@ class ConfigKey:
 
 KEYS: dict[str, ConfigKey] = {k.name: k for k in [
     ConfigKey("output.quiet", False, "Suppress the summary printed after each run."),
-    ConfigKey("output.track_repo_files", False,
-              "Record reads of git-tracked files as inputs even when unchanged (code is covered by the commit)."),
     ConfigKey("filters.ignore_system_reads", True, "Ignore reads under /usr, /lib, /etc, /proc, /sys, /dev and similar."),
     ConfigKey("filters.ignore_package_reads", True,
               "Ignore reads of installed packages and the interpreter's own files (they are recorded as packages)."),
@@ -116,3 +116,47 @@ ignore_torch_cache = true
 ignore_tmp_files = true
 ignore_paths = []
 """
+
+
+def render(value: Any) -> str:
+    """A value as TOML shows it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _toml_document(values: dict[str, Any]) -> str:
+    tables: dict[str, dict[str, Any]] = {}
+    for name, value in sorted(values.items()):
+        table, _, leaf = name.rpartition(".")
+        tables.setdefault(table, {})[leaf] = value
+    parts = ["# roar workspace configuration; `roarctl config list` shows every key.\n"]
+    for table, entries in tables.items():
+        parts.append(f"\n[{table}]\n" + "".join(f"{k} = {render(v)}\n" for k, v in entries.items()))
+    return "".join(parts)
+
+
+def set_value(path: Path, name: str, raw: str) -> Any:
+    """Validate and store one key in ``path``; returns the stored value. The file is rewritten
+    atomically, keeping the other keys it sets."""
+    key = KEYS.get(name)
+    if key is None:
+        raise InvalidArgument(f"unknown config key {name!r}; valid keys: {', '.join(KEYS)}")
+    value = key.validate(raw)
+    current: dict[str, Any] = {}
+    if path.exists():
+        Config.load(path)  # refuses a broken file before we rewrite it
+        current = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    current[name] = value
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(_toml_document(current), encoding="utf-8")
+    os.replace(tmp, path)
+    return value
+
+
+def explicitly_set(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    return set(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))

@@ -3,19 +3,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import signal
 from pathlib import Path
+from typing import Any, AsyncIterator, Callable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from roar_api.v1 import (artifacts_pb2, artifacts_pb2_grpc, daemon_pb2, daemon_pb2_grpc,
-                         events_pb2, events_pb2_grpc, jobs_pb2, jobs_pb2_grpc, lineage_pb2,
-                         lineage_pb2_grpc, runs_pb2, runs_pb2_grpc, workspaces_pb2,
-                         workspaces_pb2_grpc)
 from roard.daemon import Daemon
 from roard.listener import ActivatedSocketProxy, SocketLock, prepare_socket, systemd_listen_fd
 
@@ -25,42 +23,205 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0
 
 
-class ActivityInterceptor(grpc.aio.ServerInterceptor):
-    """Counts calls in flight so the idle timeout never fires in the middle of one."""
+#: Seconds a response stream may still deliver what is queued once shutdown ends it.
+STREAM_FLUSH = 0.2
+
+
+class _Malformed:
+    """Stands in for a request whose bytes do not parse, so the call can be refused with
+    INVALID_ARGUMENT (grpc's own answer to a deserializer error is UNKNOWN)."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+
+def _lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+    owner = getattr(deserializer, "__self__", None)  # generated code passes Message.FromString
+    type_name = getattr(getattr(owner, "DESCRIPTOR", None), "full_name", "the request message")
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:
+            return _Malformed(type_name)
+    return deserialize
+
+
+async def _refuse(context: grpc.aio.ServicerContext, method: str, bad: _Malformed) -> None:
+    log.warning("refused a malformed %s request (not a valid %s)", method, bad.type_name)
+    await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                        f"malformed request: the bytes sent to {method} are not a valid {bad.type_name}")
+
+
+async def _checked(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext,
+                   method: str) -> AsyncIterator[Any]:
+    async for request in requests:
+        if isinstance(request, _Malformed):
+            await _refuse(context, method, request)
+        yield request
+
+
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps every method handler (ours, health and reflection) so that:
+
+    * a request that does not parse gets INVALID_ARGUMENT and the daemon carries on;
+    * calls count as in flight for their whole duration, so the idle timeout never fires in
+      the middle of one;
+    * on shutdown, once the unary calls have finished, response streams (WatchEvents,
+      Health.Watch) deliver what is queued and end with OK instead of holding shutdown for the
+      whole grace period.
+    """
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
+        self._unary = 0
+        self._unary_idle = asyncio.Event()
+        self._unary_idle.set()
+        self._end_streams = asyncio.Event()
 
     async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        deserialize = _lenient(handler.request_deserializer)
+        serialize = handler.response_serializer
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary_call(handler.unary_unary, method, False), deserialize, serialize)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._unary_call(handler.stream_unary, method, True), deserialize, serialize)
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._stream_call(handler.unary_stream, method, False), deserialize, serialize)
+        return grpc.stream_stream_rpc_method_handler(
+            self._stream_call(handler.stream_stream, method, True), deserialize, serialize)
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def _started(self, unary: bool) -> None:
         self.daemon.call_started()
+        if unary:
+            self._unary += 1
+            self._unary_idle.clear()
+
+    def _finished(self, unary: bool) -> None:
+        self.daemon.call_finished()
+        if unary:
+            self._unary -= 1
+            if self._unary == 0:
+                self._unary_idle.set()
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (bounded) for unary calls in flight, then tell response streams to end."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._unary_idle.wait(), timeout)
+        self._end_streams.set()
+
+    # --- wrappers ---------------------------------------------------------------------------
+
+    def _unary_call(self, behavior: Callable[..., Any], method: str, stream_in: bool):
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            self._started(True)
+            try:
+                if stream_in:
+                    request = _checked(request, context, method)
+                elif isinstance(request, _Malformed):
+                    await _refuse(context, method, request)
+                result = behavior(request, context)
+                return await result if inspect.isawaitable(result) else result
+            finally:
+                self._finished(True)
+        return call
+
+    def _stream_call(self, behavior: Callable[..., Any], method: str, stream_in: bool):
+        if inspect.isasyncgenfunction(behavior):
+            async def gen(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                self._started(False)
+                try:
+                    if stream_in:
+                        request = _checked(request, context, method)
+                    elif isinstance(request, _Malformed):
+                        await _refuse(context, method, request)
+                    stream = self._until_shutdown(behavior(request, context))
+                    try:
+                        async for item in stream:
+                            yield item
+                    finally:
+                        await stream.aclose()
+                finally:
+                    self._finished(False)
+            return gen
+
+        async def coro(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            # A handler that writes through context.write() and returns when done.
+            self._started(False)
+            try:
+                if stream_in:
+                    request = _checked(request, context, method)
+                elif isinstance(request, _Malformed):
+                    await _refuse(context, method, request)
+                task = asyncio.ensure_future(behavior(request, context))
+                try:
+                    if await self._first(task) is not task:
+                        await asyncio.wait({task}, timeout=STREAM_FLUSH)
+                        if not task.done():
+                            return None
+                    return task.result()
+                finally:
+                    await _cancel(task)
+            finally:
+                self._finished(False)
+        return coro
+
+    async def _first(self, fut: asyncio.Future) -> asyncio.Future | None:
+        """Wait for ``fut`` or the end-of-streams signal; return ``fut`` if it finished."""
+        ender = asyncio.ensure_future(self._end_streams.wait())
         try:
-            return await continuation(handler_call_details)
+            await asyncio.wait({fut, ender}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            self.daemon.call_finished()
+            ender.cancel()
+        return fut if fut.done() else None
+
+    async def _until_shutdown(self, agen: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        nxt: asyncio.Future | None = None
+        try:
+            while True:
+                nxt = asyncio.ensure_future(agen.__anext__())
+                if await self._first(nxt) is None:
+                    await asyncio.wait({nxt}, timeout=STREAM_FLUSH)
+                    if not nxt.done():
+                        return
+                try:
+                    item = nxt.result()
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            if nxt is not None:
+                await _cancel(nxt)
+            await agen.aclose()
+
+
+async def _cancel(fut: asyncio.Future) -> None:
+    """Cancel ``fut`` if it still runs and wait until it has finished unwinding."""
+    if not fut.done():
+        fut.cancel()
+        await asyncio.wait({fut})
+    if not fut.cancelled():
+        fut.exception()  # retrieved: no "exception was never retrieved" noise
 
 
 def _register(server: grpc.aio.Server,
               daemon: Daemon) -> tuple[list[str], health.aio.HealthServicer]:
-    from roard.handlers.artifacts import ArtifactHandler
-    from roard.handlers.daemon import DaemonHandler
-    from roard.handlers.events import EventHandler
-    from roard.handlers.jobs import JobHandler
-    from roard.handlers.lineage import LineageHandler
-    from roard.handlers.runs import RunHandler
-    from roard.handlers.workspaces import WorkspaceHandler
+    from roard.handlers.registry import register_services
 
-    daemon_pb2_grpc.add_DaemonServiceServicer_to_server(DaemonHandler(daemon), server)
-    events_pb2_grpc.add_EventServiceServicer_to_server(EventHandler(daemon), server)
-    runs_pb2_grpc.add_RunServiceServicer_to_server(RunHandler(daemon), server)
-    jobs_pb2_grpc.add_JobServiceServicer_to_server(JobHandler(daemon), server)
-    workspaces_pb2_grpc.add_WorkspaceServiceServicer_to_server(WorkspaceHandler(daemon), server)
-    lineage_pb2_grpc.add_LineageServiceServicer_to_server(LineageHandler(daemon), server)
-    artifacts_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactHandler(daemon), server)
-
-    services = [m.DESCRIPTOR.services_by_name[name].full_name for m, name in (
-        (daemon_pb2, "DaemonService"), (events_pb2, "EventService"), (runs_pb2, "RunService"),
-        (jobs_pb2, "JobService"), (workspaces_pb2, "WorkspaceService"),
-        (lineage_pb2, "LineageService"), (artifacts_pb2, "ArtifactService"))]
+    services = register_services(server, daemon)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -91,7 +252,8 @@ async def serve(daemon: Daemon) -> int:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(backend_path)
 
-    server = grpc.aio.server(interceptors=[ActivityInterceptor(daemon)],
+    calls = CallInterceptor(daemon)
+    server = grpc.aio.server(interceptors=[calls],
                              options=[("grpc.so_reuseport", 0)])
     services, health_servicer = _register(server, daemon)
     _bind(server, backend_path)
@@ -116,7 +278,9 @@ async def serve(daemon: Daemon) -> int:
         await health_servicer.enter_graceful_shutdown()
         if proxy is not None:
             await proxy.close()
-        await server.stop(SHUTDOWN_GRACE)
+        stopping = asyncio.create_task(server.stop(SHUTDOWN_GRACE))  # no new calls from here
+        await calls.drain(SHUTDOWN_GRACE)
+        await stopping
         await daemon.close()
         for path in {backend_path, sock_path} if proxy is None else {backend_path}:
             with contextlib.suppress(FileNotFoundError):

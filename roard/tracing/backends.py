@@ -1,12 +1,23 @@
-"""Tracer backends as the daemon sees them: whether each is usable and how to launch under it."""
+"""Tracer backends as the daemon sees them: whether each is usable here, and how to launch a
+command under it. The tracers themselves are native code in ``tracers/`` built into ``_native/``.
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from roard.errors import FailedPrecondition, InvalidArgument
+
 NATIVE_DIR = Path(__file__).resolve().parent.parent / "_native"
 PRELOAD_LIB = NATIVE_DIR / "libroar_preload.so"
+PTRACE_BIN = NATIVE_DIR / "roar-ptrace"
+BACKENDS = ("preload", "ptrace", "ebpf")
+DESCRIPTIONS = {
+    "preload": "LD_PRELOAD shim: fastest; blind to static binaries, raw syscalls and set-uid programs",
+    "ptrace": "seccomp + ptrace: sees every syscall of every process, including static binaries",
+    "ebpf": "kernel probes: needs root or CAP_BPF+CAP_PERFMON, BTF and tracefs",
+}
 
 
 @dataclass
@@ -17,30 +28,77 @@ class LaunchPlan:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class BackendStatus:
+    name: str
+    usable: bool
+    reason: str
+    path: str
+    description: str
+
+
+def _ptrace_scope() -> int:
+    try:
+        return int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+def _seccomp_available() -> bool:
+    try:
+        return "Seccomp:" in Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+
+
+def backend_status(name: str) -> BackendStatus:
+    """Whether ``name`` can trace on this machine, and if not exactly why."""
+    desc = DESCRIPTIONS[name]
+    if name == "preload":
+        if not PRELOAD_LIB.exists():
+            return BackendStatus(name, False, f"{PRELOAD_LIB} is missing: reinstall roar with a C compiler "
+                                 "present (pip install -e .)", str(PRELOAD_LIB), desc)
+        return BackendStatus(name, True, "", str(PRELOAD_LIB), desc)
+    if name == "ptrace":
+        if not PTRACE_BIN.exists():
+            return BackendStatus(name, False, f"{PTRACE_BIN} is missing: reinstall roar with a C compiler "
+                                 "present (pip install -e .)", str(PTRACE_BIN), desc)
+        if _ptrace_scope() >= 3:
+            return BackendStatus(name, False, "ptrace is disabled (kernel.yama.ptrace_scope = 3)",
+                                 str(PTRACE_BIN), desc)
+        if not _seccomp_available():
+            return BackendStatus(name, False, "the kernel has no seccomp support", str(PTRACE_BIN), desc)
+        return BackendStatus(name, True, "", str(PTRACE_BIN), desc)
+    return BackendStatus(name, False, "the eBPF backend is not part of this version of roar", "", desc)
+
+
+def auto_choice() -> str:
+    return "preload" if backend_status("preload").usable else "ptrace"
+
+
 def choose_backend(requested: str, default: str) -> str:
-    """The backend a run uses. Only preload exists so far; ``auto`` means preload."""
     name = requested or default or "auto"
-    return "preload" if name == "auto" else name
+    if name == "auto":
+        return auto_choice()
+    if name not in BACKENDS:
+        raise InvalidArgument(f"unknown tracer {name!r}; choose auto, {', '.join(BACKENDS)}")
+    return name
 
 
 def launch_plan(backend: str, spool_dir: Path, caller_env: dict[str, str], run_id: str) -> LaunchPlan:
-    from roard.errors import FailedPrecondition, InvalidArgument
-
-    if backend != "preload":
-        raise InvalidArgument(f"tracer {backend!r} is not available in this version; use auto or preload")
-    if not PRELOAD_LIB.exists():
-        raise FailedPrecondition(
-            f"the preload tracer is not built ({PRELOAD_LIB} is missing); reinstall roar with a C "
-            "compiler present (pip install -e .)")
+    status = backend_status(backend)
+    if not status.usable:
+        raise FailedPrecondition(f"the {backend} tracer cannot run here: {status.reason}")
+    env = {"ROAR_SPOOL_DIR": str(spool_dir), "ROAR_RUN_ID": run_id}
+    if backend == "ptrace":
+        return LaunchPlan(tracer="ptrace", argv_prefix=[str(PTRACE_BIN), "--spool", str(spool_dir), "--"],
+                          environment=env)
     existing = caller_env.get("LD_PRELOAD", "")
-    preload = str(PRELOAD_LIB) + (f":{existing}" if existing else "")
-    return LaunchPlan(tracer="preload", environment={
-        "LD_PRELOAD": preload, "ROAR_SPOOL_DIR": str(spool_dir), "ROAR_RUN_ID": run_id})
+    env["LD_PRELOAD"] = str(PRELOAD_LIB) + (f":{existing}" if existing else "")
+    return LaunchPlan(tracer="preload", environment=env)
 
 
 def native_dir() -> Path:
     return NATIVE_DIR
 
 
-def is_usable(path: Path) -> bool:
-    return path.exists() and os.access(path, os.R_OK)
