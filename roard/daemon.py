@@ -19,6 +19,17 @@ log = logging.getLogger(__name__)
 CAPABILITIES = ["run.preload", "events.watch", "jobs", "lineage.dag"]
 
 
+def reported_protocol() -> tuple[int, int]:
+    """The protocol version roard reports in Hello and Status.
+
+    TEST-ONLY hook: ROARD_TEST_PROTOCOL_MAJOR / ROARD_TEST_PROTOCOL_MINOR override it so that
+    tests/daemon can exercise roarctl's mismatch handling against a real daemon. Nothing else
+    sets them; the daemon speaks the same protocol either way.
+    """
+    return (int(os.environ.get("ROARD_TEST_PROTOCOL_MAJOR") or PROTOCOL_MAJOR),
+            int(os.environ.get("ROARD_TEST_PROTOCOL_MINOR") or PROTOCOL_MINOR))
+
+
 @dataclass
 class DaemonConfig:
     socket_path: Path
@@ -71,15 +82,17 @@ class Daemon:
         self.runs = RunManager(self.workspaces, self.bus, self.config.state_dir)
 
     def hello(self) -> HelloInfo:
-        return HelloInfo(VERSION, PROTOCOL_MAJOR, PROTOCOL_MINOR, list(CAPABILITIES))
+        major, minor = reported_protocol()
+        return HelloInfo(VERSION, major, minor, list(CAPABILITIES))
 
     def status(self) -> DaemonStatusInfo:
+        major, minor = reported_protocol()
         return DaemonStatusInfo(
             pid=os.getpid(), version=VERSION,
             uptime_seconds=time.monotonic() - self._monotonic_start, started_at=self.started_at,
             socket_path=str(self.config.socket_path), log_path=str(self.config.log_path),
             active_runs=self.runs.active_count(), workspaces=self.workspaces.open_roots(),
-            protocol_major=PROTOCOL_MAJOR, protocol_minor=PROTOCOL_MINOR,
+            protocol_major=major, protocol_minor=minor,
             listen_mode=self.config.listen_mode, idle_timeout_seconds=self.config.idle_timeout)
 
     # --- lifecycle -------------------------------------------------------------------------

@@ -76,8 +76,8 @@ class SocketLock:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
                 raise DaemonStartupError(
-                    f"roard is already running on {sock_path} (pid {other}); "
-                    "use `roarctl daemon stop` or `roarctl daemon status`") from None
+                    f"another roard (pid {other}) is already running on {sock_path}; "
+                    "see `roarctl daemon status`, or stop it with `roarctl daemon stop`") from None
             raise
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

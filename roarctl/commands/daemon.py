@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,9 +14,10 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option
 from roarctl.errors import EXIT_DAEMON, ClientError
-from roarctl.render import emit_json, human_duration, message_dict
 
 STOP_TIMEOUT = 15.0
+#: DaemonStatus.listen_mode when systemd passed the listening socket.
+ACTIVATED = "socket-activation"
 
 
 @click.group()
@@ -41,28 +44,48 @@ def start(opts: Options, foreground: bool, idle_timeout: float | None) -> None:
     click.echo(f"roard started on {sock}")
 
 
-def _stop(opts: Options) -> bool:
-    """Ask roard to shut down and wait until its socket is gone; False if it was not running."""
+def _stop(opts: Options, sock: Path | None = None) -> Any:
+    """Ask roard to shut down and wait until it is gone. Returns its last status, or None when
+    it was not running.
+
+    Under systemd socket activation systemd keeps listening on the socket, and connecting would
+    start roard again, so then only the process is waited for."""
     import grpc
 
     from roar_api.v1 import daemon_pb2
 
-    sock = opts.socket_path
+    sock = sock or opts.socket_path
     if not client.daemon_answers(sock):
-        return False
+        return None
     stubs = client.Stubs(client._channel(sock))
     try:
         status = stubs.daemon.Status(daemon_pb2.StatusRequest(), timeout=5)
         stubs.daemon.Shutdown(daemon_pb2.ShutdownRequest(), timeout=5)
     except grpc.RpcError as exc:
         raise client.translate(exc) from None
+    finally:
+        stubs.channel.close()
+    activated = status.listen_mode == ACTIVATED
     deadline = time.monotonic() + STOP_TIMEOUT
     while time.monotonic() < deadline:
-        if not _pid_alive(status.pid) and not client.daemon_answers(sock, timeout=0.2):
-            return True
+        if not _pid_alive(status.pid) and (activated or not client.daemon_answers(sock, timeout=0.2)):
+            return status
         time.sleep(0.05)
     raise ClientError(f"roard (pid {status.pid}) did not stop within {STOP_TIMEOUT:g} s; "
                       f"see {paths.log_path()}", EXIT_DAEMON)
+
+
+def _wait_answer(sock: Path) -> None:
+    """Wait (bounded) until roard answers on ``sock``; connecting starts it under socket
+    activation."""
+    timeout = client.autostart_timeout()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.daemon_answers(sock, timeout=1.0):
+            return
+        time.sleep(0.1)
+    raise ClientError(f"roard did not answer on {sock} within {timeout:g} s; see {paths.log_path()}",
+                      EXIT_DAEMON)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -84,18 +107,25 @@ def _pid_alive(pid: int) -> bool:
 @click.pass_obj
 def stop(opts: Options) -> None:
     """Stop roard; in-flight calls finish first."""
-    if _stop(opts):
-        click.echo("roard stopped")
-    else:
+    st = _stop(opts)
+    if st is None:
         click.echo(f"roard is not running on {opts.socket_path}")
+    elif st.listen_mode == ACTIVATED:
+        click.echo(f"roard stopped; systemd still listens on {opts.socket_path} and starts it again "
+                   "on the next connection (`systemctl --user stop roard.socket` ends that)")
+    else:
+        click.echo("roard stopped")
 
 
 @daemon.command()
 @click.pass_obj
 def restart(opts: Options) -> None:
     """Stop roard if it runs, then start it (picks up a newly installed version)."""
-    _stop(opts)
-    client.start_daemon(opts.socket_path)
+    st = _stop(opts)
+    if st is not None and st.listen_mode == ACTIVATED:
+        _wait_answer(opts.socket_path)
+    else:
+        client.start_daemon(opts.socket_path)
     click.echo(f"roard restarted on {opts.socket_path}")
 
 
@@ -106,6 +136,7 @@ def status(opts: Options, as_json: bool) -> None:
     """Show whether roard runs, its pid, version, uptime and socket."""
     opts.json = as_json
     from roar_api.v1 import daemon_pb2
+    from roarctl.render import emit_json, human_duration, message_dict
 
     stubs = client.connect(opts, autostart=False) if not opts.autostart else client.connect(opts)
     st = client.call(stubs.daemon.Status, daemon_pb2.StatusRequest(), timeout=5)
@@ -150,3 +181,245 @@ def logs(follow: bool, lines: int) -> None:
                     f = open(path, "rb")  # rotated
         except KeyboardInterrupt:
             pass
+
+
+# --- install-service ---------------------------------------------------------------------------
+# The unit files ship inside roarctl so that install-service works from any install; the copies
+# in the repository's systemd/ and launchd/ directories are the same text (a test keeps them so).
+
+LAUNCHD_LABEL = "io.roar.roard"
+
+SYSTEMD_SERVICE = """\
+# roard, the roar provenance daemon: systemd user service, started through roard.socket.
+# `roarctl daemon install-service` fills in the absolute path of the installed roard program
+# in ExecStart and copies this file to ~/.config/systemd/user/.
+[Unit]
+Description=roar provenance daemon (roard)
+Requires=roard.socket
+After=roard.socket
+
+[Service]
+Type=simple
+ExecStart=@ROARD@ --foreground
+Restart=on-failure
+RestartSec=2
+# On SIGTERM roard stops accepting calls, lets in-flight ones finish and exits 0.
+TimeoutStopSec=30
+
+[Install]
+Also=roard.socket
+"""
+
+SYSTEMD_SOCKET = """\
+# roard, the roar provenance daemon: systemd user socket unit.
+# `roarctl daemon install-service` copies this to ~/.config/systemd/user/ and runs
+# `systemctl --user enable --now roard.socket`; systemd then starts roard.service on the first
+# connection and hands it this socket (roard reports listen_mode "socket-activation").
+[Unit]
+Description=roar provenance daemon socket (roard)
+
+[Socket]
+ListenStream=%t/roar/roard.sock
+SocketMode=0600
+DirectoryMode=0700
+RemoveOnStop=yes
+
+[Install]
+WantedBy=sockets.target
+"""
+
+LAUNCHD_PLIST = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<!--
+  roard, the roar provenance daemon: launchd user agent.
+  `roarctl daemon install-service` fills in the absolute path of the installed roard program
+  and roar's state directory (XDG_STATE_HOME, so that roard's socket and log are where roarctl
+  looks for them), copies this file to
+  ~/Library/LaunchAgents/io.roar.roard.plist and loads it with `launchctl bootstrap gui/<uid>`.
+  roard writes its own rotated log (roard.log) in the state directory; launchd.log there catches
+  anything printed before logging starts. KeepAlive restarts roard after a crash, but not after a
+  clean exit (`roarctl daemon stop`, idle timeout).
+-->
+<plist version="1.0">
+<dict>
+  <key>Label</key>
+  <string>io.roar.roard</string>
+  <key>ProgramArguments</key>
+  <array>
+    <string>@ROARD@</string>
+    <string>--foreground</string>
+  </array>
+  <key>RunAtLoad</key>
+  <true/>
+  <key>KeepAlive</key>
+  <dict>
+    <key>SuccessfulExit</key>
+    <false/>
+  </dict>
+  <key>EnvironmentVariables</key>
+  <dict>
+    <key>XDG_STATE_HOME</key>
+    <string>@STATE_HOME@</string>
+  </dict>
+  <key>ProcessType</key>
+  <string>Background</string>
+  <key>StandardOutPath</key>
+  <string>@STATE_HOME@/roar/launchd.log</string>
+  <key>StandardErrorPath</key>
+  <string>@STATE_HOME@/roar/launchd.log</string>
+</dict>
+</plist>
+"""
+
+
+def _roard_program() -> Path:
+    """The installed roard: the console script beside this Python, else the one on PATH."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "roard"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside.absolute()
+    found = shutil.which("roard")
+    if found:
+        return Path(found).absolute()
+    raise ClientError(f"cannot find the roard program next to {sys.executable} or on PATH; "
+                      "install roar first")
+
+
+def _systemd_arg(path: Path) -> str:
+    """``path`` as one ExecStart word: % doubled, quoted when it holds blanks or quotes."""
+    text = str(path).replace("%", "%%")
+    if any(c in text for c in " \t\"'\\"):
+        text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+def _service_files(manager: str, roard: Path) -> list[tuple[Path, str]]:
+    if manager == "systemd":
+        unit_dir = paths.config_dir().parent / "systemd" / "user"
+        return [(unit_dir / "roard.service", SYSTEMD_SERVICE.replace("@ROARD@", _systemd_arg(roard))),
+                (unit_dir / "roard.socket", SYSTEMD_SOCKET)]
+    from xml.sax.saxutils import escape
+
+    plist = (LAUNCHD_PLIST.replace("@ROARD@", escape(str(roard)))
+             .replace("@STATE_HOME@", escape(str(paths.state_dir().parent))))
+    return [(Path.home() / "Library" / "LaunchAgents" / f"{LAUNCHD_LABEL}.plist", plist)]
+
+
+def _service_socket(manager: str) -> Path:
+    """The socket the installed service will serve (``%t/roar/roard.sock`` for systemd)."""
+    if manager == "systemd":
+        runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+        return Path(runtime) / "roar" / paths.SOCKET_NAME
+    return paths.state_dir() / paths.SOCKET_NAME
+
+
+def _manager_state(manager: str) -> tuple[bool, str]:
+    """Whether ``manager``'s per-user instance runs here, and what it said."""
+    import shutil
+    import subprocess
+
+    tool = "systemctl" if manager == "systemd" else "launchctl"
+    if shutil.which(tool) is None:
+        return False, f"{tool} is not installed"
+    cmd = ([tool, "--user", "is-system-running"] if manager == "systemd"
+           else [tool, "print", f"gui/{os.getuid()}"])
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"`{' '.join(cmd)}` failed: {exc}"
+    if manager == "systemd":
+        state = (proc.stdout.strip() or proc.stderr.strip() or f"exit code {proc.returncode}")
+        state = state.splitlines()[-1]
+        return state in ("running", "degraded", "starting", "initializing"), \
+            f"`systemctl --user is-system-running` says {state}"
+    if proc.returncode == 0:
+        return True, f"launchd runs a gui/{os.getuid()} domain"
+    return False, f"`{' '.join(cmd)}` exited with code {proc.returncode}"
+
+
+def _enable_commands(manager: str, files: list[tuple[Path, str]]) -> list[list[str]]:
+    if manager == "systemd":
+        return [["systemctl", "--user", "daemon-reload"],
+                ["systemctl", "--user", "enable", "--now", "roard.socket"]]
+    return [["launchctl", "bootout", f"gui/{os.getuid()}/{LAUNCHD_LABEL}"],
+            ["launchctl", "bootstrap", f"gui/{os.getuid()}", str(files[0][0])]]
+
+
+def _write(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(content)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+@daemon.command("install-service")
+@click.option("--manager", type=click.Choice(["auto", "systemd", "launchd"]), default="auto",
+              show_default=True, help="Service manager to write for (auto: launchd on macOS, "
+              "else systemd).")
+@click.option("--dry-run", is_flag=True, help="Print what would be written where; change nothing.")
+@json_option
+@click.pass_obj
+def install_service(opts: Options, manager: str, dry_run: bool, as_json: bool) -> None:
+    """Install roard as a per-user service (systemd socket activation or a launchd agent).
+
+    Writes the unit files with the path of the installed roard and enables them when the
+    service manager runs here; otherwise roarctl keeps starting roard on demand."""
+    import subprocess
+
+    if manager == "auto":
+        manager = "launchd" if sys.platform == "darwin" else "systemd"
+    roard = _roard_program()
+    files = _service_files(manager, roard)
+    running, state = _manager_state(manager)
+    commands = _enable_commands(manager, files) if running else []
+    service_sock = _service_socket(manager)
+    if opts.socket_path != service_sock:
+        click.echo(f"roarctl: warning: this roarctl uses the socket {opts.socket_path} (--socket or "
+                   f"ROARD_SOCKET) but the service serves {service_sock}", err=True)
+    enabled = False
+    if not dry_run:
+        try:
+            for path, content in files:
+                _write(path, content)
+            if manager == "launchd":
+                paths.state_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ClientError(f"cannot write {exc.filename}: {exc.strerror}") from None
+        if running:
+            # A daemon that roarctl started itself holds the socket path the service wants.
+            if client.daemon_answers(service_sock):
+                _stop(opts, service_sock)
+            for i, cmd in enumerate(commands):
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode != 0 and not (manager == "launchd" and i == 0):  # bootout: may not be loaded
+                    detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+                    raise ClientError(f"`{' '.join(cmd)}` failed: {detail[-1] if detail else proc.returncode}")
+            enabled = True
+    manager_name = "systemd user manager" if manager == "systemd" else "launchd user session"
+    if running:
+        message = (f"{'would enable' if dry_run else 'enabled'} the {manager_name}'s roard service"
+                   + (f"; roard starts when something connects to {service_sock}"
+                      if manager == "systemd" else ""))
+    else:
+        message = (f"no {manager_name} is running here ({state}), so the service is not enabled; "
+                   "roarctl keeps starting roard on demand")
+    if as_json:
+        from roarctl.render import emit_json
+
+        emit_json({"manager": manager, "roard": str(roard), "dry_run": dry_run,
+                   "files": [{"path": str(p), "content": c, "written": not dry_run} for p, c in files],
+                   "manager_running": running, "manager_state": state, "commands": commands,
+                   "enabled": enabled, "message": message})
+        return
+    for path, content in files:
+        if dry_run:
+            click.echo(f"would write {path}:")
+            click.echo("".join(f"    {line}" for line in content.splitlines(keepends=True)), nl=False)
+        else:
+            click.echo(f"wrote {path}")
+    for cmd in commands:
+        click.echo(f"{'would run' if dry_run else 'ran'}: {' '.join(cmd)}")
+    click.echo(message)

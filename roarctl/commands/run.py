@@ -19,6 +19,15 @@ from roarctl.spawn import Outcome, run_command, signals_held
 END_RETRY_SECONDS = 60.0
 
 
+def _text(arg: str) -> str:
+    """An argument as valid UTF-8 for the record (the command itself gets the original bytes)."""
+    try:
+        arg.encode("utf-8")
+        return arg
+    except UnicodeEncodeError:
+        return os.fsencode(arg).decode("utf-8", "backslashreplace")
+
+
 def inherited_files() -> list[dict]:
     """fds 0-2 when they are regular files the user's shell opened (``< in > out``)."""
     found = []
@@ -93,7 +102,7 @@ def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explai
             client.call(stubs.workspaces.InitWorkspace,
                         workspaces_pb2.InitWorkspaceRequest(path=cwd, add_to_gitignore=False))
         request = runs_pb2.BeginRunRequest(
-            workspace=cwd, argv=argv, cwd=cwd, kind=kind, tracer=tracer or "",
+            workspace=cwd, argv=[_text(a) for a in argv], cwd=_text(cwd), kind=kind, tracer=tracer or "",
             inherited_files=[runs_pb2.InheritedFile(**f) for f in inherited_files()],
             environment={k: v for k, v in os.environ.items() if k == "LD_PRELOAD"})
         import grpc

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Iterable
 
 _SITE = re.compile(r"^(.*/(?:site|dist)-packages)/([^/]+)")
+#: Modules that .pth files make every interpreter import at start-up.
+_STARTUP_HOOKS = ("_distutils_hack", "__editable__", "_virtualenv")
 _PY_EXE = re.compile(r"^python(\d+(\.\d+)?)?$")
 
 
@@ -133,8 +135,8 @@ def python_runtime(executables: Iterable[str], paths_read: Iterable[str]) -> dic
     sites: set[str] = set()
     for path in paths_read:
         m = _SITE.match(path)
-        if not m:
-            continue
+        if not m or path.endswith(".pth") or m.group(2).startswith(_STARTUP_HOOKS):
+            continue  # read by every interpreter start (.pth hooks), not imported by the job
         site, top = m.group(1), m.group(2)
         sites.add(site)
         owners, _ = site_index(site)
@@ -147,14 +149,14 @@ def python_runtime(executables: Iterable[str], paths_read: Iterable[str]) -> dic
     if not pythons and not used:
         return {}
     exe = pythons[0] if pythons else ""
-    version, probed_sites = python_probe(exe) if exe else ("", ())
+    py_version, probed_sites = python_probe(exe) if exe else ("", ())
     installed: dict[str, str] = {}
     for site in sorted(sites | set(probed_sites)):
-        for name, version in site_index(site)[1]:
-            installed.setdefault(name, version)
+        for name, dist_version in site_index(site)[1]:
+            installed.setdefault(name, dist_version)
     return {
         "python_executable": exe,
-        "python_version": version,
+        "python_version": py_version,
         "packages_used": [{"name": n, "version": v} for n, v in sorted(used.items(), key=lambda x: x[0].lower())],
         "packages_installed": [{"name": n, "version": v}
                                for n, v in sorted(installed.items(), key=lambda x: x[0].lower())],

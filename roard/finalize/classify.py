@@ -86,7 +86,10 @@ class Classifier:
         if deleted:
             real = real[: -len(" (deleted)")]
         key = real or path
-        name = real if path.startswith(("/proc/", "/dev/fd/", "/dev/std")) and real else path
+        # The name used is kept only when it is itself a symlink (case 2); otherwise the
+        # kernel's name wins, since a lexical ".." after a symlinked directory misleads (case 17).
+        via_fd = path.startswith(("/proc/", "/dev/fd/", "/dev/std"))
+        name = path if real and real != path and not via_fd and os.path.islink(path) else key
         acc = flags & O_ACCMODE
         trunc = bool(flags & os.O_TRUNC)
         ident = (int(ev.dev), int(ev.ino), int(ev.size), int(ev.mtime_ns))

@@ -33,12 +33,22 @@ class FinalizeResult:
     stats: dict[str, float] = field(default_factory=dict)
 
 
+def storable(path: str) -> str:
+    """A path as text that SQLite, protobuf and JSON accept: bytes that are not UTF-8 (kept by
+    os.fsdecode as surrogates) are shown as ``\\xHH``."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def display_path(abs_path: str, repo_root: str, workspace_root: str) -> str:
     """Repo-relative inside the repository, workspace-relative inside the workspace, else absolute."""
     for root in (repo_root, workspace_root):
         if root and abs_path.startswith(root.rstrip("/") + "/"):
-            return abs_path[len(root.rstrip("/")) + 1:]
-    return abs_path
+            return storable(abs_path[len(root.rstrip("/")) + 1:])
+    return storable(abs_path)
 
 
 def _role(st: PathState) -> tuple[str, str]:
@@ -97,8 +107,8 @@ def _input_entry(st: PathState, cache: HashCache, pending: list, path: str) -> F
             digest = cache.get_without_ctime(dev, ino, size, mtime) or ""
             if not digest:
                 flags.append("unavailable")
-    return FileEntry(path=path, abs_path=st.key, hash=digest, size=size, flags=flags,
-                     target=st.key if "symlink" in flags else "")
+    return FileEntry(path=path, abs_path=storable(st.key), hash=digest, size=size, flags=flags,
+                     target=storable(st.key) if "symlink" in flags else "")
 
 
 def _output_entry(st: PathState, cache: HashCache, pending: list, path: str) -> FileEntry:
@@ -109,8 +119,8 @@ def _output_entry(st: PathState, cache: HashCache, pending: list, path: str) -> 
         flags.append("inherited-fd")
     res = cache.hash_file(st.key, pending)
     flags += res.flags
-    return FileEntry(path=path, abs_path=st.key, hash=res.hash, size=res.size, flags=flags,
-                     target=st.key if "symlink" in flags else "")
+    return FileEntry(path=path, abs_path=storable(st.key), hash=res.hash, size=res.size, flags=flags,
+                     target=storable(st.key) if "symlink" in flags else "")
 
 
 def add_inherited(classifier: Classifier, record: RunRecord) -> None:

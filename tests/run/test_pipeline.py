@@ -5,6 +5,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -238,6 +239,8 @@ def test_python_packages_recorded(roard, workspace: Path) -> None:
     installed = {p["name"].lower() for p in job["runtime"]["packages_installed"]}
     assert {"blake3", "grpcio", "click"} <= installed
     assert job["runtime"]["hostname"] and job["runtime"]["os"]
+    assert job["runtime"]["python_version"] == "%d.%d.%d" % sys.version_info[:3]
+    assert "setuptools" not in used  # .pth files read at start-up are not imports
 
 
 def test_pop_and_reset(roard, workspace: Path) -> None:

@@ -65,8 +65,18 @@ def test_proc_fd_path_resolves_to_real_file(tmp_path) -> None:
 
 def test_symlink_keeps_name_used_and_target(tmp_path) -> None:
     link, target = str(tmp_path / "link"), str(tmp_path / "target")
+    (tmp_path / "target").write_text("t")
+    os.symlink(target, link)
     st = run(o(1, link, RD, real=target))[target]
     assert st.name == link and st.key == target
+
+
+def test_dotdot_after_symlinked_dir_uses_kernel_name(tmp_path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    os.symlink(tmp_path / "a" / "b", tmp_path / "lnk")
+    lexical, physical = str(tmp_path / "up.txt"), str(tmp_path / "a" / "up.txt")
+    st = run(o(1, lexical, WR, real=physical))[physical]
+    assert st.name == physical
 
 
 def test_warnings_are_sentences() -> None:
