@@ -25,6 +25,7 @@ COMMANDS = {
     "dag": "lineage:dag",
     "config": "config:config",
     "tracer": "tracer:tracer",
+    "env": "env:env",
 }
 
 

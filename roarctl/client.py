@@ -89,6 +89,10 @@ class Stubs:
         return self._stub("tracers", "TracerService")
 
     @property
+    def env(self) -> Any:
+        return self._stub("env", "EnvService")
+
+    @property
     def events(self) -> Any:
         return self._stub("events", "EventService")
 

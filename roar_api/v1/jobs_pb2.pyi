@@ -55,7 +55,14 @@ class Runtime(_message.Message):
     def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., cpu: _Optional[str] = ..., gpu: _Optional[str] = ..., python_executable: _Optional[str] = ..., python_version: _Optional[str] = ..., packages_used: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., packages_installed: _Optional[_Iterable[_Union[Package, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("uid", "session_id", "step", "kind", "argv", "cwd", "started_at", "ended_at", "duration_seconds", "exit_code", "status", "git", "runtime", "inputs", "outputs", "warnings", "decisions", "tracer", "ref")
+    __slots__ = ("uid", "session_id", "step", "kind", "argv", "cwd", "started_at", "ended_at", "duration_seconds", "exit_code", "status", "git", "runtime", "inputs", "outputs", "warnings", "decisions", "tracer", "ref", "env")
+    class EnvEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     UID_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +82,7 @@ class Job(_message.Message):
     DECISIONS_FIELD_NUMBER: _ClassVar[int]
     TRACER_FIELD_NUMBER: _ClassVar[int]
     REF_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
     uid: str
     session_id: str
     step: int
@@ -94,7 +102,8 @@ class Job(_message.Message):
     decisions: _containers.RepeatedCompositeFieldContainer[_files_pb2.FilterDecision]
     tracer: str
     ref: str
-    def __init__(self, uid: _Optional[str] = ..., session_id: _Optional[str] = ..., step: _Optional[int] = ..., kind: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_seconds: _Optional[float] = ..., exit_code: _Optional[int] = ..., status: _Optional[str] = ..., git: _Optional[_Union[GitInfo, _Mapping]] = ..., runtime: _Optional[_Union[Runtime, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., decisions: _Optional[_Iterable[_Union[_files_pb2.FilterDecision, _Mapping]]] = ..., tracer: _Optional[str] = ..., ref: _Optional[str] = ...) -> None: ...
+    env: _containers.ScalarMap[str, str]
+    def __init__(self, uid: _Optional[str] = ..., session_id: _Optional[str] = ..., step: _Optional[int] = ..., kind: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_seconds: _Optional[float] = ..., exit_code: _Optional[int] = ..., status: _Optional[str] = ..., git: _Optional[_Union[GitInfo, _Mapping]] = ..., runtime: _Optional[_Union[Runtime, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., decisions: _Optional[_Iterable[_Union[_files_pb2.FilterDecision, _Mapping]]] = ..., tracer: _Optional[str] = ..., ref: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("workspace", "ref", "explain")

@@ -35,7 +35,7 @@ def job_message(job: JobRecord, with_decisions: bool = False) -> jobs_pb2.Job:
             packages_used=[jobs_pb2.Package(**p) for p in rt.get("packages_used", [])],
             packages_installed=[jobs_pb2.Package(**p) for p in rt.get("packages_installed", [])]),
         inputs=[file_record(f) for f in job.inputs], outputs=[file_record(f) for f in job.outputs],
-        warnings=job.warnings, tracer=job.tracer, ref=job.ref)
+        warnings=job.warnings, tracer=job.tracer, ref=job.ref, env=job.env)
     if with_decisions:
         msg.decisions.extend(files_pb2.FilterDecision(path=d.path, kept=d.kept, role=d.role, reason=d.reason)
                              for d in job.decisions)

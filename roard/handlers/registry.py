@@ -16,6 +16,7 @@ SERVICES: list[tuple[str, str, str]] = [
     ("artifacts", "ArtifactService", "artifacts:ArtifactHandler"),
     ("config", "ConfigService", "config:ConfigHandler"),
     ("tracers", "TracerService", "tracers:TracerHandler"),
+    ("env", "EnvService", "env:EnvHandler"),
 ]
 
 

@@ -47,6 +47,7 @@ class JobRecord:
     outputs: list[FileEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)   # injected by `roarctl env`
 
     @property
     def ref(self) -> str:

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     git TEXT NOT NULL,
     runtime TEXT NOT NULL,
     warnings TEXT NOT NULL,
-    decisions TEXT NOT NULL
+    decisions TEXT NOT NULL,
+    env TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS jobs_session ON jobs(session_id, seq);
 CREATE TABLE IF NOT EXISTS job_files (
@@ -161,11 +162,11 @@ class JobStore:
                 seq = (await cur.fetchone())["m"] + 1
             job.session_id, job.step, job.seq = sid, step, seq
             await db.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job.uid, sid, seq, step, job.kind, key, json.dumps(job.argv), job.cwd,
                  job.started_at, job.ended_at, job.exit_code, job.status, job.tracer,
                  json.dumps(job.git), json.dumps(job.runtime), json.dumps(job.warnings),
-                 json.dumps([d.__dict__ for d in job.decisions])))
+                 json.dumps([d.__dict__ for d in job.decisions]), json.dumps(job.env)))
             await db.executemany(
                 "INSERT INTO job_files VALUES (?,?,?,?,?,?,?,?,?)",
                 [(job.uid, role, i, f.path, f.abs_path, f.hash, f.size, json.dumps(f.flags), f.target)
@@ -211,7 +212,7 @@ class JobStore:
             ended_at=row["ended_at"], exit_code=row["exit_code"], status=row["status"],
             tracer=row["tracer"], step=row["step"], seq=row["seq"], git=json.loads(row["git"]),
             runtime=json.loads(row["runtime"]), inputs=ins, outputs=outs,
-            warnings=json.loads(row["warnings"]), decisions=decisions)
+            warnings=json.loads(row["warnings"]), decisions=decisions, env=json.loads(row["env"]))
 
     async def list_jobs(self, session_id: str | None = None, limit: int = 0,
                         with_decisions: bool = False) -> list[JobRecord]:

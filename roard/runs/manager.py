@@ -22,6 +22,7 @@ from roard.hashing import HashCache
 from roard.lineage.model import JobRecord
 from roard.runs.record import RunRecord, process_alive, process_start_time
 from roard.tracing.backends import LaunchPlan, choose_backend, launch_plan, native_dir
+from roard.workspace import env as ws_env
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class RunManager:
         run_id = uuid.uuid4().hex
         spool = ws.paths.runs / run_id / "spool"
         plan = launch_plan(backend, spool, environment, run_id)
+        injected = ws_env.load(ws.paths.env)
+        plan.environment = {**injected, **plan.environment}
         spool.mkdir(parents=True, mode=0o700)
         git = await asyncio.to_thread(capture_git, cwd, ws.paths.diffs / f"{run_id}.diff", ws.root)
         warnings = list(plan.warnings)
@@ -78,7 +81,7 @@ class RunManager:
                            started_at=time.time(), tracer=plan.tracer, spool_dir=str(spool),
                            client_pid=client_pid, client_start=process_start_time(client_pid),
                            git=git.to_dict(), inherited=inherited, warnings=warnings,
-                           quiet=config["output.quiet"])
+                           quiet=config["output.quiet"], env=injected)
         record.save()
         self._active[run_id] = record
         self._ensure_watch()
@@ -123,7 +126,8 @@ class RunManager:
                         cwd=record.cwd, started_at=record.started_at, ended_at=time.time(),
                         exit_code=end.exit_code, status=status, tracer=record.tracer,
                         git=record.git, runtime=result.runtime, inputs=result.inputs,
-                        outputs=result.outputs, warnings=warnings, decisions=result.decisions)
+                        outputs=result.outputs, warnings=warnings, decisions=result.decisions,
+                        env=record.env)
         await self._mark_unsourced(ws, job)
         await ws.store.add_job(job)
         self._active.pop(record.run_id, None)

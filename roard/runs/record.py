@@ -25,6 +25,7 @@ class RunRecord:
     inherited: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     quiet: bool = False
+    env: dict[str, str] = field(default_factory=dict)   # injected by `roarctl env`
 
     @property
     def run_dir(self) -> Path:

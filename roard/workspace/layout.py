@@ -32,6 +32,10 @@ class WorkspacePaths:
         return self.roar_dir / "runs"
 
     @property
+    def env(self) -> Path:
+        return self.roar_dir / "env.json"
+
+    @property
     def diffs(self) -> Path:
         return self.roar_dir / "diffs"
 
