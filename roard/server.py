@@ -166,7 +166,16 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
                     request = _checked(request, context, method)
                 elif isinstance(request, _Malformed):
                     await _refuse(context, method, request)
-                task = asyncio.ensure_future(behavior(request, context))
+                result = behavior(request, context)
+                if inspect.isasyncgen(result):  # a generator behind a plain wrapper function
+                    stream = self._until_shutdown(result)
+                    try:
+                        async for item in stream:
+                            await context.write(item)
+                    finally:
+                        await stream.aclose()
+                    return None
+                task = asyncio.ensure_future(result)
                 try:
                     if await self._first(task) is not task:
                         await asyncio.wait({task}, timeout=STREAM_FLUSH)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ClassVar, Union
@@ -189,8 +190,15 @@ def unescape(raw: bytes) -> bytes:
     return _ESCAPE.sub(_unescape_match, raw)
 
 
+_FS_ENCODING = sys.getfilesystemencoding()
+_FS_ERRORS = sys.getfilesystemencodeerrors()
+
+
 def _path(raw: bytes) -> str:
-    return os.fsdecode(unescape(raw)) if b"\\" in raw else os.fsdecode(raw)
+    """A PATH field as str: unescaped, then decoded exactly like os.fsdecode."""
+    if b"\\" in raw:
+        raw = unescape(raw)
+    return raw.decode(_FS_ENCODING, _FS_ERRORS)
 
 
 def _opt_path(raw: bytes) -> str | None:
@@ -207,12 +215,13 @@ def _parse_h(ts: int, pid: int, f: list[bytes]) -> Event:
     return ProcessStart(ts, pid, int(ppid), _opt_path(exe), _path(cwd))
 
 
+_FTYPES = {b"f": "f", b"d": "d", b"o": "o"}
+
+
 def _parse_o(ts: int, pid: int, f: list[bytes]) -> Event:
     flags, ftype, dev, ino, size, mtime, path, real = f
-    if ftype not in (b"f", b"d", b"o"):
-        raise ValueError(f"bad FTYPE {ftype!r}")
-    return Open(ts, pid, int(flags, 16), ftype.decode(), int(dev), int(ino), int(size),
-                int(mtime), _path(path), _opt_path(real))
+    return Open(ts, pid, int(flags, 16), _FTYPES[ftype], int(dev), int(ino), int(size),
+                int(mtime), _path(path), None if real == b"-" else _path(real))
 
 
 def _parse_r(ts: int, pid: int, f: list[bytes]) -> Event:
@@ -263,15 +272,16 @@ class SpoolReader:
     def events(self) -> list[SpoolEvent]:
         """Every event, merged across files by ``(ts, pid, position in the file)``."""
         self.stats = SpoolStats()
-        keyed: list[tuple[int, int, int, Event]] = []
-        for path in self.files():
+        keyed: list[tuple[int, int, int, int, Event]] = []
+        for fileno, path in enumerate(self.files()):
             self.stats.files += 1
-            keyed.extend(self._read_file(path))
-        keyed.sort(key=lambda k: (k[0], k[1], k[2]))
+            keyed.extend(self._read_file(path, fileno))
+        # (ts, pid, file, line) is unique, so the sort never compares two events.
+        keyed.sort()
         self.stats.events = len(keyed)
-        return [k[3] for k in keyed]  # type: ignore[misc]
+        return [k[4] for k in keyed]  # type: ignore[misc]
 
-    def _read_file(self, path: Path) -> list[tuple[int, int, int, Event]]:
+    def _read_file(self, path: Path, fileno: int) -> list[tuple[int, int, int, int, Event]]:
         data = path.read_bytes()
         lines = data.split(b"\n")
         if lines[-1]:
@@ -279,7 +289,7 @@ class SpoolReader:
         lines.pop()
         stats = self.stats
         stats.lines += len(lines)
-        out: list[tuple[int, int, int, Event]] = []
+        out: list[tuple[int, int, int, int, Event]] = []
         for seq, line in enumerate(lines):
             fields = line.split(b"\t")
             parser = _PARSERS.get(fields[0])
@@ -293,8 +303,8 @@ class SpoolReader:
                     raise ValueError("empty line")
                 ts, pid = int(fields[1]), int(fields[2])
                 event = parser(ts, pid, fields[3:])
-            except (ValueError, IndexError):
+            except (ValueError, IndexError, KeyError):
                 stats.malformed += 1
                 continue
-            out.append((ts, pid, seq, event))
+            out.append((ts, pid, fileno, seq, event))
         return out

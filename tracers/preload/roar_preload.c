@@ -705,16 +705,28 @@ static void record_two(char kind, int has_flags, unsigned flags, int dirfd1, con
  * Constructor: H line, libraries already mapped, configuration for exec re-injection
  * ==================================================================================== */
 
-static int emit_library(struct dl_phdr_info *info, size_t size, void *data)
+/* D line for a loaded object, once per process image (a dlopen of an object already listed,
+ * or already loaded, repeats nothing). Names that are not absolute (the vdso) are skipped. */
+static void record_library(const char *name)
+{
+    if (name == NULL || name[0] != '/')
+        return;
+    uint64_t fp = hash_str(mix64(0, 'D'), name);
+    fp = fp ? fp : 1;
+    if (seen_contains(fp))
+        return;
+    struct path_ev e = {'D', 0, 0, AT_FDCWD, name, 0, NULL};
+    if (emit_built(build_path_event, &e) == 0)
+        seen_insert(fp);
+}
+
+static int list_library(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     (void)data;
-    const char *name = info->dlpi_name;
-    /* The main program has an empty name, the vdso a bare soname; skip ourselves too. */
-    if (name == NULL || name[0] != '/' || info->dlpi_addr == g_self_load_addr)
-        return 0;
-    struct path_ev e = {'D', 0, 0, AT_FDCWD, name, 0, NULL};
-    emit_built(build_path_event, &e);
+    /* The main program has an empty name; skip ourselves too. */
+    if (info->dlpi_addr != g_self_load_addr)
+        record_library(info->dlpi_name);
     return 0;
 }
 
@@ -782,7 +794,7 @@ __attribute__((constructor)) static void roar_init(void)
     pthread_atfork(NULL, NULL, on_fork_child);
     __atomic_store_n(&g_active, 1, __ATOMIC_RELEASE);
     emit_built(build_header, NULL);
-    dl_iterate_phdr(emit_library, NULL);
+    dl_iterate_phdr(list_library, NULL);
 }
 
 /* ======================================================================================
@@ -1270,18 +1282,9 @@ static void *dlopen_as(const char *file, int mode, const void *caller)
 static void record_dlopen(void *handle)
 {
     struct link_map *lm = NULL;
-    if (!g_active || handle == NULL || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm ||
-        !lm->l_name || lm->l_name[0] != '/')
+    if (!g_active || handle == NULL || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
         return;
-    /* Report each object once per process image. */
-    uint64_t fp = hash_str(mix64(0, 'D'), lm->l_name);
-    if (fp == 0)
-        fp = 1;
-    if (seen_contains(fp))
-        return;
-    struct path_ev e = {'D', 0, 0, AT_FDCWD, lm->l_name, 0, NULL};
-    if (emit_built(build_path_event, &e) == 0)
-        seen_insert(fp);
+    record_library(lm->l_name);
 }
 
 EXPORT void *dlopen(const char *file, int mode)
