@@ -80,12 +80,18 @@ def _identity_matches(st: PathState, res: HashResult) -> bool:
     return (i.dev, i.ino, i.size, i.mtime_ns) == (dev, ino, size, mtime)
 
 
-def _input_entry(st: PathState, cache: HashCache, pending: list, path: str) -> FileEntry:
-    flags: list[str] = []
+def _name_flags(st: PathState) -> list[str]:
+    """Flags that say how the job reached the file: through a symlink, or an inherited fd."""
+    flags = []
     if st.name != st.key and not st.name.startswith("/proc/"):
         flags.append("symlink")
     if "inherited" in st.how:
         flags.append("inherited-fd")
+    return flags
+
+
+def _input_entry(st: PathState, cache: HashCache, pending: list, path: str) -> FileEntry:
+    flags = _name_flags(st)
     digest, size = "", 0
     if st.written or st.deleted:
         # The bytes that were read are gone; only the cache can say what they were.
@@ -112,11 +118,7 @@ def _input_entry(st: PathState, cache: HashCache, pending: list, path: str) -> F
 
 
 def _output_entry(st: PathState, cache: HashCache, pending: list, path: str) -> FileEntry:
-    flags: list[str] = []
-    if st.name != st.key and not st.name.startswith("/proc/"):
-        flags.append("symlink")
-    if "inherited" in st.how:
-        flags.append("inherited-fd")
+    flags = _name_flags(st)
     res = cache.hash_file(st.key, pending)
     flags += res.flags
     return FileEntry(path=path, abs_path=storable(st.key), hash=res.hash, size=res.size, flags=flags,
