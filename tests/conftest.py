@@ -5,6 +5,7 @@ Every test gets its own XDG directories, so daemons, logs and hash caches never 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,13 +85,26 @@ class RoarEnv:
         except ProcessLookupError:
             return
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        # Gone: the lock file's pid is history.
+        self.socket.with_name(self.socket.name + ".lock").unlink(missing_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs. A zombie counts as gone: a daemon that roarctl detached is
+    re-parented to pid 1, which may reap it late."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
 
 
 def make_env(base: Path) -> RoarEnv:
@@ -113,10 +127,15 @@ def make_env(base: Path) -> RoarEnv:
 
 @pytest.fixture
 def roar_env(tmp_path: Path):
-    """An isolated environment; any daemon started in it is stopped after the test."""
+    """An isolated environment; any daemon started in it is stopped after the test, and its
+    runtime directory under /tmp is removed."""
     renv = make_env(tmp_path)
+    run_dir = Path(renv.env["XDG_RUNTIME_DIR"])  # tests may change the env; remember it now
     yield renv
-    renv.stop_daemon()
+    try:
+        renv.stop_daemon()
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from roar_api.v1 import files_pb2 as roar_dot_v1_dot_files__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15roar/v1/lineage.proto\x12\x07roar.v1\x1a\x13roar/v1/files.proto\"6\n\rGetDagRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\"\xa7\x01\n\x07\x44\x61gNode\x12\x0f\n\x07job_uid\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x03 \x03(\t\x12#\n\x06inputs\x18\x04 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12$\n\x07outputs\x18\x05 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12\x11\n\texit_code\x18\x06 \x01(\x05\x12\x12\n\ndepends_on\x18\x07 \x03(\t\"P\n\x03\x44\x61g\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0clineage_hash\x18\x02 \x01(\t\x12\x1f\n\x05nodes\x18\x03 \x03(\x0b\x32\x10.roar.v1.DagNode2@\n\x0eLineageService\x12.\n\x06GetDag\x12\x16.roar.v1.GetDagRequest\x1a\x0c.roar.v1.Dagb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15roar/v1/lineage.proto\x12\x07roar.v1\x1a\x13roar/v1/files.proto\"a\n\rGetDagRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x10\n\x08\x65xpanded\x18\x03 \x01(\x08\x12\x17\n\x0fskip_disk_check\x18\x04 \x01(\x08\"\xee\x01\n\x07\x44\x61gNode\x12\x0f\n\x07job_uid\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x03 \x03(\t\x12#\n\x06inputs\x18\x04 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12$\n\x07outputs\x18\x05 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12\x11\n\texit_code\x18\x06 \x01(\x05\x12\x12\n\ndepends_on\x18\x07 \x03(\t\x12\x12\n\nsuperseded\x18\x08 \x01(\x08\x12\r\n\x05stale\x18\t \x01(\x08\x12\x15\n\rstale_reasons\x18\n \x03(\t\x12\x0b\n\x03seq\x18\x0b \x01(\x05\"P\n\x03\x44\x61g\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0clineage_hash\x18\x02 \x01(\t\x12\x1f\n\x05nodes\x18\x03 \x03(\x0b\x32\x10.roar.v1.DagNode2@\n\x0eLineageService\x12.\n\x06GetDag\x12\x16.roar.v1.GetDagRequest\x1a\x0c.roar.v1.Dagb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'roar.v1.lineage_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETDAGREQUEST']._serialized_start=55
-  _globals['_GETDAGREQUEST']._serialized_end=109
-  _globals['_DAGNODE']._serialized_start=112
-  _globals['_DAGNODE']._serialized_end=279
-  _globals['_DAG']._serialized_start=281
-  _globals['_DAG']._serialized_end=361
-  _globals['_LINEAGESERVICE']._serialized_start=363
-  _globals['_LINEAGESERVICE']._serialized_end=427
+  _globals['_GETDAGREQUEST']._serialized_end=152
+  _globals['_DAGNODE']._serialized_start=155
+  _globals['_DAGNODE']._serialized_end=393
+  _globals['_DAG']._serialized_start=395
+  _globals['_DAG']._serialized_end=475
+  _globals['_LINEAGESERVICE']._serialized_start=477
+  _globals['_LINEAGESERVICE']._serialized_end=541
 # @@protoc_insertion_point(module_scope)

@@ -8,15 +8,19 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GetDagRequest(_message.Message):
-    __slots__ = ("workspace", "session_id")
+    __slots__ = ("workspace", "session_id", "expanded", "skip_disk_check")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPANDED_FIELD_NUMBER: _ClassVar[int]
+    SKIP_DISK_CHECK_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     session_id: str
-    def __init__(self, workspace: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+    expanded: bool
+    skip_disk_check: bool
+    def __init__(self, workspace: _Optional[str] = ..., session_id: _Optional[str] = ..., expanded: _Optional[bool] = ..., skip_disk_check: _Optional[bool] = ...) -> None: ...
 
 class DagNode(_message.Message):
-    __slots__ = ("job_uid", "ref", "argv", "inputs", "outputs", "exit_code", "depends_on")
+    __slots__ = ("job_uid", "ref", "argv", "inputs", "outputs", "exit_code", "depends_on", "superseded", "stale", "stale_reasons", "seq")
     JOB_UID_FIELD_NUMBER: _ClassVar[int]
     REF_FIELD_NUMBER: _ClassVar[int]
     ARGV_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +28,10 @@ class DagNode(_message.Message):
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    STALE_REASONS_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
     job_uid: str
     ref: str
     argv: _containers.RepeatedScalarFieldContainer[str]
@@ -31,7 +39,11 @@ class DagNode(_message.Message):
     outputs: _containers.RepeatedCompositeFieldContainer[_files_pb2.FileRecord]
     exit_code: int
     depends_on: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, job_uid: _Optional[str] = ..., ref: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., exit_code: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ...) -> None: ...
+    superseded: bool
+    stale: bool
+    stale_reasons: _containers.RepeatedScalarFieldContainer[str]
+    seq: int
+    def __init__(self, job_uid: _Optional[str] = ..., ref: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., exit_code: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., superseded: _Optional[bool] = ..., stale: _Optional[bool] = ..., stale_reasons: _Optional[_Iterable[str]] = ..., seq: _Optional[int] = ...) -> None: ...
 
 class Dag(_message.Message):
     __slots__ = ("session_id", "lineage_hash", "nodes")

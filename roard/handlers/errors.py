@@ -1,6 +1,7 @@
 """Map domain errors to gRPC status codes, once, for every handler."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -34,11 +35,17 @@ def _wrap_unary(method: Callable[..., Any]) -> Callable[..., Any]:
             return await method(self, request, context)
         except errors.RoarError as exc:
             await context.abort(status_for(exc), str(exc))
+        except grpc.aio.AbortError:
+            raise  # the handler chose its status already
         except Exception:
-            log.exception("unexpected error in %s", method.__qualname__)
-            await context.abort(grpc.StatusCode.INTERNAL,
-                                f"roard hit an internal error in {method.__name__}; see the daemon log")
+            await _internal(context, method)
     return wrapper
+
+
+async def _internal(context: grpc.aio.ServicerContext, method: Callable[..., Any]) -> None:
+    log.exception("unexpected error in %s", method.__qualname__)
+    await context.abort(grpc.StatusCode.INTERNAL,
+                        f"roard hit an internal error in {method.__name__}; see the daemon log")
 
 
 def _wrap_stream(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,6 +56,10 @@ def _wrap_stream(method: Callable[..., Any]) -> Callable[..., Any]:
                 yield item
         except errors.RoarError as exc:
             await context.abort(status_for(exc), str(exc))
+        except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
+            raise
+        except Exception:
+            await _internal(context, method)
     return wrapper
 
 

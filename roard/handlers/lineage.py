@@ -1,6 +1,8 @@
 """LineageService: GetDag."""
 from __future__ import annotations
 
+import asyncio
+
 from roar_api.v1 import lineage_pb2, lineage_pb2_grpc
 from roard.daemon import Daemon
 from roard.handlers.convert import file_record
@@ -17,8 +19,18 @@ class LineageHandler(lineage_pb2_grpc.LineageServiceServicer):
         ws = self.daemon.workspaces.get(request.workspace)
         sid = request.session_id or await ws.store.active_session()
         jobs = await ws.store.list_jobs(sid)
-        nodes = [lineage_pb2.DagNode(
-            job_uid=n.job.uid, ref=n.job.ref, argv=n.job.argv, exit_code=n.job.exit_code,
-            inputs=[file_record(e) for e in n.job.inputs], outputs=[file_record(e) for e in n.job.outputs],
-            depends_on=n.depends_on) for n in build_dag(jobs)]
-        return lineage_pb2.Dag(session_id=sid, lineage_hash=lineage_hash(jobs), nodes=nodes)
+        cache = self.daemon.runs.cache
+
+        def disk_hash(path: str) -> str | None:
+            res = cache.hash_file(path)
+            return res.hash or None
+
+        nodes = await asyncio.to_thread(build_dag, jobs, request.expanded,
+                                        None if request.skip_disk_check else disk_hash)
+        return lineage_pb2.Dag(session_id=sid, lineage_hash=lineage_hash(jobs), nodes=[
+            lineage_pb2.DagNode(
+                job_uid=n.job.uid, ref=n.job.ref, argv=n.job.argv, exit_code=n.job.exit_code,
+                inputs=[file_record(e) for e in n.job.inputs],
+                outputs=[file_record(e) for e in n.job.outputs], depends_on=n.depends_on,
+                superseded=n.superseded, stale=n.stale, stale_reasons=n.stale_reasons, seq=n.job.seq)
+            for n in nodes])

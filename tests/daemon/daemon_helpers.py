@@ -1,7 +1,8 @@
 """Plain helpers shared by the daemon tests (fixtures live in conftest.py)."""
 from __future__ import annotations
 
-import os
+from tests.conftest import pid_alive  # noqa: F401  (re-exported for the daemon tests)
+
 import time
 from pathlib import Path
 from typing import Callable
@@ -16,15 +17,3 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie (our own child not reaped yet) is gone for our purposes
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
