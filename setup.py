@@ -4,6 +4,7 @@ The tracers are plain C compiled with the system compiler (tracers/build.py); no
 binary is downloaded. setuptools calls build_ext for both regular and editable installs.
 """
 import importlib.util
+import shutil
 from pathlib import Path
 
 from setuptools import Distribution, setup
@@ -19,11 +20,20 @@ def _tracer_build():
     return module
 
 
+SERVICE_FILES = ["systemd/roard.service", "systemd/roard.socket", "launchd/io.roar.roard.plist"]
+
+
 class BuildTracers(build_ext):
+    """Compile the tracers, and copy the service files into roarctl/_services/ (package data)."""
+
     def run(self):
         inplace = self.inplace or getattr(self, "editable_mode", False)
-        out = ROOT / "roard" / "_native" if inplace else Path(self.build_lib) / "roard" / "_native"
-        _tracer_build().build(out, verbose=True)
+        base = ROOT if inplace else Path(self.build_lib)
+        _tracer_build().build(base / "roard" / "_native", verbose=True)
+        services = base / "roarctl" / "_services"
+        services.mkdir(parents=True, exist_ok=True)
+        for name in SERVICE_FILES:
+            shutil.copyfile(ROOT / name, services / Path(name).name)
 
 
 class NativeDistribution(Distribution):

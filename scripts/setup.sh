@@ -34,7 +34,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Reinstall only when what the install depends on changed (deps, build hook, tracer sources).
 stamp=.venv/.roar-install-stamp
-want=$(cat pyproject.toml setup.py tracers/build.py tracers/*/*.[ch] 2>/dev/null | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml setup.py tracers/build.py tracers/*/*.[ch] systemd/* launchd/* 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/roarctl ]; then
   echo "setup: installing roar into .venv (compiles the tracers)" >&2
   # compat mode: a .pth path entry instead of an import hook, about 10 ms less on every roarctl start

@@ -184,93 +184,18 @@ def logs(follow: bool, lines: int) -> None:
 
 
 # --- install-service ---------------------------------------------------------------------------
-# The unit files ship inside roarctl so that install-service works from any install; the copies
-# in the repository's systemd/ and launchd/ directories are the same text (a test keeps them so).
+# The unit files are the repository's systemd/ and launchd/ files; the package build copies them
+# into roarctl/_services/ (setup.py) so install-service works from any install.
 
 LAUNCHD_LABEL = "io.roar.roard"
 
-SYSTEMD_SERVICE = """\
-# roard, the roar provenance daemon: systemd user service, started through roard.socket.
-# `roarctl daemon install-service` fills in the absolute path of the installed roard program
-# in ExecStart and copies this file to ~/.config/systemd/user/.
-[Unit]
-Description=roar provenance daemon (roard)
-Requires=roard.socket
-After=roard.socket
 
-[Service]
-Type=simple
-ExecStart=@ROARD@ --foreground
-Restart=on-failure
-RestartSec=2
-# On SIGTERM roard stops accepting calls, lets in-flight ones finish and exits 0.
-TimeoutStopSec=30
-
-[Install]
-Also=roard.socket
-"""
-
-SYSTEMD_SOCKET = """\
-# roard, the roar provenance daemon: systemd user socket unit.
-# `roarctl daemon install-service` copies this to ~/.config/systemd/user/ and runs
-# `systemctl --user enable --now roard.socket`; systemd then starts roard.service on the first
-# connection and hands it this socket (roard reports listen_mode "socket-activation").
-[Unit]
-Description=roar provenance daemon socket (roard)
-
-[Socket]
-ListenStream=%t/roar/roard.sock
-SocketMode=0600
-DirectoryMode=0700
-RemoveOnStop=yes
-
-[Install]
-WantedBy=sockets.target
-"""
-
-LAUNCHD_PLIST = """\
-<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<!--
-  roard, the roar provenance daemon: launchd user agent.
-  `roarctl daemon install-service` fills in the absolute path of the installed roard program
-  and roar's state directory (XDG_STATE_HOME, so that roard's socket and log are where roarctl
-  looks for them), copies this file to
-  ~/Library/LaunchAgents/io.roar.roard.plist and loads it with `launchctl bootstrap gui/<uid>`.
-  roard writes its own rotated log (roard.log) in the state directory; launchd.log there catches
-  anything printed before logging starts. KeepAlive restarts roard after a crash, but not after a
-  clean exit (`roarctl daemon stop`, idle timeout).
--->
-<plist version="1.0">
-<dict>
-  <key>Label</key>
-  <string>io.roar.roard</string>
-  <key>ProgramArguments</key>
-  <array>
-    <string>@ROARD@</string>
-    <string>--foreground</string>
-  </array>
-  <key>RunAtLoad</key>
-  <true/>
-  <key>KeepAlive</key>
-  <dict>
-    <key>SuccessfulExit</key>
-    <false/>
-  </dict>
-  <key>EnvironmentVariables</key>
-  <dict>
-    <key>XDG_STATE_HOME</key>
-    <string>@STATE_HOME@</string>
-  </dict>
-  <key>ProcessType</key>
-  <string>Background</string>
-  <key>StandardOutPath</key>
-  <string>@STATE_HOME@/roar/launchd.log</string>
-  <key>StandardErrorPath</key>
-  <string>@STATE_HOME@/roar/launchd.log</string>
-</dict>
-</plist>
-"""
+def service_template(name: str) -> str:
+    path = Path(__file__).resolve().parent.parent / "_services" / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        raise ClientError(f"the service template {path} is missing; reinstall roar (pip install .)") from None
 
 
 def _roard_program() -> Path:
@@ -298,11 +223,12 @@ def _systemd_arg(path: Path) -> str:
 def _service_files(manager: str, roard: Path) -> list[tuple[Path, str]]:
     if manager == "systemd":
         unit_dir = paths.config_dir().parent / "systemd" / "user"
-        return [(unit_dir / "roard.service", SYSTEMD_SERVICE.replace("@ROARD@", _systemd_arg(roard))),
-                (unit_dir / "roard.socket", SYSTEMD_SOCKET)]
+        return [(unit_dir / "roard.service",
+                 service_template("roard.service").replace("@ROARD@", _systemd_arg(roard))),
+                (unit_dir / "roard.socket", service_template("roard.socket"))]
     from xml.sax.saxutils import escape
 
-    plist = (LAUNCHD_PLIST.replace("@ROARD@", escape(str(roard)))
+    plist = (service_template(f"{LAUNCHD_LABEL}.plist").replace("@ROARD@", escape(str(roard)))
              .replace("@STATE_HOME@", escape(str(paths.state_dir().parent))))
     return [(Path.home() / "Library" / "LaunchAgents" / f"{LAUNCHD_LABEL}.plist", plist)]
 
