@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import stat
 import sys
 import time
@@ -15,6 +16,7 @@ from roarctl.errors import ClientError
 from roarctl.render import emit_json, human_duration, human_size, message_dict, short_hash
 from roarctl.spawn import Outcome, run_command, signals_held
 
+_STEP_REF = re.compile(r"^@B?\d+$", re.I)
 #: How long EndRun keeps retrying while the daemon restarts (its spool is safe on disk).
 END_RETRY_SECONDS = 60.0
 
@@ -87,13 +89,103 @@ def print_summary(job, explain: bool) -> None:
             click.echo(f"    {mark:<20} {d.path}: {d.reason}", file=out)
 
 
+def override_params(argv: list[str], overrides: list[str]) -> list[str]:
+    """``--key value`` / ``--key=value`` in ``overrides`` replace the same option in ``argv``
+    (in whichever of the two forms it was recorded); options not in ``argv`` are appended."""
+    out = list(argv)
+    i = 0
+    while i < len(overrides):
+        tok = overrides[i]
+        if tok.startswith("--") and "=" in tok:
+            key, value = tok.split("=", 1)
+            i += 1
+        elif tok.startswith("--") and i + 1 < len(overrides) and not overrides[i + 1].startswith("--"):
+            key, value = tok, overrides[i + 1]
+            i += 2
+        else:
+            out.append(tok)
+            i += 1
+            continue
+        for j, arg in enumerate(out):
+            if arg.startswith(key + "="):
+                out[j] = f"{key}={value}"
+                break
+            if arg == key and j + 1 < len(out):
+                out[j + 1] = value
+                break
+        else:
+            out += [key, value]
+    return out
+
+
+def _trace_one(opts: Options, stubs: client.Stubs, kind: str, argv: list[str], cwd: str,
+               tracer: str | None, explain: bool, quiet: bool) -> tuple[object, Outcome, bool]:
+    """BeginRun, spawn, EndRun for one command. Call inside ``signals_held()``."""
+    import grpc
+
+    from roar_api.v1 import runs_pb2
+
+    request = runs_pb2.BeginRunRequest(
+        workspace=_text(cwd), argv=[_text(a) for a in argv], cwd=_text(cwd), kind=kind, tracer=tracer or "",
+        inherited_files=[runs_pb2.InheritedFile(**f) for f in inherited_files()],
+        environment={k: v for k, v in os.environ.items() if k == "LD_PRELOAD"})
+    try:
+        begun = stubs.runs.BeginRun(request, timeout=60, metadata=(("roar-client-pid", str(os.getpid())),))
+    except grpc.RpcError as exc:
+        raise client.translate(exc) from None
+    for warning in begun.warnings:
+        if not quiet:
+            click.echo(click.style("roar: warning: ", fg="yellow") + warning, err=True)
+    env = dict(os.environ)
+    env.update(begun.launch.environment)
+    if cwd != os.getcwd():
+        os.chdir(cwd)
+    outcome = run_command([*begun.launch.argv_prefix, *argv], env)
+    if outcome.spawn_error:
+        click.echo(f"roarctl: {outcome.spawn_error}", err=True)
+    job = _end_run(opts, stubs, begun.run_id, outcome, explain)
+    return job, outcome, begun.quiet
+
+
+def _rerun_plan(stubs: client.Stubs, ref: str, overrides: list[str], upstream: bool,
+                quiet: bool) -> list[tuple[str, list[str], str, str]]:
+    """(kind, argv, cwd, ref) for ``roarctl run @N [--param=value ...]``: stale upstream steps
+    first when ``upstream``, else a warning about them."""
+    from roar_api.v1 import jobs_pb2, lineage_pb2
+
+    job = client.call(stubs.jobs.GetJob, jobs_pb2.GetJobRequest(workspace=os.getcwd(), ref=ref))
+    if not os.path.isdir(job.cwd):
+        raise ClientError(f"{job.ref} ran in {job.cwd}, which no longer exists")
+    dag = client.call(stubs.lineage.GetDag, lineage_pb2.GetDagRequest(workspace=os.getcwd()))
+    nodes = {n.ref: n for n in dag.nodes}
+    stale_up: list[str] = []
+
+    def visit(r: str) -> None:
+        for dep in nodes[r].depends_on if r in nodes else ():
+            visit(dep)
+            if nodes[dep].stale and dep not in stale_up:
+                stale_up.append(dep)
+
+    visit(job.ref)
+    plan: list[tuple[str, list[str], str, str]] = []
+    if stale_up and upstream:
+        for r in sorted(stale_up, key=lambda x: nodes[x].seq):
+            up = client.call(stubs.jobs.GetJob, jobs_pb2.GetJobRequest(workspace=os.getcwd(), ref=r))
+            plan.append((up.kind, list(up.argv), up.cwd, up.ref))
+    elif stale_up and not quiet:
+        click.echo(click.style("roar: warning: ", fg="yellow") +
+                   f"upstream step(s) {', '.join(stale_up)} are stale; pass --upstream to re-run them first",
+                   err=True)
+    plan.append((job.kind, override_params(list(job.argv), overrides), job.cwd, job.ref))
+    return plan
+
+
 def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explain: bool,
-         tracer: str | None, init: bool, as_json: bool) -> None:
+         tracer: str | None, init: bool, as_json: bool, upstream: bool = False) -> None:
     if not command:
         raise click.UsageError(f"no command given: usage is `roarctl {kind} COMMAND [ARGS...]`")
-    from roar_api.v1 import runs_pb2, workspaces_pb2
+    from roar_api.v1 import workspaces_pb2
 
-    argv = list(command)
     cwd = os.getcwd()
     opts.json = as_json
     with signals_held():
@@ -101,30 +193,20 @@ def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explai
         if init:
             client.call(stubs.workspaces.InitWorkspace,
                         workspaces_pb2.InitWorkspaceRequest(path=cwd, add_to_gitignore=False))
-        request = runs_pb2.BeginRunRequest(
-            workspace=cwd, argv=[_text(a) for a in argv], cwd=_text(cwd), kind=kind, tracer=tracer or "",
-            inherited_files=[runs_pb2.InheritedFile(**f) for f in inherited_files()],
-            environment={k: v for k, v in os.environ.items() if k == "LD_PRELOAD"})
-        import grpc
-
-        try:
-            begun = stubs.runs.BeginRun(request, timeout=60,
-                                        metadata=(("roar-client-pid", str(os.getpid())),))
-        except grpc.RpcError as exc:
-            raise client.translate(exc) from None
-        for warning in begun.warnings:
-            if not quiet:
-                click.echo(click.style("roar: warning: ", fg="yellow") + warning, err=True)
-        env = dict(os.environ)
-        env.update(begun.launch.environment)
-        outcome = run_command([*begun.launch.argv_prefix, *argv], env)
-        if outcome.spawn_error:
-            click.echo(f"roarctl: {outcome.spawn_error}", err=True)
-        job = _end_run(opts, stubs, begun.run_id, outcome, explain)
-    if as_json:
-        emit_json(message_dict(job))
-    elif not (quiet or begun.quiet) or explain:
-        print_summary(job, explain)
+        if _STEP_REF.match(command[0]):
+            plan = _rerun_plan(stubs, command[0], list(command[1:]), upstream, quiet or as_json)
+        else:
+            plan = [(kind, list(command), cwd, "")]
+        for step_kind, argv, step_cwd, ref in plan:
+            if ref and not (quiet or as_json):
+                click.echo(f"roar: re-running {ref}: {' '.join(argv)}", err=True)
+            job, outcome, quiet_ws = _trace_one(opts, stubs, step_kind, argv, step_cwd, tracer, explain, quiet)
+            if as_json:
+                emit_json(message_dict(job))
+            elif not (quiet or quiet_ws) or explain:
+                print_summary(job, explain)
+            if outcome.exit_code != 0:
+                break
     sys.exit(outcome.exit_code)
 
 
@@ -137,11 +219,12 @@ def _command(kind: str, doc: str):
                   help="Tracer backend (default: the workspace's tracer.default).")
     @click.option("--init", "init", is_flag=True, help="Initialize a workspace here first if there is none.")
     @click.option("--json", "as_json", is_flag=True, help="Print the recorded job as JSON.")
+    @click.option("--upstream", is_flag=True, help="With @N: re-run stale upstream steps first, in order.")
     @click.argument("command", nargs=-1, type=click.UNPROCESSED)
     @click.pass_obj
     def cmd(opts: Options, quiet: bool, explain: bool, tracer: str | None, init: bool, as_json: bool,
-            command: tuple[str, ...]) -> None:
-        _run(opts, kind, command, quiet, explain, tracer, init, as_json)
+            upstream: bool, command: tuple[str, ...]) -> None:
+        _run(opts, kind, command, quiet, explain, tracer, init, as_json, upstream)
 
     return cmd
 
@@ -151,6 +234,8 @@ run = _command("run", """Run COMMAND, recording the files it reads and writes as
 \b
   roarctl run python train.py --epochs 10
   roarctl run ./prepare.sh < raw.csv > clean.csv
+  roarctl run @2                 re-run step 2 as recorded
+  roarctl run @2 --epochs=20     re-run step 2 with a parameter changed
 """)
 build = _command("build", """Run a build step (compile, install) recorded as @BN; build steps run
 first when reproducing.""")

@@ -82,3 +82,29 @@ def test_dot_and_mermaid(roard, diamond: Path) -> None:
     assert dot.startswith("digraph roar {") and dot.count("->") == 4
     mer = roard.roarctl("dag", "--format", "mermaid", cwd=diamond, check=True).stdout
     assert mer.startswith("flowchart LR") and mer.count("-->") == 4
+
+
+def test_rerun_step_with_param_override(roard, diamond: Path) -> None:
+    proc = roard.roarctl("run", "--json", "@2", "--extra", "X", cwd=diamond)
+    assert proc.returncode == 0, proc.stderr
+    job = json.loads(proc.stdout[proc.stdout.find("{\n"):])
+    assert job["argv"][-3:] == ["1", "--extra", "X"]
+    proc = roard.roarctl("run", "--json", "@2", cwd=diamond / ".roar")  # any cwd in the workspace
+    job = json.loads(proc.stdout[proc.stdout.find("{\n"):])
+    assert job["cwd"] == str(diamond)
+    proc = roard.roarctl("run", "@9", cwd=diamond)
+    assert proc.returncode == 4 and "@9" in proc.stderr
+
+
+def test_rerun_warns_about_stale_upstream_and_upstream_flag(roard, diamond: Path) -> None:
+    (diamond / "seed.txt").write_text("new seed")  # @1's input changed: @1 and all below are stale
+    proc = roard.roarctl("run", "@4", cwd=diamond)
+    assert proc.returncode == 0
+    assert "upstream step(s) @1, @2, @3 are stale" in proc.stderr or \
+        ("stale" in proc.stderr and "--upstream" in proc.stderr)
+    proc = roard.roarctl("run", "--upstream", "@4", cwd=diamond)
+    assert proc.returncode == 0, proc.stderr
+    order = [line.split()[2].rstrip(":") for line in proc.stderr.splitlines() if "re-running" in line]
+    assert order == ["@1", "@2", "@3", "@4"]
+    assert (diamond / "d.out").read_text().startswith("new seed")
+    assert not any(n["stale"] for n in dag(roard, diamond)["nodes"])
