@@ -49,6 +49,10 @@ class RoarSandbox:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("ROAR", "XDG_"))}
         self.env.update({"XDG_RUNTIME_DIR": str(self.base / "run"), "XDG_STATE_HOME": str(self.base / "state"),
                          "XDG_CONFIG_HOME": str(self.base / "config"), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})
+        # An installed roar has its .pyc files; a checkout run with PYTHONDONTWRITEBYTECODE=1
+        # would recompile roarctl on every call, so give the runs a private bytecode cache.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env["PYTHONPYCACHEPREFIX"] = str(self.base / "pycache")
         (self.base / "run").mkdir(mode=0o700)
         subprocess.run(["git", "init", "-q"], cwd=self.ws, check=True)
         self.roarctl("init", "-n")
