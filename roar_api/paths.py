@@ -45,6 +45,15 @@ def socket_path(override: str | os.PathLike[str] | None = None) -> Path:
     return default_socket_path()
 
 
+def runtime_spool_dir() -> Path | None:
+    """``$XDG_RUNTIME_DIR/roar/spool``: tracer spools on tmpfs, where creating one file per traced
+    process is cheap; None when there is no runtime directory (spools then stay in .roar/runs/)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        return Path(runtime) / "roar" / "spool"
+    return None
+
+
 def log_path() -> Path:
     return state_dir() / "roard.log"
 

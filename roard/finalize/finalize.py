@@ -148,6 +148,10 @@ def classify_run(record: RunRecord) -> tuple[Classification, "SpoolStats"]:
 
     classifier = Classifier()
     add_inherited(classifier, record)
+    if not Path(record.spool_dir).is_dir():
+        classifier.warnings.append(f"the tracer's spool {record.spool_dir} is gone (the machine "
+                                   "restarted during the run?); files the job touched are missing")
+        Path(record.spool_dir).mkdir(parents=True, exist_ok=True)
     reader = SpoolReader(Path(record.spool_dir))
     result = classifier.feed(reader.events())
     return result, reader.stats

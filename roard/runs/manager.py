@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from roar_api.paths import runtime_spool_dir
 from roard.capture.git import capture_git, tracked_in_head
 from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
@@ -67,10 +68,13 @@ class RunManager:
         config = ws.config()
         backend = choose_backend(tracer, config["tracer.default"])
         run_id = uuid.uuid4().hex
-        spool = ws.paths.runs / run_id / "spool"
+        run_dir = ws.paths.runs / run_id
+        fast_root = runtime_spool_dir()
+        spool = fast_root / run_id if fast_root else run_dir / "spool"
         plan = launch_plan(backend, spool, environment, run_id)
         injected = ws_env.load(ws.paths.env)
         plan.environment = {**injected, **plan.environment}
+        run_dir.mkdir(parents=True, mode=0o700)
         spool.mkdir(parents=True, mode=0o700)
         git = await asyncio.to_thread(capture_git, cwd, ws.paths.diffs / f"{run_id}.diff", ws.root)
         warnings = list(plan.warnings)
@@ -79,6 +83,7 @@ class RunManager:
                             "so this job stays recreatable")
         record = RunRecord(run_id=run_id, workspace=str(ws.root), kind=kind, argv=list(argv), cwd=cwd,
                            started_at=time.time(), tracer=plan.tracer, spool_dir=str(spool),
+                           run_dir=str(run_dir),
                            client_pid=client_pid, client_start=process_start_time(client_pid),
                            git=git.to_dict(), inherited=inherited, warnings=warnings,
                            quiet=config["output.quiet"], env=injected)
@@ -131,6 +136,8 @@ class RunManager:
         await self._mark_unsourced(ws, job)
         await ws.store.add_job(job)
         self._active.pop(record.run_id, None)
+        with contextlib.suppress(OSError):
+            shutil.rmtree(record.spool_dir)
         with contextlib.suppress(OSError):
             shutil.rmtree(record.run_dir)
         log.info("recorded %s %s (%s): %d inputs, %d outputs, hash %.3fs", job.ref, job.uid[:12],

@@ -19,6 +19,7 @@ class RunRecord:
     started_at: float
     tracer: str
     spool_dir: str
+    run_dir: str = ""             # .roar/runs/<id>: run.json (the spool may live on tmpfs instead)
     client_pid: int = 0
     client_start: str = ""        # /proc/<pid>/stat start time, guards against pid reuse
     git: dict[str, Any] = field(default_factory=dict)
@@ -27,12 +28,8 @@ class RunRecord:
     quiet: bool = False
     env: dict[str, str] = field(default_factory=dict)   # injected by `roarctl env`
 
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.spool_dir).parent
-
     def save(self) -> None:
-        path = self.run_dir / "run.json"
+        path = Path(self.run_dir) / "run.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=1))
         os.replace(tmp, path)
@@ -40,6 +37,7 @@ class RunRecord:
     @classmethod
     def load(cls, run_dir: Path) -> "RunRecord":
         data = json.loads((run_dir / "run.json").read_text())
+        data["run_dir"] = str(run_dir)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 

@@ -9,6 +9,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -160,3 +161,24 @@ def py(script: str, *args: object) -> list[str]:
     """A Python command for a traced run. -I keeps the cwd out of sys.path, so the interpreter
     does not list the work directory while importing."""
     return [sys.executable, "-I", "-c", script, *map(str, args)]
+
+
+def is_static_elf(path: str | os.PathLike[str]) -> bool:
+    """An ELF executable without a PT_INTERP program header (the loader never runs)."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[:4] != b"\x7fELF":
+            return False
+        is64 = head[4] == 2
+        order = "<" if head[5] == 1 else ">"
+        if is64:
+            phoff, = struct.unpack_from(order + "Q", head, 32)
+            phentsize, phnum = struct.unpack_from(order + "HH", head, 54)
+        else:
+            phoff, = struct.unpack_from(order + "I", head, 28)
+            phentsize, phnum = struct.unpack_from(order + "HH", head, 42)
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            if struct.unpack(order + "I", f.read(4))[0] == 3:  # PT_INTERP
+                return False
+        return True

@@ -13,16 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from roard.tracing.spool import Library, Open, ProcessStart, TracerWarning
+from roard.tracing.spool import Library, ProcessStart
 
-from .helpers import compile_to, py, read_spool, traced_env
+from .helpers import compile_to, is_static_elf, py, read_spool, traced_env
 
 BUSYBOX = shutil.which("busybox")
-
-
-def is_static(path: str) -> bool:
-    out = subprocess.run(["file", "-L", path], capture_output=True, text=True).stdout
-    return "statically linked" in out or "static-pie" in out
 
 
 def by_pid(events, pid):
@@ -205,7 +200,7 @@ def test_case14_case23_fork_vfork_spawn_double_fork(run, cc, work):
         assert (h.exe, h.ppid) == ("/usr/bin/cat", root), name
         assert files(pids[name]) == [inp], name
     assert files(pids["grandchild"]) == ["orphan.txt"]
-    if BUSYBOX and is_static(BUSYBOX):
+    if BUSYBOX and is_static_elf(BUSYBOX):
         w = [e for e in t.of_kind("W") if e.pid == pids["vfork_static"]]
         assert [(e.code, e.path) for e in w] == [("static-exec", BUSYBOX)]
     assert {root, *pids.values()} - {pids["middle"]} <= t.pids()
@@ -280,7 +275,7 @@ def test_case15_many_threads(run, cc, work):
 
 # ---- case 18, 20: what the shim cannot follow ----
 
-@pytest.mark.skipif(not BUSYBOX or not is_static(BUSYBOX), reason="busybox-static not installed")
+@pytest.mark.skipif(not BUSYBOX or not is_static_elf(BUSYBOX), reason="busybox-static not installed")
 def test_case18_static_busybox(run, work):
     """Known limit: inside a static program the shim is blind (no loader, no LD_PRELOAD): the
     exec is reported as W static-exec and busybox's own opens are absent."""
@@ -300,7 +295,7 @@ def test_case18_static_c_program_and_script(run, cc, work):
     assert [(w.code, w.path) for w in t.of_kind("W")] == [("static-exec", str(static))]
     assert t.opens(work) == []          # its open of in.txt is invisible
     # A #! script whose interpreter is static is reported with the interpreter's name.
-    if BUSYBOX and is_static(BUSYBOX):
+    if BUSYBOX and is_static_elf(BUSYBOX):
         script = work / "bb.sh"
         script.write_text(f"#!{BUSYBOX} sh\ntrue\n")
         script.chmod(0o755)
@@ -401,3 +396,27 @@ def test_events_are_whole_lines_under_concurrency(run, cc, work):
     t = run(["sh", "-c", f"for i in 1 2 3 4; do {py(script)[0]} -I -c \"$0\" & done; wait",
              script], cwd=work)
     assert len(t.opens(work)) == 4 * 8 * 200
+
+
+def test_inherited_descriptors_are_invisible(run, work):
+    """Known limit: descriptors opened before the traced tree started (the user's shell doing
+    `roarctl run cmd < in.txt`) produce no O line: nothing was opened under the shim. The
+    daemon has to inspect the root's descriptors itself."""
+    (work / "in.txt").write_text("data")
+    with open(work / "in.txt", "rb") as stdin:
+        t = run(["cat"], cwd=work, stdin=stdin.fileno())
+    assert t.stdout == "data"
+    assert t.opens(work) == []
+
+
+def test_loader_run_as_a_program_is_not_static(run, work):
+    """ld.so has no PT_INTERP, yet `ld.so /bin/cat` honours LD_PRELOAD: no W line, and cat's
+    opens are seen."""
+    loader = "/lib64/ld-linux-x86-64.so.2"
+    if not os.path.exists(loader):
+        pytest.skip("not an x86-64 glibc system")
+    (work / "in.txt").write_text("in")
+    t = run(["sh", "-c", f"{loader} /bin/cat in.txt"], cwd=work)
+    assert t.stdout == "in"
+    assert t.of_kind("W") == []
+    assert [os.path.basename(e.path) for e in t.opens(work)] == ["in.txt"]

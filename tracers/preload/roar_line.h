@@ -20,10 +20,12 @@ struct line {
     size_t cap;
     int overflow;
     const char *error;
+    int pid; /* the PID field (getpid() once per event) */
 };
 
-static inline void line_init(struct line *l, char *buf, size_t cap)
+static inline void line_init(struct line *l, char *buf, size_t cap, int pid)
 {
+    l->pid = pid;
     l->buf = buf;
     l->len = 0;
     l->cap = cap;

@@ -150,7 +150,7 @@ static int g_active;                       /* ROAR_SPOOL_DIR was set when this i
 static char g_spool_dir[PATH_MAX];         /* absolute */
 static char g_env_spool[PATH_MAX + 32];    /* "ROAR_SPOOL_DIR=<dir>" for exec re-injection */
 static char g_lib_path[PATH_MAX];          /* absolute path of this library */
-static const char *g_lib_base;             /* its basename, inside g_lib_path */
+static const char *g_lib_base = "";        /* its basename, inside g_lib_path */
 static char g_env_preload[PATH_MAX + 16];  /* "LD_PRELOAD=<lib>" */
 static uintptr_t g_self_load_addr;         /* to skip ourselves in the D list */
 static dev_t g_loader_dev;                 /* the dynamic loader: exec'ing it is not static */
@@ -176,7 +176,7 @@ static uint64_t now_ns(void)
 static void proc_fd_path(char *buf, int fd)
 {
     struct line l;
-    line_init(&l, buf, 31);
+    line_init(&l, buf, 31, 0);
     line_puts(&l, "/proc/self/fd/");
     line_put_i64(&l, fd);
     buf[l.len] = '\0';
@@ -186,7 +186,7 @@ static void proc_fd_path(char *buf, int fd)
 static int spool_path(char *buf, pid_t pid)
 {
     struct line l;
-    line_init(&l, buf, PATH_MAX + 31);
+    line_init(&l, buf, PATH_MAX + 31, 0);
     line_puts(&l, g_spool_dir);
     line_putc(&l, '/');
     line_put_i64(&l, pid);
@@ -224,7 +224,8 @@ static uint64_t g_spool_word;
 static uint64_t g_spool_dev, g_spool_ino;
 
 static int build_header(struct line *l, const void *ctx);
-static int emit_built(int (*build)(struct line *, const void *), const void *ctx);
+typedef int (*builder)(struct line *, const void *);
+static int emit_built(builder build, const void *ctx);
 
 static int fd_is_spool(int fd)
 {
@@ -234,13 +235,19 @@ static int fd_is_spool(int fd)
            (uint64_t)st.st_ino == __atomic_load_n(&g_spool_ino, __ATOMIC_ACQUIRE);
 }
 
-/* Lowest number the spool descriptor may take: SPOOL_FD_FLOOR unless RLIMIT_NOFILE is lower. */
-static int spool_fd_floor(void)
+/* Move fd to SPOOL_FD_FLOOR or above (below RLIMIT_NOFILE if that is lower). */
+static int move_high(int fd)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur > SPOOL_FD_FLOOR + 64)
-        return SPOOL_FD_FLOOR;
-    return rl.rlim_cur > 64 ? (int)rl.rlim_cur - 32 : -1;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, SPOOL_FD_FLOOR);
+    if (high < 0 && errno == EINVAL) { /* the floor is beyond RLIMIT_NOFILE */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64 && (int)rl.rlim_cur - 32 > fd)
+            high = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur - 32);
+    }
+    if (high < 0)
+        return fd; /* keep the low number rather than lose events */
+    close(fd);
+    return high;
 }
 
 /* Open <pid>.spool by path and move it high. Returns the fd or -1. */
@@ -250,17 +257,7 @@ static int spool_open(pid_t pid)
     if (spool_path(path, pid) != 0)
         return -1;
     int fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    int floor = spool_fd_floor();
-    if (floor > fd) {
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
-        if (high >= 0) {
-            close(fd);
-            fd = high;
-        }
-    }
-    return fd;
+    return fd < 0 ? -1 : move_high(fd);
 }
 
 /* Slow path of spool_fd: the published descriptor is missing, stale or a parent's. */
@@ -295,9 +292,8 @@ static int spool_reopen(uint64_t old, pid_t pid)
     return fd;
 }
 
-static int spool_fd(void)
+static int spool_fd(pid_t pid)
 {
-    pid_t pid = getpid();
     uint64_t w = __atomic_load_n(&g_spool_word, __ATOMIC_ACQUIRE);
     if (w != 0 && (pid_t)(w >> 32) == pid && fd_is_spool((int)(uint32_t)w))
         return (int)(uint32_t)w;
@@ -305,10 +301,10 @@ static int spool_fd(void)
 }
 
 /* For the exec wrappers (perhaps in a vfork child): a private descriptor, no global state. */
-static int spool_write_private(const char *buf, size_t len)
+static int spool_write_private(const char *buf, size_t len, pid_t pid)
 {
     char path[PATH_MAX + 32];
-    if (spool_path(path, getpid()) != 0)
+    if (spool_path(path, pid) != 0)
         return -1;
     int fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -328,7 +324,7 @@ static void line_head(struct line *l, char kind)
     line_tab(l);
     line_put_u64(l, now_ns());
     line_tab(l);
-    line_put_i64(l, getpid());
+    line_put_i64(l, l->pid);
 }
 
 /* Append the target of a symlink such as /proc/self/fd/N raw; 0 on success. */
@@ -336,8 +332,10 @@ static int line_put_readlink(struct line *l, const char *link)
 {
     size_t room = l->cap > l->len ? l->cap - l->len : 0;
     char *p = line_reserve(l, room);
-    if (!p)
+    if (!p || room == 0) {
+        l->overflow = 1;
         return -1;
+    }
     ssize_t n = readlink(link, p, room);
     if (n < 0)
         return -1;
@@ -355,8 +353,10 @@ static int line_put_cwd(struct line *l)
 {
     size_t room = l->cap > l->len ? l->cap - l->len : 0;
     char *p = line_reserve(l, room);
-    if (!p)
+    if (!p || room == 0) {
+        l->overflow = 1;
         return -1;
+    }
     long n = syscall(SYS_getcwd, p, room);
     if (n < 0 && errno == ERANGE) {
         l->overflow = 1;
@@ -406,6 +406,19 @@ static void line_put_abs(struct line *l, const char *path)
     line_put_path(l, AT_FDCWD, path);
 }
 
+/* Is PATH certainly the kernel's name too, without asking /proc (readlink there costs more than
+ * the open itself)? Yes for a bare name ("out.txt") whose directory part came from getcwd or
+ * from /proc/self/fd/<dirfd>, both physical paths, when the name is no symlink and still names
+ * the inode we opened (a rename in between makes us fall back to readlink). */
+static int bare_name_is_real(int dirfd, const char *name, const struct stat *opened)
+{
+    if (name[0] == '\0' || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return 0;
+    struct stat st;
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(st.st_mode) &&
+           st.st_dev == opened->st_dev && st.st_ino == opened->st_ino;
+}
+
 /* Append REAL of an O line: the kernel's name for fd, or "-" when equal to the PATH field at
  * [path_start, path_start + path_len) (both compared escaped; escaping is injective). */
 static void line_put_real(struct line *l, int fd, size_t path_start, size_t path_len)
@@ -427,75 +440,102 @@ static void line_put_real(struct line *l, int fd, size_t path_start, size_t path
     }
 }
 
-/* Write a line built by `build` (which returns 0 when there is nothing to write). The small
- * stack buffer serves nearly every event; only long paths pay for the big frame.
- *
- * `fd` is the spool descriptor, or -1 for a private one (exec wrappers, see the file header).
- * It is fetched before the line is built so that a forked child's H line (written by
- * spool_reopen) gets an earlier TS than the event that triggered it. */
-static __attribute__((noinline)) int emit_big(int (*build)(struct line *, const void *),
-                                              const void *ctx, int fd);
+/* Where built lines go. `fd` is the spool descriptor, or -1 for a private one (exec wrappers,
+ * see the file header). With `batch` set, whole lines are collected and written together (the
+ * constructor's H and D lines: one write instead of one per line; a line is never split). */
+struct sink {
+    int fd;
+    pid_t pid;
+    char *batch;
+    size_t batch_len, batch_cap;
+};
 
-static int emit_line(struct line *l, int fd)
+static int sink_write(struct sink *k, const char *buf, size_t len)
+{
+    return k->fd >= 0 ? write_all(k->fd, buf, len) : spool_write_private(buf, len, k->pid);
+}
+
+static int sink_flush(struct sink *k)
+{
+    int r = k->batch_len ? sink_write(k, k->batch, k->batch_len) : 0;
+    k->batch_len = 0;
+    return r;
+}
+
+static int emit_line(struct line *l, struct sink *k)
 {
     line_putc(l, '\n');
     if (!line_ok(l))
         return -1;
-    return fd >= 0 ? write_all(fd, l->buf, l->len) : spool_write_private(l->buf, l->len);
+    if (k->batch == NULL)
+        return sink_write(k, l->buf, l->len);
+    if (k->batch_len + l->len > k->batch_cap && sink_flush(k) != 0)
+        return -1;
+    if (l->len > k->batch_cap)
+        return sink_write(k, l->buf, l->len);
+    memcpy(k->batch + k->batch_len, l->buf, l->len);
+    k->batch_len += l->len;
+    return 0;
 }
 
 /* Report that an event could not be written, as a W spool-error line. */
-static int emit_spool_error(const char *reason, int fd)
+static int emit_spool_error(const char *reason, struct sink *k)
 {
     char buf[256];
     struct line l;
-    line_init(&l, buf, sizeof buf - 1);
+    line_init(&l, buf, sizeof buf - 1, k->pid);
     line_head(&l, 'W');
     line_tab(&l);
     line_puts(&l, "spool-error");
     line_tab(&l);
     line_puts(&l, reason);
-    return emit_line(&l, fd);
+    return emit_line(&l, k);
 }
 
-static int emit_to(int (*build)(struct line *, const void *), const void *ctx, int fd)
-{
-    char buf[SMALL_LINE];
-    struct line l;
-    line_init(&l, buf, sizeof buf - 1); /* keep a byte for the newline */
-    if (!build(&l, ctx))
-        return 0;
-    if (l.overflow)
-        return emit_big(build, ctx, fd);
-    if (l.error)
-        return emit_spool_error(l.error, fd);
-    return emit_line(&l, fd);
-}
-
-static __attribute__((noinline)) int emit_big(int (*build)(struct line *, const void *),
-                                              const void *ctx, int fd)
+/* The big frame only for long paths, so that ordinary events stay light on the stack (a signal
+ * handler may run on a small alternate stack). */
+static __attribute__((noinline)) int emit_big(builder build, const void *ctx, struct sink *k)
 {
     char buf[BIG_LINE];
     struct line l;
-    line_init(&l, buf, sizeof buf - 1);
+    line_init(&l, buf, sizeof buf - 1, k->pid);
     if (!build(&l, ctx))
         return 0;
     if (!line_ok(&l))
-        return emit_spool_error(l.error ? l.error : "line-too-long", fd);
-    return emit_line(&l, fd);
+        return emit_spool_error(l.error ? l.error : "line-too-long", k);
+    return emit_line(&l, k);
 }
 
-/* Through the shared spool descriptor (the normal case). */
-static int emit_built(int (*build)(struct line *, const void *), const void *ctx)
+/* Build a line with `build` (which returns 0 when there is nothing to write) and send it. */
+static int emit_to(builder build, const void *ctx, struct sink *k)
 {
-    int fd = spool_fd();
-    return fd < 0 ? -1 : emit_to(build, ctx, fd);
+    char buf[SMALL_LINE];
+    struct line l;
+    line_init(&l, buf, sizeof buf - 1, k->pid); /* keep a byte for the newline */
+    if (!build(&l, ctx))
+        return 0;
+    if (l.overflow)
+        return emit_big(build, ctx, k);
+    if (l.error)
+        return emit_spool_error(l.error, k);
+    return emit_line(&l, k);
+}
+
+/* Through the shared spool descriptor (the normal case). The descriptor is fetched before the
+ * line is built, so that a forked child's H line (written by spool_reopen) gets an earlier TS
+ * than the event that made the child open its file. */
+static int emit_built(builder build, const void *ctx)
+{
+    struct sink k = {-1, getpid(), NULL, 0, 0};
+    k.fd = spool_fd(k.pid);
+    return k.fd < 0 ? -1 : emit_to(build, ctx, &k);
 }
 
 /* Through a private descriptor: safe in a vfork child. */
-static int emit_private(int (*build)(struct line *, const void *), const void *ctx)
+static int emit_private(builder build, const void *ctx)
 {
-    return emit_to(build, ctx, -1);
+    struct sink k = {-1, getpid(), NULL, 0, 0};
+    return emit_to(build, ctx, &k);
 }
 
 /* ======================================================================================
@@ -505,6 +545,16 @@ static int emit_private(int (*build)(struct line *, const void *), const void *c
  * ==================================================================================== */
 
 static uint64_t g_seen[SEEN_SLOTS];
+/* Bumped in a fork() child: entries of the parent no longer match (cheaper than clearing 64 KiB
+ * in every child, most of which exec at once). */
+static uint64_t g_seen_gen;
+
+/* A key as stored: salted with the generation, never 0 (0 marks an empty slot). */
+static uint64_t seen_key(uint64_t fp)
+{
+    uint64_t k = mix64(fp, __atomic_load_n(&g_seen_gen, __ATOMIC_RELAXED));
+    return k ? k : 1;
+}
 
 static uint64_t open_fingerprint(const struct stat *st, int flags, int dirfd, const char *name)
 {
@@ -515,12 +565,12 @@ static uint64_t open_fingerprint(const struct stat *st, int flags, int dirfd, co
     h = mix64(h, (uint64_t)st->st_mtim.tv_sec * 1000000000ULL + (uint64_t)st->st_mtim.tv_nsec);
     h = mix64(h, (uint64_t)acc);
     h = mix64(h, (uint64_t)(name[0] == '/' ? AT_FDCWD : dirfd));
-    h = hash_str(h, name);
-    return h ? h : 1; /* 0 marks an empty slot */
+    return hash_str(h, name);
 }
 
 static int seen_contains(uint64_t fp)
 {
+    fp = seen_key(fp);
     for (unsigned i = 0; i < SEEN_PROBES; i++) {
         uint64_t v = __atomic_load_n(&g_seen[(fp + i) % SEEN_SLOTS], __ATOMIC_RELAXED);
         if (v == fp)
@@ -533,6 +583,7 @@ static int seen_contains(uint64_t fp)
 
 static void seen_insert(uint64_t fp)
 {
+    fp = seen_key(fp);
     for (unsigned i = 0; i < SEEN_PROBES; i++) {
         uint64_t *slot = &g_seen[(fp + i) % SEEN_SLOTS];
         uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
@@ -550,7 +601,7 @@ static void seen_insert(uint64_t fp)
 /* fork() child: its own spool file must list what it opens, even what the parent saw. */
 static void on_fork_child(void)
 {
-    memset(g_seen, 0, sizeof g_seen);
+    __atomic_add_fetch(&g_seen_gen, 1, __ATOMIC_RELAXED);
 }
 
 /* ======================================================================================
@@ -608,7 +659,10 @@ static int build_open(struct line *l, const void *ctx)
     line_put_path(l, e->dirfd, e->name);
     size_t path_len = l->len - path_start;
     line_tab(l);
-    line_put_real(l, e->fd, path_start, path_len);
+    if (line_ok(l) && bare_name_is_real(e->dirfd, e->name, e->st))
+        line_putc(l, '-');
+    else
+        line_put_real(l, e->fd, path_start, path_len);
     return 1;
 }
 
@@ -707,26 +761,32 @@ static void record_two(char kind, int has_flags, unsigned flags, int dirfd1, con
 
 /* D line for a loaded object, once per process image (a dlopen of an object already listed,
  * or already loaded, repeats nothing). Names that are not absolute (the vdso) are skipped. */
-static void record_library(const char *name)
+static void record_library(const char *name, struct sink *k)
 {
     if (name == NULL || name[0] != '/')
         return;
     uint64_t fp = hash_str(mix64(0, 'D'), name);
-    fp = fp ? fp : 1;
     if (seen_contains(fp))
         return;
     struct path_ev e = {'D', 0, 0, AT_FDCWD, name, 0, NULL};
-    if (emit_built(build_path_event, &e) == 0)
+    if ((k ? emit_to(build_path_event, &e, k) : emit_built(build_path_event, &e)) == 0)
         seen_insert(fp);
 }
 
+/* dl_iterate_phdr callback of the constructor: a D line per object, and note which one is the
+ * dynamic loader (exec'ing it is not a static exec, see inspect_exec_fd). */
 static int list_library(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    (void)data;
+    struct stat st;
+    if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && info->dlpi_name &&
+        stat(info->dlpi_name, &st) == 0) {
+        g_loader_dev = st.st_dev;
+        g_loader_ino = st.st_ino;
+    }
     /* The main program has an empty name; skip ourselves too. */
     if (info->dlpi_addr != g_self_load_addr)
-        record_library(info->dlpi_name);
+        record_library(info->dlpi_name, data);
     return 0;
 }
 
@@ -734,7 +794,7 @@ static int list_library(struct dl_phdr_info *info, size_t size, void *data)
 static int absolute_into(char *out, const char *in)
 {
     struct line l;
-    line_init(&l, out, PATH_MAX - 1);
+    line_init(&l, out, PATH_MAX - 1, 0);
     if (in[0] != '/') {
         if (line_put_cwd(&l) != 0)
             return -1;
@@ -748,17 +808,16 @@ static int absolute_into(char *out, const char *in)
     return 0;
 }
 
-static int find_loader(struct dl_phdr_info *info, size_t size, void *data)
+/* out = a + b, NUL-terminated, within cap bytes; 0 on success. */
+static int concat_into(char *out, size_t cap, const char *a, const char *b)
 {
-    (void)size;
-    (void)data;
-    struct stat st;
-    if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && info->dlpi_name &&
-        info->dlpi_name[0] == '/' && stat(info->dlpi_name, &st) == 0) {
-        g_loader_dev = st.st_dev;
-        g_loader_ino = st.st_ino;
-        return 1;
-    }
+    struct line l;
+    line_init(&l, out, cap - 1, 0);
+    line_puts(&l, a);
+    line_puts(&l, b);
+    if (!line_ok(&l))
+        return -1;
+    out[l.len] = '\0';
     return 0;
 }
 
@@ -779,9 +838,9 @@ static int capture_config(const char *dir)
     struct link_map *lm = NULL;
     if (dladdr1((void *)capture_config, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm)
         g_self_load_addr = lm->l_addr;
-    snprintf(g_env_spool, sizeof g_env_spool, "ROAR_SPOOL_DIR=%s", g_spool_dir);
-    snprintf(g_env_preload, sizeof g_env_preload, "LD_PRELOAD=%s", g_lib_path);
-    dl_iterate_phdr(find_loader, NULL);
+    if (concat_into(g_env_spool, sizeof g_env_spool, "ROAR_SPOOL_DIR=", g_spool_dir) != 0 ||
+        concat_into(g_env_preload, sizeof g_env_preload, "LD_PRELOAD=", g_lib_path) != 0)
+        return -1;
     return 0;
 }
 
@@ -793,8 +852,16 @@ __attribute__((constructor)) static void roar_init(void)
         return;
     pthread_atfork(NULL, NULL, on_fork_child);
     __atomic_store_n(&g_active, 1, __ATOMIC_RELEASE);
-    emit_built(build_header, NULL);
-    dl_iterate_phdr(list_library, NULL);
+    /* H and the D lines of what the loader mapped, in as few writes as possible: this runs at
+     * every exec of every traced process. */
+    char batch[4096];
+    struct sink k = {-1, getpid(), batch, 0, sizeof batch};
+    k.fd = spool_fd(k.pid);
+    if (k.fd < 0)
+        return;
+    emit_to(build_header, NULL, &k);
+    dl_iterate_phdr(list_library, &k);
+    sink_flush(&k);
 }
 
 /* ======================================================================================
@@ -1244,7 +1311,7 @@ static const char *expand_origin(const char *file, const void *caller, char *out
     if (!lm || dlinfo(lm, RTLD_DI_ORIGIN, origin) != 0)
         return file;
     struct line l;
-    line_init(&l, out, cap - 1);
+    line_init(&l, out, cap - 1, 0);
     for (const char *p = file; *p;) {
         size_t skip = strncmp(p, "${ORIGIN}", 9) == 0 ? 9 : strncmp(p, "$ORIGIN", 7) == 0 ? 7 : 0;
         if (skip) {
@@ -1284,7 +1351,15 @@ static void record_dlopen(void *handle)
     struct link_map *lm = NULL;
     if (!g_active || handle == NULL || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
         return;
-    record_library(lm->l_name);
+    /* l_name keeps a relative name as given (dlopen("./libx.so")): resolve it against the cwd,
+     * which dlopen itself used a moment ago. */
+    if (lm->l_name && lm->l_name[0] != '/' && lm->l_name[0] != '\0') {
+        char abs[PATH_MAX];
+        if (absolute_into(abs, lm->l_name) == 0)
+            record_library(abs, NULL);
+        return;
+    }
+    record_library(lm->l_name, NULL);
 }
 
 EXPORT void *dlopen(const char *file, int mode)
@@ -1307,37 +1382,65 @@ EXPORT void *dlopen(const char *file, int mode)
  * touched: this may be a vfork child.
  * ==================================================================================== */
 
-enum { EXEC_STATIC = 1, EXEC_SETUID = 2 };
+/* What the first bytes of a program say. */
+enum program_kind { PROGRAM_OTHER, PROGRAM_DYNAMIC, PROGRAM_STATIC, PROGRAM_SCRIPT };
 
-/* Does the ELF open on fd lack a PT_INTERP? -1 if not an ELF (or unreadable). */
-static int elf_is_static(int fd)
+/* The interpreter of a "#!" line (buf holds the file's first n bytes) into interp. The kernel
+ * reads at most 256 bytes of that line, and so do we. */
+static int shebang_interpreter(const unsigned char *buf, size_t n, char *interp, size_t cap)
 {
-    unsigned char ident[EI_NIDENT];
-    if (pread(fd, ident, sizeof ident, 0) != (ssize_t)sizeof ident ||
-        memcmp(ident, ELFMAG, SELFMAG) != 0)
+    size_t i = 2, end = n < 256 ? n : 256;
+    while (i < end && (buf[i] == ' ' || buf[i] == '\t'))
+        i++;
+    size_t len = 0;
+    while (i + len < end && buf[i + len] != ' ' && buf[i + len] != '\t' && buf[i + len] != '\n')
+        len++;
+    if (len == 0 || len >= cap)
         return -1;
-    int is64 = ident[EI_CLASS] == ELFCLASS64;
-    uint64_t phoff;
-    unsigned phnum, phentsize;
-    if (is64) {
-        Elf64_Ehdr eh;
-        if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
-            return -1;
-        phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
-    } else {
-        Elf32_Ehdr eh;
-        if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
-            return -1;
-        phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+    memcpy(interp, buf + i, len);
+    interp[len] = '\0';
+    return 0;
+}
+
+/* p_type of program header i: from the bytes already read when they cover it, else pread. */
+static int phdr_type(int fd, const unsigned char *buf, size_t n, uint64_t off, uint32_t *type)
+{
+    if (off + 4 <= n) {
+        memcpy(type, buf + off, 4);
+        return 0;
     }
+    return pread(fd, type, 4, (off_t)off) == 4 ? 0 : -1;
+}
+
+/* Classify the program open on fd with one read of its head: an ELF with or without PT_INTERP,
+ * or a "#!" script (its interpreter copied into interp). */
+static enum program_kind classify_program(int fd, char *interp, size_t cap)
+{
+    union {
+        unsigned char b[1024];
+        Elf64_Ehdr e64;
+        Elf32_Ehdr e32;
+    } u;
+    ssize_t got = pread(fd, u.b, sizeof u.b, 0);
+    if (got < 4)
+        return PROGRAM_OTHER;
+    size_t n = (size_t)got;
+    if (u.b[0] == '#' && u.b[1] == '!')
+        return shebang_interpreter(u.b, n, interp, cap) == 0 ? PROGRAM_SCRIPT : PROGRAM_OTHER;
+    if (n < sizeof(Elf64_Ehdr) || memcmp(u.b, ELFMAG, SELFMAG) != 0)
+        return PROGRAM_OTHER;
+    int is64 = u.b[EI_CLASS] == ELFCLASS64;
+    uint64_t phoff = is64 ? u.e64.e_phoff : u.e32.e_phoff;
+    unsigned phnum = is64 ? u.e64.e_phnum : u.e32.e_phnum;
+    unsigned phentsize = is64 ? u.e64.e_phentsize : u.e32.e_phentsize;
     for (unsigned i = 0; i < phnum && i < 256; i++) {
         uint32_t type; /* p_type is the first word in both classes */
-        if (pread(fd, &type, sizeof type, (off_t)(phoff + (uint64_t)i * phentsize)) != 4)
-            return -1;
+        if (phdr_type(fd, u.b, n, phoff + (uint64_t)i * phentsize, &type) != 0)
+            return PROGRAM_OTHER;
         if (type == PT_INTERP)
-            return 0;
+            return PROGRAM_DYNAMIC;
     }
-    return 1;
+    return PROGRAM_STATIC;
 }
 
 static int is_setuid_file(int fd, const struct stat *st)
@@ -1346,117 +1449,6 @@ static int is_setuid_file(int fd, const struct stat *st)
         return 1;
     /* File capabilities make the loader drop LD_PRELOAD just the same (AT_SECURE). */
     return fgetxattr(fd, "security.capability", NULL, 0) > 0;
-}
-
-/* Read "#!interp" from fd into out (NUL-terminated); 0 if fd holds such a script. */
-static int shebang_interpreter(int fd, char *out, size_t cap)
-{
-    char buf[256];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n < 3 || buf[0] != '#' || buf[1] != '!')
-        return -1;
-    buf[n] = '\0';
-    char *p = buf + 2;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    size_t len = strcspn(p, " \t\n");
-    if (len == 0 || len >= cap)
-        return -1;
-    memcpy(out, p, len);
-    out[len] = '\0';
-    return 0;
-}
-
-struct exec_finding {
-    int what;                 /* EXEC_STATIC | EXEC_SETUID */
-    char static_path[PATH_MAX];
-    char setuid_path[PATH_MAX];
-};
-
-static void set_finding(char *dst, const char *path)
-{
-    if (absolute_into(dst, path) != 0)
-        snprintf(dst, PATH_MAX, "%s", path);
-}
-
-/* Inspect the program fd (named `path`, for the report), following #! up to 4 levels. */
-static void inspect_exec_fd(int fd, const char *path, struct exec_finding *f, int depth)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return;
-    if (is_setuid_file(fd, &st) && !(f->what & EXEC_SETUID)) {
-        f->what |= EXEC_SETUID;
-        set_finding(f->setuid_path, path);
-    }
-    char interp[PATH_MAX];
-    if (depth < 4 && shebang_interpreter(fd, interp, sizeof interp) == 0) {
-        int ifd = sys_openat(AT_FDCWD, interp, O_RDONLY | O_CLOEXEC, 0);
-        if (ifd >= 0) {
-            inspect_exec_fd(ifd, interp, f, depth + 1);
-            close(ifd);
-        }
-        return;
-    }
-    /* The dynamic loader run as a program (ld.so ./prog) keeps LD_PRELOAD working. */
-    if (st.st_dev == g_loader_dev && st.st_ino == g_loader_ino)
-        return;
-    if (elf_is_static(fd) == 1 && !(f->what & EXEC_STATIC)) {
-        f->what |= EXEC_STATIC;
-        set_finding(f->static_path, path);
-    }
-}
-
-/* `path` relative to dirfd; empty with AT_EMPTY_PATH means dirfd itself. */
-static void inspect_exec(int dirfd, const char *path, int at_flags, struct exec_finding *f)
-{
-    f->what = 0;
-    if (path == NULL)
-        return;
-    char shown[PATH_MAX];
-    if (path[0] == '\0' && (at_flags & AT_EMPTY_PATH)) {
-        char link[32];
-        proc_fd_path(link, dirfd);
-        ssize_t n = readlink(link, shown, sizeof shown - 1);
-        shown[n > 0 ? n : 0] = '\0';
-        inspect_exec_fd(dirfd, shown, f, 0);
-        return;
-    }
-    int fd = sys_openat(dirfd, path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0)
-        return; /* unreadable (mode --x) or missing: nothing we can tell */
-    if (path[0] == '/' || dirfd == AT_FDCWD) {
-        inspect_exec_fd(fd, path, f, 0);
-    } else {
-        char link[32];
-        proc_fd_path(link, fd);
-        ssize_t n = readlink(link, shown, sizeof shown - 1);
-        shown[n > 0 ? n : 0] = '\0';
-        inspect_exec_fd(fd, n > 0 ? shown : path, f, 0);
-    }
-    close(fd);
-}
-
-/* The first PATH candidate execvp would run, into out; or `file` when it has a slash. */
-static const char *search_path(const char *file, char *out)
-{
-    if (strchr(file, '/'))
-        return file;
-    const char *path = getenv("PATH");
-    if (path == NULL)
-        path = "/bin:/usr/bin"; /* glibc's default for execvp */
-    for (const char *p = path;; p++) {
-        const char *end = strchrnul(p, ':');
-        size_t dlen = (size_t)(end - p);
-        int n = dlen ? snprintf(out, PATH_MAX, "%.*s/%s", (int)dlen, p, file)
-                     : snprintf(out, PATH_MAX, "%s", file);
-        struct stat st;
-        if (n < PATH_MAX && stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-            return out;
-        if (*end == '\0')
-            return NULL;
-        p = end;
-    }
 }
 
 struct warn_ev {
@@ -1475,24 +1467,97 @@ static int build_warning(struct line *l, const void *ctx)
     return 1;
 }
 
-static void report_exec(const struct exec_finding *f)
+/* A W line through a private descriptor (this may be a vfork child). */
+static void warn_exec(const char *code, const char *path)
 {
-    if (f->what & EXEC_STATIC) {
-        struct warn_ev w = {"static-exec", f->static_path};
-        emit_private(build_warning, &w);
-    }
-    if (f->what & EXEC_SETUID) {
-        struct warn_ev w = {"setuid-exec", f->setuid_path};
-        emit_private(build_warning, &w);
-    }
+    struct warn_ev w = {code, path};
+    emit_private(build_warning, &w);
 }
 
-/* Check and report an exec of path (relative to dirfd) before it happens. */
+/* Inspect the program open on fd (named `path` in the report), following #! up to 4 levels. */
+static void inspect_exec_fd(int fd, const char *path, int depth)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    if (is_setuid_file(fd, &st))
+        warn_exec("setuid-exec", path);
+    char interp[256];
+    enum program_kind kind = classify_program(fd, interp, sizeof interp);
+    if (kind == PROGRAM_SCRIPT && depth < 4) {
+        int ifd = sys_openat(AT_FDCWD, interp, O_RDONLY | O_CLOEXEC, 0);
+        if (ifd >= 0) {
+            inspect_exec_fd(ifd, interp, depth + 1);
+            close(ifd);
+        }
+        return;
+    }
+    /* The dynamic loader run as a program (ld.so ./prog) keeps LD_PRELOAD working. */
+    if (st.st_dev == g_loader_dev && st.st_ino == g_loader_ino)
+        return;
+    if (kind == PROGRAM_STATIC)
+        warn_exec("static-exec", path);
+}
+
+/* Inspect fd, named by the kernel's name for it (for descriptors without a usable name). */
+static void inspect_exec_named_by_fd(int fd)
+{
+    char link[32], name[PATH_MAX];
+    proc_fd_path(link, fd);
+    ssize_t n = readlink(link, name, sizeof name - 1);
+    if (n <= 0)
+        return;
+    name[n] = '\0';
+    inspect_exec_fd(fd, name, 0);
+}
+
+/* Before an exec of `path` relative to dirfd (empty with AT_EMPTY_PATH: dirfd itself), write
+ * the W lines for what the shim will not be able to follow in the new program. */
 static void exec_precheck(int dirfd, const char *path, int at_flags)
 {
-    struct exec_finding f;
-    inspect_exec(dirfd, path, at_flags, &f);
-    report_exec(&f);
+    if (path == NULL)
+        return;
+    if (path[0] == '\0' && (at_flags & AT_EMPTY_PATH)) {
+        inspect_exec_named_by_fd(dirfd);
+        return;
+    }
+    int fd = sys_openat(dirfd, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return; /* unreadable (mode --x) or missing: nothing we can tell */
+    if (path[0] == '/' || dirfd == AT_FDCWD)
+        inspect_exec_fd(fd, path, 0);
+    else
+        inspect_exec_named_by_fd(fd);
+    close(fd);
+}
+
+/* The first PATH candidate execvp would run, into out[PATH_MAX]; `file` itself when it has a
+ * slash; NULL when there is none. */
+static const char *search_path(const char *file, char *out)
+{
+    if (strchr(file, '/'))
+        return file;
+    const char *path = getenv("PATH");
+    if (path == NULL)
+        path = "/bin:/usr/bin"; /* glibc's default for execvp */
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        struct line l;
+        line_init(&l, out, PATH_MAX - 1, 0);
+        line_putn(&l, p, (size_t)(end - p));
+        if (end > p)
+            line_putc(&l, '/');
+        line_puts(&l, file);
+        struct stat st;
+        if (line_ok(&l)) {
+            out[l.len] = '\0';
+            if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+                return out;
+        }
+        if (*end == '\0')
+            return NULL;
+        p = end;
+    }
 }
 
 /* ---- environment re-injection ---- */
@@ -1524,37 +1589,47 @@ static int preload_lists_us(const char *value)
     return 0;
 }
 
-#define ENV_PRELOAD_CAP (2 * PATH_MAX + 32)
+/* The LD_PRELOAD entry of envp, or NULL. */
+static const char *env_preload(char *const envp[])
+{
+    const char *found = NULL;
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
+            found = envp[i];
+    return found;
+}
 
-/* envp, or a copy in vec[] (env_count + 3 slots) with our two variables put back. pre_buf holds
- * a combined "LD_PRELOAD=<theirs> <ours>" when the program set its own preload list. */
-static char *const *env_with_roar(char *const envp[], char **vec, char *pre_buf)
+/* Size of the buffer for a combined "LD_PRELOAD=<theirs> <ours>". */
+static size_t env_preload_room(char *const envp[])
+{
+    const char *theirs = env_preload(envp);
+    return (theirs ? strlen(theirs) : 0) + strlen(g_lib_path) + 2;
+}
+
+/* envp, or a copy in vec[] (env_count + 3 slots) with our two variables put back. pre_buf
+ * (env_preload_room bytes) receives "LD_PRELOAD=<theirs> <ours>" when the program set a preload
+ * list of its own. */
+static char *const *env_with_roar(char *const envp[], char **vec, char *pre_buf, size_t pre_cap)
 {
     int has_spool = 0;
-    long pre_idx = -1;
+    const char *pre = env_preload(envp);
     size_t n = env_count(envp);
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(envp[i], "ROAR_SPOOL_DIR=", 15) == 0)
-            has_spool = 1;
-        else if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
-            pre_idx = (long)i;
-    }
-    int pre_ok = pre_idx >= 0 && preload_lists_us(envp[pre_idx] + 11);
+    for (size_t i = 0; i < n && !has_spool; i++)
+        has_spool = strncmp(envp[i], "ROAR_SPOOL_DIR=", 15) == 0;
+    int pre_ok = pre && preload_lists_us(pre + 11);
     if (has_spool && pre_ok)
         return envp;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if ((long)i != pre_idx || pre_ok)
+        if (pre_ok || strncmp(envp[i], "LD_PRELOAD=", 11) != 0)
             vec[k++] = envp[i];
     if (!has_spool)
         vec[k++] = g_env_spool;
     if (!pre_ok) {
-        const char *theirs = pre_idx >= 0 ? envp[pre_idx] + 11 : "";
-        if (theirs[0] && snprintf(pre_buf, ENV_PRELOAD_CAP, "LD_PRELOAD=%s %s", theirs,
-                                  g_lib_path) < ENV_PRELOAD_CAP)
-            vec[k++] = pre_buf;
-        else
-            vec[k++] = g_env_preload;
+        vec[k++] = g_env_preload;
+        if (pre && pre[11] && concat_into(pre_buf, pre_cap, pre, " ") == 0 &&
+            concat_into(pre_buf + strlen(pre_buf), pre_cap - strlen(pre_buf), g_lib_path, "") == 0)
+            vec[k - 1] = pre_buf;
     }
     vec[k] = NULL;
     return vec;
@@ -1563,8 +1638,9 @@ static char *const *env_with_roar(char *const envp[], char **vec, char *pre_buf)
 /* Declares `fixed`: envp with our variables, living in the caller's frame until the exec. */
 #define ROAR_ENV(envp, fixed)                                                                    \
     char *fixed##_vec[env_count(envp) + 3];                                                      \
-    char fixed##_pre[ENV_PRELOAD_CAP];                                                           \
-    char *const *fixed = env_with_roar((envp), fixed##_vec, fixed##_pre)
+    size_t fixed##_room = env_preload_room(envp);                                                \
+    char fixed##_pre[fixed##_room];                                                              \
+    char *const *fixed = env_with_roar((envp), fixed##_vec, fixed##_pre, fixed##_room)
 
 static int do_execve(const char *path, char *const argv[], char *const envp[])
 {
@@ -1617,6 +1693,10 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
                     int flags)
 {
     ENSURE(execveat);
+    if (real_execveat == NULL) { /* glibc before 2.34 */
+        errno = ENOSYS;
+        return -1;
+    }
     if (!g_active)
         return real_execveat(dirfd, path, argv, envp, flags);
     int saved = errno;
@@ -1673,7 +1753,7 @@ EXPORT int execle(const char *path, const char *arg, ...)
     return do_execve(path, argv, envp);
 }
 
-/* posix_spawn runs in the parent, so the W line can wait for success (no false alarm). */
+/* Like exec; the W lines are written (by the parent) before the spawn. */
 static int spawn_common(int search, pid_t *pid, const char *path,
                         const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
                         char *const argv[], char *const envp[])
@@ -1683,18 +1763,13 @@ static int spawn_common(int search, pid_t *pid, const char *path,
         search ? real_posix_spawnp : real_posix_spawn;
     if (!g_active)
         return real(pid, path, fa, attr, argv, envp);
-    struct exec_finding f;
+    int saved = errno;
     char found[PATH_MAX];
     const char *target = path ? (search ? search_path(path, found) : path) : NULL;
-    inspect_exec(AT_FDCWD, target, 0, &f);
+    exec_precheck(AT_FDCWD, target, 0);
     ROAR_ENV(envp, env);
-    int r = real(pid, path, fa, attr, argv, env);
-    if (r == 0) {
-        int saved = errno;
-        report_exec(&f);
-        errno = saved;
-    }
-    return r;
+    errno = saved;
+    return real(pid, path, fa, attr, argv, env);
 }
 
 EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
