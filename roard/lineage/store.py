@@ -16,10 +16,15 @@ from typing import Any, Iterable
 
 import aiosqlite
 
-from roard.errors import InvalidArgument, NotFound
+from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.lineage.model import Decision, FileEntry, JobRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: Steps that bring an older database up to SCHEMA_VERSION: (version reached, statements).
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (2, ["ALTER TABLE jobs ADD COLUMN env TEXT NOT NULL DEFAULT '{}'"]),
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,12 +97,32 @@ class JobStore:
                     await conn.execute("PRAGMA journal_mode=WAL")
                     await conn.execute("PRAGMA synchronous=NORMAL")
                     await conn.execute("PRAGMA foreign_keys=ON")
-                    await conn.executescript(SCHEMA)
-                    await conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                                       (str(SCHEMA_VERSION),))
-                    await conn.commit()
+                    await self._migrate(conn)
                     self._db = conn
         return self._db
+
+    @staticmethod
+    async def _migrate(conn: aiosqlite.Connection) -> None:
+        """Create the schema, or bring an older database up to date in one transaction."""
+        async with conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'") as cur:
+            existing = await cur.fetchone() is not None
+        version = SCHEMA_VERSION
+        if existing:
+            async with conn.execute("SELECT value FROM meta WHERE key='schema_version'") as cur:
+                row = await cur.fetchone()
+            version = int(row[0]) if row else 1
+        if version > SCHEMA_VERSION:
+            raise FailedPrecondition(f"this workspace's database is schema {version}, newer than this "
+                                     f"roard understands ({SCHEMA_VERSION}); upgrade roar")
+        if not existing:
+            await conn.executescript(SCHEMA)
+        else:
+            for target, statements in MIGRATIONS:
+                if version < target:
+                    for sql in statements:
+                        await conn.execute(sql)
+        await conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        await conn.commit()
 
     async def close(self) -> None:
         if self._db is not None:
@@ -162,7 +187,9 @@ class JobStore:
                 seq = (await cur.fetchone())["m"] + 1
             job.session_id, job.step, job.seq = sid, step, seq
             await db.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO jobs (uid, session_id, seq, step, kind, step_key, argv, cwd, started_at, "
+                "ended_at, exit_code, status, tracer, git, runtime, warnings, decisions, env) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job.uid, sid, seq, step, job.kind, key, json.dumps(job.argv), job.cwd,
                  job.started_at, job.ended_at, job.exit_code, job.status, job.tracer,
                  json.dumps(job.git), json.dumps(job.runtime), json.dumps(job.warnings),
