@@ -18,6 +18,9 @@ DEFAULT_OUT = TRACERS.parent / "roard" / "_native"
 TARGETS: list[tuple[str, list[str], list[str]]] = [
     ("libroar_preload.so", ["preload/roar_preload.c"],
      ["-shared", "-fPIC", "-ldl", "-pthread"]),
+    ("roar-ptrace", ["ptrace/main.c", "ptrace/launch.c", "ptrace/loop.c", "ptrace/syscalls.c",
+                     "ptrace/remote.c", "ptrace/spool.c", "ptrace/filter.c",
+                     "ptrace/text.c"], []),
 ]
 
 CFLAGS = ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",

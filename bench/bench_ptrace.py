@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Benchmark of the seccomp + ptrace backend (roar-ptrace) against strace.
+
+Every workload runs three ways in the same invocation, interleaved round by round so machine
+noise hits all three alike, and each number is the median wall time of whole runs:
+
+  untraced   the command as it is
+  roar       roar-ptrace --spool DIR -- command (a fresh spool per run, counted in the time)
+  strace     strace -f --seccomp-bpf -e trace=%file,%process -o /dev/null command
+             (the same seccomp-filtered ptrace design; it stops on more calls, since %file
+             includes the stat family, but formats nothing anyone reads)
+
+Workloads:
+  open+close   a C loop: open+close of 20,000 different existing files (each one an event)
+  stat         a C loop: 200,000 stat() calls (untraced by roar's filter, traced by strace's)
+  fork+exec    a C loop: 300 x fork, execve("/bin/true"), waitpid
+  import numpy python -c "import numpy"
+  gcc build    gcc -O1 of 8 small C files into objects, then a link (make-like, sequential)
+  tar extract  tar -xf of 3,000 small files in 30 directories
+  sklearn      python bench/sklearn_small.py
+
+Targets: roar faster than strace on every workload; geometric mean of roar/untraced <= 1.45.
+Usage: .venv/bin/python bench/bench_ptrace.py [--rounds N] [--only NAME,...]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+LOOP_C = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int main(int argc, char **argv)
+{
+    int n = atoi(argv[2]);
+    char name[64];
+    if (strcmp(argv[1], "open") == 0) {
+        for (int i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "f%d", i);
+            int fd = open(name, O_RDONLY);
+            if (fd < 0) { perror(name); return 1; }
+            close(fd);
+        }
+    } else if (strcmp(argv[1], "stat") == 0) {
+        struct stat st;
+        for (int i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "f%d", i % 1000);
+            if (stat(name, &st) != 0) { perror(name); return 1; }
+        }
+    } else {
+        char *args[] = {"true", NULL};
+        for (int i = 0; i < n; i++) {
+            pid_t pid = fork();
+            if (pid == 0) { execve("/bin/true", args, environ); _exit(127); }
+            int st;
+            if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) return 1;
+        }
+    }
+    return 0;
+}
+"""
+
+GCC_UNIT = r"""
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <math.h>
+int unit%d(int x) { char b[64]; snprintf(b, sizeof b, "%%d", x); return (int)strlen(b) + (int)sqrt(x) + %d; }
+"""
+
+
+def build_ptrace(out_dir: Path) -> Path:
+    spec = importlib.util.spec_from_file_location("roar_tracer_build", REPO / "tracers" / "build.py")
+    tb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tb)
+    built = tb.build(out_dir)
+    return next(p for p in built if p.name == "roar-ptrace")
+
+
+class Workloads:
+    """Builds the inputs of every workload in a temporary directory; each workload is
+    (name, command, cwd, reset) where reset() restores the state before a run (untimed)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        src = tmp / "loop.c"
+        src.write_text(LOOP_C)
+        self.loop = tmp / "loop"
+        subprocess.run(["cc", "-O2", "-o", str(self.loop), str(src)], check=True)
+        self.data = tmp / "data"
+        self.data.mkdir()
+        for i in range(20000):
+            (self.data / f"f{i}").write_bytes(b"x")
+        self.gcc_dir = tmp / "gcc"
+        self.gcc_dir.mkdir()
+        units = []
+        for i in range(8):
+            (self.gcc_dir / f"u{i}.c").write_text(GCC_UNIT % (i, i))
+            units.append(f"u{i}.c")
+        calls = " + ".join(f"unit{i}(argc)" for i in range(8))
+        decls = "".join(f"int unit{i}(int);\n" for i in range(8))
+        (self.gcc_dir / "main.c").write_text(f"{decls}int main(int argc, char **argv) "
+                                             f"{{ return ({calls}) > 0 ? 0 : 1; }}\n")
+        objs = " ".join(f"u{i}.o" for i in range(8))
+        self.gcc_cmd = ("set -e; for f in u0 u1 u2 u3 u4 u5 u6 u7 main; do "
+                        "gcc -O1 -c $f.c -o $f.o; done; "
+                        f"gcc -o prog main.o {objs} -lm")
+        self.tarball = tmp / "files.tar"
+        tree = tmp / "tree"
+        for d in range(30):
+            (tree / f"d{d:02}").mkdir(parents=True)
+            for f in range(100):
+                (tree / f"d{d:02}" / f"file{f:03}.txt").write_text(f"{d} {f}\n" * 4)
+        with tarfile.open(self.tarball, "w") as tar:
+            tar.add(tree, arcname="tree")
+        shutil.rmtree(tree)
+        self.extract = tmp / "extract"
+
+    def reset_extract(self) -> None:
+        shutil.rmtree(self.extract, ignore_errors=True)
+        self.extract.mkdir()
+
+    def all(self):
+        nothing = lambda: None  # noqa: E731
+        return [
+            ("open+close 20k", [str(self.loop), "open", "20000"], self.data, nothing),
+            ("stat 200k", [str(self.loop), "stat", "200000"], self.data, nothing),
+            ("fork+exec 300", [str(self.loop), "forkexec", "300"], self.data, nothing),
+            ("import numpy", [PYTHON, "-c", "import numpy"], self.tmp, nothing),
+            ("gcc build", ["sh", "-c", self.gcc_cmd], self.gcc_dir, nothing),
+            ("tar extract 3000", ["tar", "-xf", str(self.tarball)], self.extract,
+             self.reset_extract),
+            ("sklearn_small", [PYTHON, str(REPO / "bench" / "sklearn_small.py")], self.tmp,
+             nothing),
+        ]
+
+
+def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def measure(workload, ptrace: Path, strace: str | None, spools: Path, rounds: int,
+            env: dict[str, str]) -> dict[str, float]:
+    name, cmd, cwd, reset = workload
+    ways = {"untraced": lambda: cmd}
+    ways["roar"] = lambda: [str(ptrace), "--spool", str(spools / f"s{time.monotonic_ns()}"), "--",
+                            *cmd]
+    if strace:
+        ways["strace"] = lambda: [strace, "-f", "--seccomp-bpf", "-e", "trace=%file,%process",
+                                  "-o", "/dev/null", *cmd]
+    times: dict[str, list[float]] = {k: [] for k in ways}
+    for r in range(rounds + 1):  # round 0 warms the page cache and is not counted
+        for way, make in ways.items():
+            reset()
+            t = run_once(make(), cwd, env)
+            if r:
+                times[way].append(t)
+        shutil.rmtree(spools, ignore_errors=True)
+        spools.mkdir()
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", default="", help="comma-separated workload name prefixes")
+    opts = ap.parse_args()
+    strace = shutil.which("strace")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ROAR", "LD_PRELOAD"))}
+    env["OMP_NUM_THREADS"] = env.get("OMP_NUM_THREADS", "1")  # steadier sklearn timings
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="roar-bench-ptrace-") as t:
+        tmp = Path(t)
+        ptrace = build_ptrace(tmp / "native")
+        wl = Workloads(tmp)
+        spools = tmp / "spools"
+        spools.mkdir()
+        for w in wl.all():
+            if opts.only and not any(w[0].startswith(p) for p in opts.only.split(",")):
+                continue
+            m = measure(w, ptrace, strace, spools, opts.rounds, env)
+            rows.append((w[0], m))
+            print(f"  measured {w[0]}: " + ", ".join(f"{k} {v:.3f}s" for k, v in m.items()),
+                  file=sys.stderr)
+    print(f"### roar-ptrace vs strace ({opts.rounds} rounds, median wall time)\n")
+    print("| workload | untraced | roar-ptrace | ratio | strace | ratio | roar faster |")
+    print("|---|---|---|---|---|---|---|")
+    ratios, ok = [], True
+    for name, m in rows:
+        r = m["roar"] / m["untraced"]
+        ratios.append(r)
+        s = m.get("strace")
+        sr = f"{s / m['untraced']:.2f}x" if s else "n/a"
+        faster = s is None or m["roar"] < s
+        ok &= faster
+        print(f"| {name} | {m['untraced']:.3f}s | {m['roar']:.3f}s | {r:.2f}x | "
+              f"{f'{s:.3f}s' if s else 'n/a'} | {sr} | {'yes' if faster else 'NO'} |")
+    geo = math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else float("nan")
+    print(f"\ngeometric mean roar/untraced: {geo:.2f}x (target <= 1.45); "
+          f"faster than strace on every workload: {'yes' if ok else 'NO'}")
+    return 0 if ok and geo <= 1.45 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
