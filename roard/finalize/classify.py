@@ -171,8 +171,8 @@ class Classifier:
 
 
 WARNING_TEXT = {
-    "static-exec": "{path} is statically linked: the preload tracer cannot see its file I/O "
-                   "(use --tracer ptrace when it is available)",
+    "static-exec": "{path} is statically linked and the ptrace tracer is not usable here, so its "
+                   "file I/O was not seen (see `roarctl tracer status`)",
     "setuid-exec": "{path} is set-uid/set-gid: the loader ignores LD_PRELOAD, so its file I/O was not seen",
     "spool-error": "the tracer could not record an event ({path}); the job may be missing files",
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import time
 import uuid
@@ -30,6 +31,13 @@ log = logging.getLogger(__name__)
 
 #: How often runs whose client may have died are checked.
 CLIENT_CHECK_INTERVAL = 2.0
+
+
+def resolve_program(name: str, cwd: str, path_var: str) -> str | None:
+    """What the command's first word runs, as execvp would find it."""
+    if "/" in name:
+        return os.path.join(cwd, name)
+    return shutil.which(name, path=path_var or os.defpath)
 
 
 @dataclass
@@ -66,7 +74,8 @@ class RunManager:
             raise InvalidArgument("cwd must be an absolute path")
         ws = self.registry.get(workspace or cwd)
         config = ws.config()
-        backend = choose_backend(tracer, config["tracer.default"])
+        backend = choose_backend(tracer, config["tracer.default"],
+                                 resolve_program(argv[0], cwd, environment.get("PATH", "")))
         run_id = uuid.uuid4().hex
         run_dir = ws.paths.runs / run_id
         fast_root = runtime_spool_dir()

@@ -76,10 +76,36 @@ def auto_choice() -> str:
     return "preload" if backend_status("preload").usable else "ptrace"
 
 
-def choose_backend(requested: str, default: str) -> str:
+def is_static_executable(path: str) -> bool:
+    """An ELF program without an interpreter (PT_INTERP): LD_PRELOAD cannot see inside it."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit ELF only
+                return False
+            e_phoff, = struct.unpack_from("<Q", head, 32)
+            e_phentsize, e_phnum = struct.unpack_from("<HH", head, 54)
+            f.seek(e_phoff)
+            table = f.read(e_phentsize * e_phnum)
+    except OSError:
+        return False
+    PT_INTERP = 3
+    return not any(struct.unpack_from("<I", table, i * e_phentsize)[0] == PT_INTERP
+                   for i in range(e_phnum) if (i + 1) * e_phentsize <= len(table))
+
+
+def choose_backend(requested: str, default: str, program: str | None = None) -> str:
+    """The backend for a run. ``auto`` is preload, except that a statically linked program goes
+    to ptrace when ptrace is usable (its static children are routed there by the shim)."""
     name = requested or default or "auto"
     if name == "auto":
-        return auto_choice()
+        choice = auto_choice()
+        if choice == "preload" and program and is_static_executable(program) \
+                and backend_status("ptrace").usable:
+            return "ptrace"
+        return choice
     if name not in BACKENDS:
         raise InvalidArgument(f"unknown tracer {name!r}; choose auto, {', '.join(BACKENDS)}")
     return name
@@ -95,6 +121,8 @@ def launch_plan(backend: str, spool_dir: Path, caller_env: dict[str, str], run_i
                           environment=env)
     existing = caller_env.get("LD_PRELOAD", "")
     env["LD_PRELOAD"] = str(PRELOAD_LIB) + (f":{existing}" if existing else "")
+    if backend_status("ptrace").usable:
+        env["ROAR_PTRACE"] = str(PTRACE_BIN)  # the shim routes static programs through it
     return LaunchPlan(tracer="preload", environment=env)
 
 

@@ -149,6 +149,7 @@ static void resolve_all(void)
 static int g_active;                       /* ROAR_SPOOL_DIR was set when this image started */
 static char g_spool_dir[PATH_MAX];         /* absolute */
 static char g_env_spool[PATH_MAX + 32];    /* "ROAR_SPOOL_DIR=<dir>" for exec re-injection */
+static char g_ptrace[PATH_MAX];            /* $ROAR_PTRACE: the ptrace tracer static programs go through */
 static char g_lib_path[PATH_MAX];          /* absolute path of this library */
 static const char *g_lib_base = "";        /* its basename, inside g_lib_path */
 static char g_env_preload[PATH_MAX + 16];  /* "LD_PRELOAD=<lib>" */
@@ -841,6 +842,9 @@ static int capture_config(const char *dir)
     if (concat_into(g_env_spool, sizeof g_env_spool, "ROAR_SPOOL_DIR=", g_spool_dir) != 0 ||
         concat_into(g_env_preload, sizeof g_env_preload, "LD_PRELOAD=", g_lib_path) != 0)
         return -1;
+    const char *ptrace_tracer = getenv("ROAR_PTRACE");
+    if (ptrace_tracer && ptrace_tracer[0] == '/' && access(ptrace_tracer, X_OK) == 0)
+        concat_into(g_ptrace, sizeof g_ptrace, ptrace_tracer, "");
     return 0;
 }
 
@@ -1474,29 +1478,36 @@ static void warn_exec(const char *code, const char *path)
     emit_private(build_warning, &w);
 }
 
-/* Inspect the program open on fd (named `path` in the report), following #! up to 4 levels. */
-static void inspect_exec_fd(int fd, const char *path, int depth)
+/* Inspect the program open on fd (named `path` in the report), following #! up to 4 levels.
+ * Returns 1 when the program (or its interpreter) is statically linked: the caller routes it
+ * through the ptrace tracer or warns. */
+static int inspect_exec_fd(int fd, const char *path, int depth, char *static_out)
 {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return;
+        return 0;
     if (is_setuid_file(fd, &st))
         warn_exec("setuid-exec", path);
     char interp[256];
     enum program_kind kind = classify_program(fd, interp, sizeof interp);
     if (kind == PROGRAM_SCRIPT && depth < 4) {
         int ifd = sys_openat(AT_FDCWD, interp, O_RDONLY | O_CLOEXEC, 0);
+        int is_static = 0;
         if (ifd >= 0) {
-            inspect_exec_fd(ifd, interp, depth + 1);
+            is_static = inspect_exec_fd(ifd, interp, depth + 1, static_out);
             close(ifd);
         }
-        return;
+        return is_static;
     }
     /* The dynamic loader run as a program (ld.so ./prog) keeps LD_PRELOAD working. */
     if (st.st_dev == g_loader_dev && st.st_ino == g_loader_ino)
-        return;
-    if (kind == PROGRAM_STATIC)
-        warn_exec("static-exec", path);
+        return 0;
+    if (kind != PROGRAM_STATIC)
+        return 0;
+    /* static_out (PATH_MAX) names the static program: the script's interpreter, if that is it. */
+    if (static_out && concat_into(static_out, PATH_MAX, path, "") != 0)
+        static_out[0] = '\0';
+    return 1;
 }
 
 /* Inspect fd, named by the kernel's name for it (for descriptors without a usable name). */
@@ -1508,27 +1519,92 @@ static void inspect_exec_named_by_fd(int fd)
     if (n <= 0)
         return;
     name[n] = '\0';
-    inspect_exec_fd(fd, name, 0);
+    char static_name[PATH_MAX];
+    if (inspect_exec_fd(fd, name, 0, static_name))
+        warn_exec("static-exec", static_name[0] ? static_name : name);
 }
 
 /* Before an exec of `path` relative to dirfd (empty with AT_EMPTY_PATH: dirfd itself), write
- * the W lines for what the shim will not be able to follow in the new program. */
-static void exec_precheck(int dirfd, const char *path, int at_flags)
+ * the W lines for what the shim will not be able to follow in the new program. Returns 1 when
+ * the caller should run the program under the ptrace tracer instead (a static program, a
+ * ptrace tracer configured, and `can_route`); the static-exec warning is then not written. */
+static int traced_by_roar_ptrace(void);
+
+static int exec_precheck(int dirfd, const char *path, int at_flags, int can_route)
 {
     if (path == NULL)
-        return;
+        return 0;
     if (path[0] == '\0' && (at_flags & AT_EMPTY_PATH)) {
         inspect_exec_named_by_fd(dirfd);
-        return;
+        return 0;
     }
     int fd = sys_openat(dirfd, path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
-        return; /* unreadable (mode --x) or missing: nothing we can tell */
-    if (path[0] == '/' || dirfd == AT_FDCWD)
-        inspect_exec_fd(fd, path, 0);
-    else
+        return 0; /* unreadable (mode --x) or missing: nothing we can tell */
+    int route = 0;
+    if (path[0] == '/' || dirfd == AT_FDCWD) {
+        char static_name[PATH_MAX];
+        if (inspect_exec_fd(fd, path, 0, static_name)) {
+            if (traced_by_roar_ptrace())
+                ; /* roar-ptrace already follows this process and what it execs */
+            else if (can_route && g_ptrace[0])
+                route = 1;
+            else
+                warn_exec("static-exec", static_name[0] ? static_name : path);
+        }
+    } else {
         inspect_exec_named_by_fd(fd);
+    }
     close(fd);
+    return route;
+}
+
+/* 1 when this process is already traced by roar-ptrace: its static children are seen there,
+ * and routing them again would nest a second tracer. Read only when a static exec happens. */
+static int traced_by_roar_ptrace(void)
+{
+    char text[2048];
+    int fd = sys_openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    const char *p = strstr(text, "\nTracerPid:");
+    long tracer = p ? strtol(p + 11, NULL, 10) : 0;
+    if (tracer <= 0 || !g_ptrace[0])
+        return 0;
+    char link[64], exe[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/%ld/exe", tracer);
+    ssize_t m = readlink(link, exe, sizeof exe - 1);
+    if (m <= 0)
+        return 0;
+    exe[m] = '\0';
+    return strcmp(exe, g_ptrace) == 0;
+}
+
+static size_t argv_count(char *const argv[])
+{
+    size_t n = 0;
+    while (argv && argv[n])
+        n++;
+    return n;
+}
+
+/* out = roar-ptrace --spool DIR -- target argv[1..]: the static program, traced by ptrace. */
+static void routed_argv(char **out, const char *target, char *const argv[])
+{
+    size_t k = 0;
+    out[k++] = g_ptrace;
+    out[k++] = (char *)"--spool";
+    out[k++] = g_spool_dir;
+    out[k++] = (char *)"--";
+    out[k++] = (char *)target;
+    for (size_t i = 1; argv && argv[0] && argv[i]; i++)
+        out[k++] = argv[i];
+    out[k] = NULL;
 }
 
 /* The first PATH candidate execvp would run, into out[PATH_MAX]; `file` itself when it has a
@@ -1648,9 +1724,14 @@ static int do_execve(const char *path, char *const argv[], char *const envp[])
     if (!g_active)
         return real_execve(path, argv, envp);
     int saved = errno;
-    exec_precheck(AT_FDCWD, path, 0);
+    int route = exec_precheck(AT_FDCWD, path, 0, 1);
     ROAR_ENV(envp, env);
     errno = saved;
+    if (route) {
+        char *routed[argv_count(argv) + 6];
+        routed_argv(routed, path, argv);
+        return real_execve(g_ptrace, routed, env);
+    }
     return real_execve(path, argv, env);
 }
 
@@ -1662,10 +1743,14 @@ static int do_execvpe(const char *file, char *const argv[], char *const envp[])
     int saved = errno;
     char found[PATH_MAX];
     const char *target = file ? search_path(file, found) : NULL;
-    if (target)
-        exec_precheck(AT_FDCWD, target, 0);
+    int route = target ? exec_precheck(AT_FDCWD, target, 0, 1) : 0;
     ROAR_ENV(envp, env);
     errno = saved;
+    if (route) {
+        char *routed[argv_count(argv) + 6];
+        routed_argv(routed, target, argv);
+        return real_execve(g_ptrace, routed, env);
+    }
     return real_execvpe(file, argv, env);
 }
 
@@ -1700,7 +1785,7 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
     if (!g_active)
         return real_execveat(dirfd, path, argv, envp, flags);
     int saved = errno;
-    exec_precheck(dirfd, path, flags);
+    exec_precheck(dirfd, path, flags, 0);
     ROAR_ENV(envp, env);
     errno = saved;
     return real_execveat(dirfd, path, argv, env, flags);
@@ -1712,7 +1797,7 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
     if (!g_active)
         return real_fexecve(fd, argv, envp);
     int saved = errno;
-    exec_precheck(fd, "", AT_EMPTY_PATH);
+    exec_precheck(fd, "", AT_EMPTY_PATH, 0);
     ROAR_ENV(envp, env);
     errno = saved;
     return real_fexecve(fd, argv, env);
@@ -1766,9 +1851,14 @@ static int spawn_common(int search, pid_t *pid, const char *path,
     int saved = errno;
     char found[PATH_MAX];
     const char *target = path ? (search ? search_path(path, found) : path) : NULL;
-    exec_precheck(AT_FDCWD, target, 0);
+    int route = exec_precheck(AT_FDCWD, target, 0, 1);
     ROAR_ENV(envp, env);
     errno = saved;
+    if (route) {
+        char *routed[argv_count(argv) + 6];
+        routed_argv(routed, target, argv);
+        return real_posix_spawn(pid, g_ptrace, fa, attr, routed, env);
+    }
     return real(pid, path, fa, attr, argv, env);
 }
 
