@@ -97,7 +97,11 @@ class JobStore:
                     await conn.execute("PRAGMA journal_mode=WAL")
                     await conn.execute("PRAGMA synchronous=NORMAL")
                     await conn.execute("PRAGMA foreign_keys=ON")
-                    await self._migrate(conn)
+                    try:
+                        await self._migrate(conn)
+                    except BaseException:
+                        await conn.close()
+                        raise
                     self._db = conn
         return self._db
 
