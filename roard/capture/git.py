@@ -76,28 +76,13 @@ def capture_git(cwd: str, diff_file: Path, workspace_root: Path) -> GitState:
 
 
 def tracked_in_head(repo_root: str, rel_paths: list[str]) -> set[str]:
-    """Which of ``rel_paths`` (relative to ``repo_root``) exist in HEAD's tree."""
-    candidates = [p for p in rel_paths if "\n" not in p]
-    if not repo_root or not candidates:
+    """Which of ``rel_paths`` (relative to ``repo_root``) git tracks. One ``git ls-files`` for
+    the whole repository is cheaper than asking path by path when a job read thousands."""
+    if not repo_root or not rel_paths:
         return set()
-    query = "".join(f"HEAD:{p}\n" for p in candidates).encode("utf-8", "surrogateescape")
     try:
-        out = git.Git(repo_root).execute(["git", "cat-file", "--batch-check"], istream=_Input(query),
-                                         stdout_as_string=False)
+        out = git.Git(repo_root).execute(["git", "ls-files", "-z", "--full-name"], stdout_as_string=False)
     except git.GitCommandError:
         return set()
-    answers = out.decode("utf-8", "surrogateescape").splitlines()
-    return {p for p, a in zip(candidates, answers) if " blob " in a and not a.endswith(" missing")}
-
-
-class _Input:
-    """gitpython wants a file-like ``istream``; subprocess wants a real pipe or file. Hand it a
-    temporary file holding the query."""
-
-    def __new__(cls, data: bytes):  # type: ignore[misc]
-        import tempfile
-
-        f = tempfile.TemporaryFile()
-        f.write(data)
-        f.seek(0)
-        return f
+    tracked = set(out.decode("utf-8", "surrogateescape").split("\0"))
+    return {p for p in rel_paths if p in tracked}

@@ -10,12 +10,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from roard.capture.runtime import host_info, python_runtime
 from roard.finalize.classify import Classification, Classifier, PathState
 from roard.finalize.filters import FilterRules
-from roard.hashing import HashCache, HashResult
+from roard.hashing import HashCache, HashResult, Identity
 from roard.lineage.model import Decision, FileEntry
 from roard.runs.record import RunRecord
 
@@ -90,7 +90,8 @@ def _name_flags(st: PathState) -> list[str]:
     return flags
 
 
-def _input_entry(st: PathState, cache: HashCache, pending: list, path: str) -> FileEntry:
+def _input_entry(st: PathState, cache: HashCache, pending: list, path: str,
+                 known: dict[Identity, str]) -> FileEntry:
     flags = _name_flags(st)
     digest, size = "", 0
     if st.written or st.deleted:
@@ -102,7 +103,7 @@ def _input_entry(st: PathState, cache: HashCache, pending: list, path: str) -> F
         if not digest:
             flags.append("unavailable")
     else:
-        res = cache.hash_file(st.key, pending)
+        res = cache.hash_file(st.key, pending, known)
         size = res.size
         if _identity_matches(st, res):
             digest = res.hash
@@ -117,12 +118,26 @@ def _input_entry(st: PathState, cache: HashCache, pending: list, path: str) -> F
                      target=storable(st.key) if "symlink" in flags else "")
 
 
-def _output_entry(st: PathState, cache: HashCache, pending: list, path: str) -> FileEntry:
+def _output_entry(st: PathState, cache: HashCache, pending: list, path: str,
+                  known: dict[Identity, str]) -> FileEntry:
     flags = _name_flags(st)
-    res = cache.hash_file(st.key, pending)
+    res = cache.hash_file(st.key, pending, known)
     flags += res.flags
     return FileEntry(path=path, abs_path=storable(st.key), hash=res.hash, size=res.size, flags=flags,
                      target=storable(st.key) if "symlink" in flags else "")
+
+
+def _identities(paths: Iterable[str]) -> list[Identity]:
+    """Current identities of the regular files among ``paths`` (for one batched cache lookup)."""
+    found = []
+    for path in set(paths):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            found.append(Identity.of(st))
+    return found
 
 
 def add_inherited(classifier: Classifier, record: RunRecord) -> None:
@@ -187,14 +202,15 @@ def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> Fin
             to_hash.append(("out", st, shown))
 
     pending: list = []
+    known = cache.lookup_many(_identities(st.key for _, st, _ in to_hash))
 
     def work(item: tuple[str, PathState, str]) -> tuple[str, FileEntry]:
         kind, st, shown = item
-        entry = (_input_entry if kind == "in" else _output_entry)(st, cache, pending, shown)
+        entry = (_input_entry if kind == "in" else _output_entry)(st, cache, pending, shown, known)
         return kind, entry
 
     workers = min(8, (os.cpu_count() or 2), max(1, len(to_hash)))
-    if len(to_hash) > 4 and workers > 1:
+    if len(to_hash) - len(known) > 4 and workers > 1:  # threads pay off only for real hashing
         with ThreadPoolExecutor(workers) as pool:
             results = list(pool.map(work, to_hash))
     else:

@@ -123,7 +123,9 @@ class RunManager:
         ws = self.registry.get(record.workspace)
         config = ws.config()
         rules = FilterRules.from_config(config, ws.root, native_dir())
+        t0 = time.perf_counter()
         result = await asyncio.to_thread(finalize_run, record, rules, self.cache)
+        t1 = time.perf_counter()
         if end.recovered:
             status = "recovered"
         elif end.interrupted:
@@ -143,14 +145,18 @@ class RunManager:
                         outputs=result.outputs, warnings=warnings, decisions=result.decisions,
                         env=record.env)
         await self._mark_unsourced(ws, job)
+        t2 = time.perf_counter()
         await ws.store.add_job(job)
+        t3 = time.perf_counter()
         self._active.pop(record.run_id, None)
         with contextlib.suppress(OSError):
             shutil.rmtree(record.spool_dir)
         with contextlib.suppress(OSError):
             shutil.rmtree(record.run_dir)
-        log.info("recorded %s %s (%s): %d inputs, %d outputs, hash %.3fs", job.ref, job.uid[:12],
-                 status, len(job.inputs), len(job.outputs), result.stats.get("hash_s", 0.0))
+        log.info("recorded %s %s (%s): %d inputs, %d outputs; finalize %.3fs (classify %.3fs, hash %.3fs), "
+                 "sourcing %.3fs, store %.3fs", job.ref, job.uid[:12], status, len(job.inputs),
+                 len(job.outputs), t1 - t0, result.stats.get("classify_s", 0.0),
+                 result.stats.get("hash_s", 0.0), t2 - t1, t3 - t2)
         self.bus.publish("run.finished", workspace=record.workspace, run_id=record.run_id,
                          job_uid=job.uid, message=f"{job.ref} {status} exit {end.exit_code}")
         self.bus.publish("job.recorded", workspace=record.workspace, run_id=record.run_id,
