@@ -12,15 +12,26 @@ import pytest
 from tests.run.helpers import PY, by_path, paths, run_json, write_script
 
 
-def job_of(roard, ws: Path, script: str, *args: str, expect_rc: int = 0) -> dict:
+@pytest.fixture(params=["preload", "ptrace"])
+def tracer(request) -> str:
+    """Every case runs under each backend usable here (docs/capture.md is the table)."""
+    from roard.tracing.backends import backend_status
+
+    status = backend_status(request.param)
+    if not status.usable:
+        pytest.skip(f"{request.param} is not usable here: {status.reason}")
+    return request.param
+
+
+def job_of(roard, ws: Path, script: str, *args: str, expect_rc: int = 0, tracer: str = "preload") -> dict:
     write_script(ws, "case.py", script)
-    return run_json(roard, ws, PY, "case.py", *args, expect_rc=expect_rc)
+    return run_json(roard, ws, "--tracer", tracer, PY, "case.py", *args, expect_rc=expect_rc)
 
 
-def test_case1_relative_paths_chdir_fchdir_threads(roard, workspace: Path) -> None:
+def test_case1_relative_paths_chdir_fchdir_threads(roard, workspace: Path, tracer: str) -> None:
     (workspace / "sub").mkdir()
     (workspace / "sub" / "a.txt").write_text("a")
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os, threading
 d = os.open("sub", os.O_RDONLY | os.O_DIRECTORY)
 fd = os.open("a.txt", os.O_RDONLY, dir_fd=d); os.close(fd)
@@ -37,19 +48,19 @@ th = threading.Thread(target=worker); th.start(); th.join()
     assert {"sub/b.txt", "sub/c.txt", "sub/t.txt"} <= paths(job["outputs"])
 
 
-def test_case2_symlink_records_name_and_target(roard, workspace: Path) -> None:
+def test_case2_symlink_records_name_and_target(roard, workspace: Path, tracer: str) -> None:
     (workspace / "real.csv").write_text("1,2\n")
     (workspace / "link.csv").symlink_to("real.csv")
     os.link(workspace / "real.csv", workspace / "hard.csv")
-    job = job_of(roard, workspace, "open('link.csv').read(); open('hard.csv').read()")
+    job = job_of(roard, workspace, tracer=tracer, script="open('link.csv').read(); open('hard.csv').read()")
     inputs = by_path(job["inputs"])
     assert inputs["link.csv"]["target"].endswith("/real.csv")
     assert "symlink" in inputs["link.csv"]["flags"]
     assert inputs["link.csv"]["hash"] == blake3.blake3(b"1,2\n").hexdigest()
 
 
-def test_case3_write_temp_then_rename(roard, workspace: Path) -> None:
-    job = job_of(roard, workspace, """
+def test_case3_write_temp_then_rename(roard, workspace: Path, tracer: str) -> None:
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os
 with open("model.bin.tmp", "w") as f: f.write("weights")
 os.rename("model.bin.tmp", "model.bin")
@@ -60,9 +71,9 @@ os.replace("a", "b")
     assert by_path(job["outputs"])["b"]["hash"] == blake3.blake3(b"A").hexdigest()
 
 
-def test_case4_created_and_deleted_is_neither_and_deleted_input(roard, workspace: Path) -> None:
+def test_case4_created_and_deleted_is_neither_and_deleted_input(roard, workspace: Path, tracer: str) -> None:
     (workspace / "gone.txt").write_text("read me then delete me")
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os
 open("scratch", "w").write("x"); os.unlink("scratch")
 f = open("gone.txt"); os.unlink("gone.txt"); f.read()
@@ -73,8 +84,8 @@ open("kept.txt", "w").write("k")
     assert "deleted" in gone["flags"]
 
 
-def test_case5_tmpfile_then_linkat(roard, workspace: Path) -> None:
-    job = job_of(roard, workspace, """
+def test_case5_tmpfile_then_linkat(roard, workspace: Path, tracer: str) -> None:
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import ctypes, os
 fd = os.open(".", os.O_TMPFILE | os.O_WRONLY, 0o644)
 os.write(fd, b"anonymous")
@@ -86,21 +97,22 @@ assert libc.linkat(AT_FDCWD, f"/proc/self/fd/{fd}".encode(), AT_FDCWD, b"named.b
     assert by_path(job["outputs"])["named.bin"]["hash"] == blake3.blake3(b"anonymous").hexdigest()
 
 
-def test_case6_proc_self_fd_and_dev_stdin(roard, workspace: Path) -> None:
+def test_case6_proc_self_fd_and_dev_stdin(roard, workspace: Path, tracer: str) -> None:
     (workspace / "in.txt").write_text("stdin data")
     write_script(workspace, "case.py", "import sys\nopen('/dev/stdin').read()\nopen('out.txt','w').write('o')\n")
     env = roard.env
-    subprocess.run(f"{PY} -m roarctl run -q {PY} case.py < in.txt", shell=True, cwd=workspace, env=env, check=True)
+    subprocess.run(f"{PY} -m roarctl run -q --tracer {tracer} {PY} case.py < in.txt", shell=True,
+                   cwd=workspace, env=env, check=True)
     import json
     job = json.loads(roard.roarctl("show", "@1", "--json", cwd=workspace, check=True).stdout)
     assert "in.txt" in paths(job["inputs"])
     assert "out.txt" in paths(job["outputs"])
 
 
-def test_case8_modes_and_failed_opens(roard, workspace: Path) -> None:
+def test_case8_modes_and_failed_opens(roard, workspace: Path, tracer: str) -> None:
     (workspace / "state.db").write_text("v1")
     (workspace / "log.txt").write_text("line1\n")
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os
 for p in ("missing1.py", "nope/missing2.py"):
     try: open(p)
@@ -117,9 +129,9 @@ with open("log.txt", "a") as f: f.write("line2\\n")
     assert "log.txt" in outs
 
 
-def test_case9_mmap_read_is_input(roard, workspace: Path) -> None:
+def test_case9_mmap_read_is_input(roard, workspace: Path, tracer: str) -> None:
     (workspace / "weights.bin").write_bytes(os.urandom(8192))
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import mmap
 with open("weights.bin", "rb") as f:
     m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -128,9 +140,9 @@ print(len(m[:100]))
     assert "weights.bin" in paths(job["inputs"])
 
 
-def test_case10_sendfile_copy_file_range_truncate(roard, workspace: Path) -> None:
+def test_case10_sendfile_copy_file_range_truncate(roard, workspace: Path, tracer: str) -> None:
     (workspace / "src.bin").write_bytes(b"s" * 5000)
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os, shutil
 shutil.copyfile("src.bin", "copy.bin")            # sendfile / copy_file_range underneath
 with open("src.bin", "rb") as a, open("cfr.bin", "wb") as b:
@@ -144,11 +156,11 @@ os.truncate("t.bin", 2)
     assert outs["t.bin"]["size"] == 2
 
 
-def test_case11_directory_listing_and_mkdir(roard, workspace: Path) -> None:
+def test_case11_directory_listing_and_mkdir(roard, workspace: Path, tracer: str) -> None:
     (workspace / "data").mkdir()
     for i in range(3):
         (workspace / "data" / f"{i}.csv").write_text(str(i))
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os
 names = sorted(os.listdir("data"))
 total = sum(len(open(os.path.join("data", n)).read()) for n in names)
@@ -161,21 +173,21 @@ open("ckpt/epoch1/w.bin", "w").write(str(total))
     assert "directory listing" in shown and "directory created by the job" in shown
 
 
-def test_case12_shebang_script_and_execvp(roard, workspace: Path) -> None:
+def test_case12_shebang_script_and_execvp(roard, workspace: Path, tracer: str) -> None:
     script = workspace / "tool.sh"
     script.write_text("#!/bin/sh\ncat data.txt > result.txt\n")
     script.chmod(0o755)
     (workspace / "data.txt").write_text("d")
-    job = run_json(roard, workspace, "./tool.sh")
+    job = run_json(roard, workspace, "--tracer", tracer, "./tool.sh")
     assert {"tool.sh", "data.txt"} <= paths(job["inputs"])
     assert paths(job["outputs"]) == {"result.txt"}
 
 
-def test_case13_workspace_shared_library(roard, workspace: Path, tmp_path: Path) -> None:
+def test_case13_workspace_shared_library(roard, workspace: Path, tmp_path: Path, tracer: str) -> None:
     src = tmp_path / "lib.c"
     src.write_text("int answer(void) { return 42; }\n")
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(workspace / "libanswer.so"), str(src)], check=True)
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import ctypes
 print(ctypes.CDLL("./libanswer.so").answer())
 """)
@@ -183,8 +195,8 @@ print(ctypes.CDLL("./libanswer.so").answer())
     assert not any(p.startswith("/usr/") or "libc.so" in p for p in paths(job["inputs"]))
 
 
-def test_case14_subprocess_and_double_fork(roard, workspace: Path) -> None:
-    job = job_of(roard, workspace, """
+def test_case14_subprocess_and_double_fork(roard, workspace: Path, tracer: str) -> None:
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os, subprocess, sys
 subprocess.run([sys.executable, "-c", "open('child.txt','w').write('c')"], check=True)
 subprocess.run(["sh", "-c", "echo g > grandchild.txt"], check=True, env={})
@@ -199,10 +211,10 @@ import time; time.sleep(0.3)
     assert {"child.txt", "grandchild.txt", "daemonized.txt"} <= paths(job["outputs"])
 
 
-def test_case15_many_threads(roard, workspace: Path) -> None:
+def test_case15_many_threads(roard, workspace: Path, tracer: str) -> None:
     for i in range(16):
         (workspace / f"in{i}.txt").write_text(str(i))
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import threading
 def work(i):
     data = open(f"in{i}.txt").read()
@@ -214,9 +226,9 @@ ts = [threading.Thread(target=work, args=(i,)) for i in range(16)]
     assert {f"out{i}.txt" for i in range(16)} == paths(job["outputs"])
 
 
-def test_case16_non_regular_files_and_edge_sizes(roard, workspace: Path) -> None:
+def test_case16_non_regular_files_and_edge_sizes(roard, workspace: Path, tracer: str) -> None:
     os.mkfifo(workspace / "fifo")
-    job = job_of(roard, workspace, """
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os, threading
 def feed():
     with open("fifo", "w") as f: f.write("through the pipe")
@@ -236,8 +248,8 @@ with open("sparse.bin", "wb") as f: f.truncate(10 * 1024 * 1024)
     assert "fifo" not in every and not any(p.startswith(("/dev/", "/proc/")) for p in every)
 
 
-def test_case17_odd_names(roard, workspace: Path) -> None:
-    job = job_of(roard, workspace, """
+def test_case17_odd_names(roard, workspace: Path, tracer: str) -> None:
+    job = job_of(roard, workspace, tracer=tracer, script="""
 import os
 open("with space.txt", "w").write("s")
 open("new\\nline.txt", "w").write("n")
