@@ -26,6 +26,7 @@ COMMANDS = {
     "config": "config:config",
     "tracer": "tracer:tracer",
     "env": "env:env",
+    "inputs": "jobs:inputs",
 }
 
 

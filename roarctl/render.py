@@ -77,3 +77,15 @@ def human_duration(seconds: float) -> str:
 
 def warn(text: str) -> None:
     click.echo(click.style("warning: ", fg="yellow") + text, err=True)
+
+
+def checklist(items) -> None:
+    """The reproducibility checklist, as the original roar prints it."""
+    if not items:
+        return
+    ok = sum(1 for i in items if i.ok)
+    click.echo(f"Reproducibility — {ok}/{len(items)}")
+    for item in items:
+        mark = "✅" if item.ok else "❌"
+        detail = f": {item.detail}" if item.detail and not item.ok else ""
+        click.echo(f"  [{mark}] {item.name}{detail}")

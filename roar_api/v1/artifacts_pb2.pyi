@@ -1,8 +1,9 @@
+from roar_api.v1 import files_pb2 as _files_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -15,15 +16,17 @@ class GetArtifactRequest(_message.Message):
     def __init__(self, workspace: _Optional[str] = ..., ref: _Optional[str] = ...) -> None: ...
 
 class Artifact(_message.Message):
-    __slots__ = ("hash", "size", "paths", "produced_by", "consumed_by")
+    __slots__ = ("hash", "size", "paths", "produced_by", "consumed_by", "checklist")
     HASH_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     PATHS_FIELD_NUMBER: _ClassVar[int]
     PRODUCED_BY_FIELD_NUMBER: _ClassVar[int]
     CONSUMED_BY_FIELD_NUMBER: _ClassVar[int]
+    CHECKLIST_FIELD_NUMBER: _ClassVar[int]
     hash: str
     size: int
     paths: _containers.RepeatedScalarFieldContainer[str]
     produced_by: str
     consumed_by: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, hash: _Optional[str] = ..., size: _Optional[int] = ..., paths: _Optional[_Iterable[str]] = ..., produced_by: _Optional[str] = ..., consumed_by: _Optional[_Iterable[str]] = ...) -> None: ...
+    checklist: _containers.RepeatedCompositeFieldContainer[_files_pb2.ChecklistItem]
+    def __init__(self, hash: _Optional[str] = ..., size: _Optional[int] = ..., paths: _Optional[_Iterable[str]] = ..., produced_by: _Optional[str] = ..., consumed_by: _Optional[_Iterable[str]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ...) -> None: ...

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13roar/v1/files.proto\x12\x07roar.v1\"g\n\nFileRecord\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12\x10\n\x08\x61\x62s_path\x18\x04 \x01(\t\x12\r\n\x05\x66lags\x18\x05 \x03(\t\x12\x0e\n\x06target\x18\x06 \x01(\t\"J\n\x0e\x46ilterDecision\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04kept\x18\x02 \x01(\x08\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13roar/v1/files.proto\x12\x07roar.v1\"g\n\nFileRecord\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12\x10\n\x08\x61\x62s_path\x18\x04 \x01(\t\x12\r\n\x05\x66lags\x18\x05 \x03(\t\x12\x0e\n\x06target\x18\x06 \x01(\t\"J\n\x0e\x46ilterDecision\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04kept\x18\x02 \x01(\x08\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"9\n\rChecklistItem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,4 +35,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FILERECORD']._serialized_end=135
   _globals['_FILTERDECISION']._serialized_start=137
   _globals['_FILTERDECISION']._serialized_end=211
+  _globals['_CHECKLISTITEM']._serialized_start=213
+  _globals['_CHECKLISTITEM']._serialized_end=270
 # @@protoc_insertion_point(module_scope)

@@ -33,3 +33,13 @@ class FilterDecision(_message.Message):
     role: str
     reason: str
     def __init__(self, path: _Optional[str] = ..., kept: _Optional[bool] = ..., role: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ChecklistItem(_message.Message):
+    __slots__ = ("name", "ok", "detail")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    ok: bool
+    detail: str
+    def __init__(self, name: _Optional[str] = ..., ok: _Optional[bool] = ..., detail: _Optional[str] = ...) -> None: ...

@@ -10,7 +10,8 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option, yes_option
 from roarctl.errors import ClientError
-from roarctl.render import emit_json, human_duration, human_size, message_dict, short_hash, table
+from roarctl.render import (checklist, emit_json, human_duration, human_size, message_dict,
+                            short_hash, table)
 
 _JOB_REF = re.compile(r"^@B?\d+$", re.I)
 _HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
@@ -62,6 +63,9 @@ def _show_artifact(opts: Options, stubs, ref: str, as_json: bool) -> None:
     click.echo(f"  paths        {', '.join(art.paths)}")
     click.echo(f"  produced by  {art.produced_by or '- (not produced by a recorded job)'}")
     click.echo(f"  consumed by  {', '.join(art.consumed_by) or '-'}")
+    if art.checklist:
+        click.echo()
+        checklist(art.checklist)
 
 
 @click.command()
@@ -148,3 +152,45 @@ def pop(opts: Options, yes: bool, delete_outputs: bool, as_json: bool) -> None:
     click.echo(f"removed {resp.job.ref} ({' '.join(resp.job.argv)}) from the session")
     for p in resp.deleted_paths:
         click.echo(f"  deleted {p}")
+
+
+def _fix_for(path: str) -> str:
+    if path.startswith("/"):
+        return "move it into the repository and commit it, or bring it in with `roarctl get URL`"
+    return f"commit it: git add {path!r} && git commit"
+
+
+@click.command()
+@click.argument("ref", required=False)
+@click.option("--unsourced", is_flag=True, help="Only inputs no job produced and git does not track.")
+@json_option
+@click.pass_obj
+def inputs(opts: Options, ref: str | None, unsourced: bool, as_json: bool) -> None:
+    """A job's inputs (REF: @N, @BN, uid prefix), or the whole session's; with the fix for each
+    unsourced one."""
+    from roar_api.v1 import jobs_pb2, workspaces_pb2
+
+    opts.json = as_json
+    stubs = client.connect(opts)
+    if ref:
+        jobs = [client.call(stubs.jobs.GetJob, jobs_pb2.GetJobRequest(workspace=os.getcwd(), ref=ref))]
+    else:
+        jobs = list(client.call(stubs.workspaces.GetWorkspace,
+                                workspaces_pb2.GetWorkspaceRequest(path=os.getcwd())).jobs)
+    rows = {}
+    for job in jobs:
+        for f in job.inputs:
+            if unsourced and "unsourced" not in f.flags:
+                continue
+            rows.setdefault(f.abs_path, (job.ref, f))
+    if as_json:
+        emit_json([{**message_dict(f), "job": r, "fix": _fix_for(f.path) if "unsourced" in f.flags else ""}
+                   for r, f in rows.values()])
+        return
+    if not rows:
+        click.echo("no unsourced inputs" if unsourced else "no inputs")
+        return
+    for r, f in rows.values():
+        click.echo(f"{r:>5}  {short_hash(f.hash)}  {f.path}")
+        if "unsourced" in f.flags:
+            click.echo(f"       fix: {_fix_for(f.path)}")

@@ -9,7 +9,7 @@ import click
 from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option, yes_option
-from roarctl.render import emit_json, message_dict, short_hash
+from roarctl.render import checklist, emit_json, message_dict, short_hash
 
 
 @click.command()
@@ -41,10 +41,12 @@ def init(opts: Options, gitignore: str | None, as_json: bool) -> None:
 
 
 @click.command()
+@click.option("--untracked-dirs", is_flag=True,
+              help="List output directories a clean checkout would not recreate.")
 @json_option
 @click.pass_obj
-def status(opts: Options, as_json: bool) -> None:
-    """Summary of the active session: jobs, lineage hash, unsourced inputs."""
+def status(opts: Options, as_json: bool, untracked_dirs: bool = False) -> None:
+    """Summary of the active session: jobs, lineage hash, unsourced inputs, checklist."""
     from roar_api.v1 import workspaces_pb2
 
     opts.json = as_json
@@ -60,10 +62,21 @@ def status(opts: Options, as_json: bool) -> None:
     failed = [j for j in ws.jobs if j.status != "ok"]
     if failed:
         click.echo(f"not ok     {', '.join(f'{j.ref} ({j.status})' for j in failed)}")
+    if untracked_dirs:
+        if ws.untracked_output_dirs:
+            click.echo("output directories a clean checkout would not recreate (commit a .gitkeep in each):")
+            for d in ws.untracked_output_dirs:
+                click.echo(f"  {d}/")
+        else:
+            click.echo("every output directory is tracked by git")
+        return
     if ws.unsourced_inputs:
         click.echo(f"unsourced  {len(ws.unsourced_inputs)} input(s) neither produced by a job nor committed:")
         for f in ws.unsourced_inputs:
             click.echo(f"  {f.path}  {short_hash(f.hash)}")
+    if ws.checklist:
+        click.echo()
+        checklist(ws.checklist)
 
 
 @click.command()
