@@ -27,6 +27,7 @@ COMMANDS = {
     "tracer": "tracer:tracer",
     "env": "env:env",
     "inputs": "jobs:inputs",
+    "label": "label:label",
 }
 
 

@@ -93,6 +93,10 @@ class Stubs:
         return self._stub("env", "EnvService")
 
     @property
+    def labels(self) -> Any:
+        return self._stub("labels", "LabelService")
+
+    @property
     def events(self) -> Any:
         return self._stub("events", "EventService")
 

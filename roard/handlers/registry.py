@@ -17,6 +17,7 @@ SERVICES: list[tuple[str, str, str]] = [
     ("config", "ConfigService", "config:ConfigHandler"),
     ("tracers", "TracerService", "tracers:TracerHandler"),
     ("env", "EnvService", "env:EnvHandler"),
+    ("labels", "LabelService", "labels:LabelHandler"),
 ]
 
 

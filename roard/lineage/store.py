@@ -1,7 +1,7 @@
 """JobStore: a workspace's ``.roar/roar.db`` (SQLite in WAL mode, through aiosqlite).
 
 aiosqlite runs each connection on its own thread, so no query blocks the event loop. One
-JobStore per workspace per daemon; writes are serialized by ``self._write_lock`` so step
+JobStore per workspace per daemon; writes are serialized by ``self.write_lock`` so step
 numbers are allocated atomically even with many runs ending at once.
 """
 from __future__ import annotations
@@ -19,11 +19,14 @@ import aiosqlite
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.lineage.model import Decision, FileEntry, JobRecord
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Steps that bring an older database up to SCHEMA_VERSION: (version reached, statements).
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (2, ["ALTER TABLE jobs ADD COLUMN env TEXT NOT NULL DEFAULT '{}'"]),
+    (3, ["CREATE TABLE IF NOT EXISTS labels (kind TEXT NOT NULL, entity TEXT NOT NULL, "
+         "version INTEGER NOT NULL, doc TEXT NOT NULL, created_at REAL NOT NULL, "
+         "PRIMARY KEY (kind, entity, version))"]),
 ]
 
 SCHEMA = """
@@ -68,6 +71,14 @@ CREATE TABLE IF NOT EXISTS job_files (
 CREATE INDEX IF NOT EXISTS job_files_job ON job_files(job_uid, role, ord);
 CREATE INDEX IF NOT EXISTS job_files_hash ON job_files(hash);
 CREATE INDEX IF NOT EXISTS job_files_abs ON job_files(abs_path);
+CREATE TABLE IF NOT EXISTS labels (
+    kind TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (kind, entity, version)
+);
 """
 
 _STEP_REF = re.compile(r"^@(B?)(\d+)$", re.I)
@@ -85,7 +96,7 @@ class JobStore:
         self.db_path = db_path
         self.root = root
         self._db: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self.write_lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
 
     async def db(self) -> aiosqlite.Connection:
@@ -141,7 +152,7 @@ class JobStore:
             row = await cur.fetchone()
         if row:
             return row["id"]
-        async with self._write_lock:
+        async with self.write_lock:
             async with db.execute("SELECT id FROM sessions WHERE active = 1") as cur:
                 row = await cur.fetchone()
             if row:
@@ -153,12 +164,17 @@ class JobStore:
 
     async def reset_session(self) -> str:
         db = await self.db()
-        async with self._write_lock:
+        async with self.write_lock:
             sid = uuid.uuid4().hex
             await db.execute("UPDATE sessions SET active = 0 WHERE active = 1")
             await db.execute("INSERT INTO sessions VALUES (?, ?, 1)", (sid, time.time()))
             await db.commit()
         return sid
+
+    async def session_ids(self) -> list[str]:
+        db = await self.db()
+        async with db.execute("SELECT id FROM sessions ORDER BY created_at") as cur:
+            return [r["id"] async for r in cur]
 
     async def session_created(self, sid: str) -> float:
         db = await self.db()
@@ -173,7 +189,7 @@ class JobStore:
         db = await self.db()
         sid = await self.active_session()
         key = step_key(job.kind, job.argv, job.cwd, str(self.root))
-        async with self._write_lock:
+        async with self.write_lock:
             async with db.execute(
                     "SELECT step FROM jobs WHERE session_id = ? AND step_key = ? ORDER BY seq DESC LIMIT 1",
                     (sid, key)) as cur:
@@ -209,7 +225,7 @@ class JobStore:
     async def pop_job(self) -> JobRecord:
         db = await self.db()
         sid = await self.active_session()
-        async with self._write_lock:
+        async with self.write_lock:
             async with db.execute("SELECT * FROM jobs WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
                                   (sid,)) as cur:
                 row = await cur.fetchone()

@@ -10,7 +10,7 @@ from roard.errors import FailedPrecondition
 from roard.lineage.model import JobRecord
 from roard.lineage.store import SCHEMA, SCHEMA_VERSION, JobStore
 
-V1_JOBS = SCHEMA.replace(",\n    env TEXT NOT NULL DEFAULT '{}'\n", "\n")
+V1_JOBS = SCHEMA.replace(",\n    env TEXT NOT NULL DEFAULT '{}'\n", "\n").split("CREATE TABLE IF NOT EXISTS labels")[0]
 
 
 def make_v1(db: Path) -> None:
@@ -38,6 +38,8 @@ async def test_v1_database_is_migrated(tmp_path: Path) -> None:
     await store.close()
     version = sqlite3.connect(db).execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
     assert int(version) == SCHEMA_VERSION
+    tables = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "labels" in tables
 
 
 async def test_newer_database_is_refused(tmp_path: Path) -> None:
