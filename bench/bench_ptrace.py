@@ -20,7 +20,13 @@ Workloads:
   sklearn      python bench/sklearn_small.py
 
 Targets: roar faster than strace on every workload; geometric mean of roar/untraced <= 1.45.
-Usage: .venv/bin/python bench/bench_ptrace.py [--rounds N] [--only NAME,...]
+
+Files (inputs, extracted trees, spools, gcc's temporaries via TMPDIR) live under /dev/shm when
+it is a writable tmpfs (--dir to choose): on ext4 without a journal, creating a file within a
+minute or more of deleting thousands scans past every recently freed inode, and that cost,
+which depends on what else ran on the machine, would swamp what is measured here.
+
+Usage: .venv/bin/python bench/bench_ptrace.py [--rounds N] [--only NAME,...] [--dir DIR]
 """
 from __future__ import annotations
 
@@ -101,7 +107,7 @@ def build_ptrace(out_dir: Path) -> Path:
 
 class Workloads:
     """Builds the inputs of every workload in a temporary directory; each workload is
-    (name, command, cwd, reset) where reset() restores the state before a run (untimed)."""
+    (name, command, cwd) where cwd() gives the directory of each run."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -135,26 +141,40 @@ class Workloads:
                 (tree / f"d{d:02}" / f"file{f:03}.txt").write_text(f"{d} {f}\n" * 4)
         with tarfile.open(self.tarball, "w") as tar:
             tar.add(tree, arcname="tree")
-        shutil.rmtree(tree)
         self.extract = tmp / "extract"
-
-    def reset_extract(self) -> None:
-        shutil.rmtree(self.extract, ignore_errors=True)
         self.extract.mkdir()
+        self.runs = 0
+
+    def fresh_extract_dir(self) -> Path:
+        """A new empty directory per tar run. Nothing is deleted between runs: on some file
+        systems (ext4 without a journal) creating files right after deleting thousands is
+        several times slower, which would make the run order decide the result."""
+        self.runs += 1
+        d = self.extract / f"run{self.runs}"
+        d.mkdir()
+        return d
 
     def all(self):
-        nothing = lambda: None  # noqa: E731
+        """(name, command, cwd() -> directory to run in)."""
         return [
-            ("open+close 20k", [str(self.loop), "open", "20000"], self.data, nothing),
-            ("stat 200k", [str(self.loop), "stat", "200000"], self.data, nothing),
-            ("fork+exec 300", [str(self.loop), "forkexec", "300"], self.data, nothing),
-            ("import numpy", [PYTHON, "-c", "import numpy"], self.tmp, nothing),
-            ("gcc build", ["sh", "-c", self.gcc_cmd], self.gcc_dir, nothing),
-            ("tar extract 3000", ["tar", "-xf", str(self.tarball)], self.extract,
-             self.reset_extract),
-            ("sklearn_small", [PYTHON, str(REPO / "bench" / "sklearn_small.py")], self.tmp,
-             nothing),
+            ("open+close 20k", [str(self.loop), "open", "20000"], lambda: self.data),
+            ("stat 200k", [str(self.loop), "stat", "200000"], lambda: self.data),
+            ("fork+exec 300", [str(self.loop), "forkexec", "300"], lambda: self.data),
+            ("import numpy", [PYTHON, "-c", "import numpy"], lambda: self.tmp),
+            ("gcc build", ["sh", "-c", self.gcc_cmd], lambda: self.gcc_dir),
+            ("tar extract 3000", ["tar", "-xf", str(self.tarball)], self.fresh_extract_dir),
+            ("sklearn_small", [PYTHON, str(REPO / "bench" / "sklearn_small.py")],
+             lambda: self.tmp),
         ]
+
+
+def machine() -> str:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{cpu}, {os.cpu_count()} CPUs, Linux {os.uname().release}"
 
 
 def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -165,7 +185,9 @@ def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def measure(workload, ptrace: Path, strace: str | None, spools: Path, rounds: int,
             env: dict[str, str]) -> dict[str, float]:
-    name, cmd, cwd, reset = workload
+    """Median seconds per way. Every roar run gets a new spool directory, kept until the end
+    (see fresh_extract_dir for why nothing is deleted in between)."""
+    name, cmd, cwd = workload
     ways = {"untraced": lambda: cmd}
     ways["roar"] = lambda: [str(ptrace), "--spool", str(spools / f"s{time.monotonic_ns()}"), "--",
                             *cmd]
@@ -175,12 +197,9 @@ def measure(workload, ptrace: Path, strace: str | None, spools: Path, rounds: in
     times: dict[str, list[float]] = {k: [] for k in ways}
     for r in range(rounds + 1):  # round 0 warms the page cache and is not counted
         for way, make in ways.items():
-            reset()
-            t = run_once(make(), cwd, env)
+            t = run_once(make(), cwd(), env)
             if r:
                 times[way].append(t)
-        shutil.rmtree(spools, ignore_errors=True)
-        spools.mkdir()
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -188,13 +207,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", default="", help="comma-separated workload name prefixes")
+    ap.add_argument("--dir", default=None, help="where the files live (default: /dev/shm)")
     opts = ap.parse_args()
+    base = opts.dir
+    if base is None and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        base = "/dev/shm"
     strace = shutil.which("strace")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ROAR", "LD_PRELOAD"))}
     env["OMP_NUM_THREADS"] = env.get("OMP_NUM_THREADS", "1")  # steadier sklearn timings
     rows = []
-    with tempfile.TemporaryDirectory(prefix="roar-bench-ptrace-") as t:
+    load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    with tempfile.TemporaryDirectory(prefix="roar-bench-ptrace-", dir=base) as t:
         tmp = Path(t)
+        env["TMPDIR"] = str(tmp)
         ptrace = build_ptrace(tmp / "native")
         wl = Workloads(tmp)
         spools = tmp / "spools"
@@ -207,6 +232,8 @@ def main() -> int:
             print(f"  measured {w[0]}: " + ", ".join(f"{k} {v:.3f}s" for k, v in m.items()),
                   file=sys.stderr)
     print(f"### roar-ptrace vs strace ({opts.rounds} rounds, median wall time)\n")
+    print(f"{machine()}; files under {base or tempfile.gettempdir()}; "
+          f"load average before: {load_before}\n")
     print("| workload | untraced | roar-ptrace | ratio | strace | ratio | roar faster |")
     print("|---|---|---|---|---|---|---|")
     ratios, ok = [], True

@@ -20,7 +20,7 @@ TARGETS: list[tuple[str, list[str], list[str]]] = [
      ["-shared", "-fPIC", "-ldl", "-pthread"]),
     ("roar-ptrace", ["ptrace/main.c", "ptrace/launch.c", "ptrace/loop.c", "ptrace/syscalls.c",
                      "ptrace/remote.c", "ptrace/spool.c", "ptrace/filter.c",
-                     "ptrace/text.c"], []),
+                     "ptrace/text.c", "ptrace/pool.c"], ["-pthread"]),
 ]
 
 CFLAGS = ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",

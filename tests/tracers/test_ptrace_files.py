@@ -258,3 +258,33 @@ def test_case18_busybox_static(prun, pwork):
     assert {h.exe for h in t.headers()} == {os.path.realpath(bb)}
     unlinks = [e for e in t.events if isinstance(e, Unlink)]
     assert [os.path.basename(e.path) for e in unlinks] == ["gone.txt"]
+
+
+def compile_m32(pcc):
+    """files.c as an i386 program, or skip: that needs gcc-multilib (not installed by default,
+    and too big to install from a test)."""
+    try:
+        return pcc("files", "-m32")
+    except AssertionError as e:
+        pytest.skip(f"cannot build i386 programs here (install gcc-multilib): {str(e)[-200:]}")
+
+
+@pytest.mark.parametrize("regs", ["syscall-info", "getregs"])
+def test_i386_program_on_x86_64(prun, pcc, pwork, regs):
+    """A 32-bit program has other syscall numbers and argument registers, and passes
+    AT_FDCWD as a 32-bit -100: the filter and the decoder handle the i386 ABI too."""
+    if os.uname().machine != "x86_64":
+        pytest.skip("i386 programs run only on x86_64")
+    prog = compile_m32(pcc)
+    for d in ("sub", "sub2"):
+        (pwork / d).mkdir()
+    (pwork / "a.txt").write_text("a")
+    (pwork / "sub" / "b.txt").write_text("b")
+    env = {"ROAR_PTRACE_FORCE_GETREGS": "1"} if regs == "getregs" else None
+    t = prun([prog, "relative", pwork], env=env)
+    assert rel(t.opens(pwork), pwork) == ["O a.txt", "O sub", "O sub/b.txt", "O a.txt",
+                                          "O sub/c.txt", "O sub2/d.txt"]
+    w2 = pwork / "raw"
+    w2.mkdir()
+    t = prun([prog, "raw", w2], env=env)
+    assert rel(t.opens(w2), w2) == ["O raw_openat.txt", "O raw_openat2.txt", "O raw_open.txt"]

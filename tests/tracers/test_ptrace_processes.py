@@ -42,6 +42,10 @@ def test_header_of_the_root(prun, pcc, pwork):
     assert (h.exe, h.cwd) == (str(pcc("procs")), str(pwork))
     assert h.ppid > 1 and h.ppid != h.pid
     assert t.events[0] == h and t.pids() == {h.pid}
+    # case 13: what the loader maps is an open like any other (no D lines from this backend)
+    libc = [e for e in t.of_kind("O") if os.path.basename(e.target) == "libc.so.6"]
+    assert len(libc) == 1 and libc[0].flags & os.O_ACCMODE == os.O_RDONLY
+    assert t.of_kind("D") == []
 
 
 def test_exit_status_and_death_by_signal(ptrace_bin, pcc, pwork, tmp_path):
@@ -88,6 +92,34 @@ def test_sigterm_is_forwarded_to_the_program(ptrace_bin, pcc, pwork, tmp_path):
     assert p.wait(timeout=20) == 7
     assert (pwork / "got_term.txt").exists()
     assert names(read_spool(None, spool).opens(pwork)) == ["got_term.txt"]
+
+
+def test_job_control_stop_and_continue(ptrace_bin, pwork, tmp_path):
+    """SIGSTOP stops the traced program (a group-stop kept with PTRACE_LISTEN, not resumed by
+    the tracer), SIGCONT lets it go on."""
+    script = ("import os, sys, time\n"
+              "print(os.getpid(), flush=True)\n"
+              "sys.stdin.readline()\n"
+              "open('after_cont.txt', 'w').close()\n")
+    p = subprocess.Popen([str(ptrace_bin), "--spool", str(tmp_path / "s"), "--", sys.executable,
+                          "-I", "-c", script], cwd=pwork, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, env=clean_env())
+    pid = int(p.stdout.readline())
+
+    def state():
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while state() not in "tT" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    time.sleep(0.3)
+    assert state() in "tT" and not (pwork / "after_cont.txt").exists()   # still stopped
+    os.kill(pid, signal.SIGCONT)
+    assert p.wait(timeout=20) == 0
+    assert names(read_spool(None, tmp_path / "s").opens(pwork)) == ["after_cont.txt"]
 
 
 # ---- case 12: exec ----
@@ -299,6 +331,25 @@ def test_case26_roar_ptrace_under_another_tracer_fails_clearly(ptrace_bin, tmp_p
     assert "already being traced by process" in r.stderr, r.stderr
     assert r.stderr.count("\n") == 1                      # one sentence
     assert not list((tmp_path / "s").glob("*.spool"))    # the program never ran
+
+
+@pytest.mark.parametrize("forbidden, message", [
+    ("ptrace", "cannot trace true: ptrace is not permitted here (Operation not permitted)"),
+    ("seccomp", "cannot install the seccomp filter (Operation not permitted)"),
+])
+def test_tracing_forbidden_exits_125_with_one_sentence(ptrace_bin, pcc, tmp_path, forbidden,
+                                                        message):
+    """Where a container's seccomp profile forbids ptrace or seccomp (simulated with a filter
+    that makes the call fail with EPERM), roar-ptrace says so in one sentence and exits 125
+    without running the program."""
+    spool = tmp_path / "s"
+    r = subprocess.run([str(pcc("deny")), forbidden, str(ptrace_bin), "--spool", str(spool),
+                        "--", "true"], capture_output=True, text=True, env=clean_env(),
+                       timeout=30)
+    assert r.returncode == 125
+    assert r.stderr.startswith("roar-ptrace: " + message), r.stderr
+    assert r.stderr.count("\n") == 1
+    assert not list(spool.glob("*.spool"))
 
 
 def test_case26_tracee_that_asks_to_be_traced(prun, pcc, pwork):

@@ -132,6 +132,7 @@ static void step_aside(void)
  * on its own (the front may exit), so it must no longer die with the front. */
 static void on_root_exit(int status)
 {
+    pool_stop(); /* leave the spool directory clean for whoever reads it now */
     stats_write(g_stats_path);
     prctl(PR_SET_PDEATHSIG, 0);
     send_msg(g_report, MSG_EXITED, status);
@@ -149,6 +150,7 @@ int tracer_main(const struct options *o, int report, pid_t front)
     g_report = report;
     g_stats_path = o->stats;
     if (spool_init(o->spool) != 0) {
+        say("cannot open the spool directory %s: %s", o->spool, strerror(errno));
         send_msg(report, MSG_FAILED, EXIT_TRACER_FAILED);
         return EXIT_TRACER_FAILED;
     }
@@ -183,7 +185,9 @@ int tracer_main(const struct options *o, int report, pid_t front)
     }
     close(go[1]);
     step_aside();
+    spool_start_pool();
     loop_run(root, on_root_exit);
+    pool_stop();
     stats_write(g_stats_path);
     return 0;
 }

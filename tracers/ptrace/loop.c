@@ -106,6 +106,7 @@ static struct tracee *tracee_new(pid_t tid, struct proc *p)
         return NULL;
     t->tid = tid;
     t->proc = p;
+    t->proc_dir = t->proc_fd_dir = -1;
     p->threads++;
     tracee_link(t);
     return t;
@@ -115,16 +116,19 @@ static void tracee_drop(struct tracee *t)
 {
     tracee_unlink(t);
     pending_clear(&t->pend);
+    proc_dirs_close(t);
     proc_release(t->proc);
     free(t);
 }
 
 /* A tid seen for the first time: a thread of a known process, or a new process. Its H line
- * waits for its first event (or its exec), as the preload shim's does. */
+ * waits for its first event (or its exec), as the preload shim's does. /proc says which: the
+ * event type cannot (a legacy clone(CLONE_THREAD | SIGCHLD) is reported as a fork, and the
+ * child's first stop may come before its parent's event anyway). */
 static struct tracee *adopt(pid_t tid)
 {
     pid_t tgid = tid, ppid;
-    if (proc_ids(tid, &tgid, &ppid) != 0)
+    if (proc_ids(NULL, tid, &tgid, &ppid) != 0)
         tgid = tid; /* gone already: its exit is next */
     struct proc *p = proc_find(tgid);
     if (!p && !(p = proc_new(tgid)))
@@ -273,14 +277,12 @@ static void on_new_child(struct tracee *t)
  * set-gid bits are ignored: the program runs, but as the caller. Say so when it matters. */
 static void check_setuid(struct tracee *t)
 {
-    char exe[64];
     struct stat st;
-    snprintf(exe, sizeof exe, "/proc/%d/exe", (int)t->tid);
-    if (stat(exe, &st) != 0)
+    if (proc_stat(t, "exe", &st) != 0)
         return;
     if ((st.st_mode & S_ISUID && st.st_uid != geteuid()) ||
         (st.st_mode & S_ISGID && st.st_gid != getegid())) {
-        char *path = proc_link(t->tid, "exe");
+        char *path = proc_link(t, "exe");
         emit_warning(t, "setuid-unprivileged", path);
         free(path);
     }
@@ -305,6 +307,9 @@ static void on_exec(struct tracee *t, pid_t tid)
     }
     t->in_syscall = false;
     pending_clear(&t->pend);
+    /* The new image may have other credentials, and a thread that took over the leader's tid
+     * must not keep looking at its old /proc entry. */
+    proc_dirs_close(t);
     t->proc->before_exec = false;
     g_stats.execs++;
     emit_header(t);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Exit statuses of roar-ptrace itself (the same convention as env(1) and timeout(1)). */
@@ -66,6 +67,7 @@ int filter_install(void);
 struct proc {              /* a traced process (thread group) */
     pid_t pid;
     int spool_fd;          /* -1 until its first event; closed when the process is gone */
+    int open_slot;         /* its place in spool.c's list of open spool descriptors */
     int threads;           /* tracee records pointing here */
     bool announced;        /* an H line was written for the current image */
     bool before_exec;      /* the root before its first exec: still roar-ptrace's own image */
@@ -88,6 +90,8 @@ struct tracee {            /* a traced thread */
     pid_t tid;
     struct proc *proc;
     bool in_syscall;       /* restarted with PTRACE_SYSCALL: the next stop is the exit */
+    int proc_dir;          /* /proc/<tid> and /proc/<tid>/fd, opened when first needed */
+    int proc_fd_dir;
     struct pending pend;
     struct tracee *next;   /* hash chain */
 };
@@ -124,16 +128,28 @@ ssize_t remote_string(pid_t tid, uint64_t addr, char *buf, size_t cap);
 int remote_read(pid_t tid, uint64_t addr, void *buf, size_t len);
 /* readlink("/proc/<tid>/<what>") malloc'd, or NULL (errno set). Directories whose name is
  * longer than the kernel will print (ENAMETOOLONG) are named by walking "..". */
-char *proc_link(pid_t tid, const char *what);
+char *proc_link(struct tracee *t, const char *what);
+/* stat("/proc/<tid>/<what>"): the file a magic link such as "fd/3" or "exe" leads to. */
+int proc_stat(struct tracee *t, const char *what, struct stat *st);
+/* Close the /proc descriptors kept for t (its exit or exec). */
+void proc_dirs_close(struct tracee *t);
 /* The absolute, lexically normalised form of `name` relative to dirfd (AT_FDCWD: the cwd) of
  * thread tid, malloc'd; NULL with *why set when the base cannot be named. */
-char *resolve_at(pid_t tid, int dirfd, const char *name, const char **why);
-/* Tgid and PPid of a thread from /proc/<tid>/status; 0 or -1. */
-int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid);
+char *resolve_at(struct tracee *t, int dirfd, const char *name, const char **why);
+/* Tgid and PPid of thread tid (through t's /proc directory when t is not NULL) from
+ * /proc/<tid>/status; 0 or -1. */
+int proc_ids(struct tracee *t, pid_t tid, pid_t *tgid, pid_t *ppid);
+
+/* ---- spool files made ahead of need (pool.c) ---- */
+
+void pool_start(int dirfd);
+int pool_take(const char *name);
+void pool_stop(void);
 
 /* ---- the spool (spool.c) ---- */
 
 int spool_init(const char *dir);
+void spool_start_pool(void);
 void spool_close_all(void);
 void spool_forget(struct proc *p);
 /* Events of thread t (the process's H line is written first if it has none yet). */

@@ -17,21 +17,27 @@
 
 struct stats g_stats;
 
-static char *g_dir;      /* absolute spool directory */
+static int g_dirfd = -1;   /* the spool directory */
 static struct sbuf g_line; /* the line being built; grows for very long paths */
 
 int spool_init(const char *dir)
 {
-    g_dir = strdup(dir);
-    return g_dir ? 0 : -1;
+    g_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return g_dirfd >= 0 ? 0 : -1;
+}
+
+void spool_start_pool(void)
+{
+    pool_start(g_dirfd);
 }
 
 /* ---- descriptors ---- */
 
-/* Every proc with an open spool descriptor, so they can all be closed on EMFILE. */
+/* Every proc with an open spool descriptor (p->open_slot is its index), so that all of them
+ * can be closed when descriptors run out; they are reopened by name when next needed. */
 #define OPEN_MAX_TRACKED 4096
 static struct proc *g_open[OPEN_MAX_TRACKED];
-static size_t g_nopen;
+static int g_nopen;
 
 void spool_forget(struct proc *p)
 {
@@ -39,12 +45,9 @@ void spool_forget(struct proc *p)
         return;
     close(p->spool_fd);
     p->spool_fd = -1;
-    for (size_t i = 0; i < g_nopen; i++) {
-        if (g_open[i] == p) {
-            g_open[i] = g_open[--g_nopen];
-            break;
-        }
-    }
+    struct proc *last = g_open[--g_nopen];
+    g_open[p->open_slot] = last;
+    last->open_slot = p->open_slot;
 }
 
 void spool_close_all(void)
@@ -53,11 +56,16 @@ void spool_close_all(void)
         spool_forget(g_open[g_nopen - 1]);
 }
 
+/* Opened by name, O_APPEND, as SPOOL.md says: a file made ahead by pool.c when there is one,
+ * else created here (or appended to, when a recycled pid finds its predecessor's file). */
 static int open_spool(pid_t pid)
 {
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%d.spool", g_dir, (int)pid);
-    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    char name[32];
+    snprintf(name, sizeof name, "%d.spool", (int)pid);
+    int fd = pool_take(name);
+    if (fd >= 0)
+        return fd;
+    return openat(g_dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
 static int spool_fd(struct proc *p)
@@ -74,6 +82,7 @@ static int spool_fd(struct proc *p)
     if (g_nopen == OPEN_MAX_TRACKED)
         spool_forget(g_open[0]);
     p->spool_fd = fd;
+    p->open_slot = g_nopen;
     g_open[g_nopen++] = p;
     return fd;
 }
@@ -158,10 +167,10 @@ static void build_header(struct sbuf *l, const void *ctx)
 void emit_header(struct tracee *t)
 {
     pid_t tgid, ppid = 0;
-    if (proc_ids(t->tid, &tgid, &ppid) != 0)
+    if (proc_ids(t, t->tid, &tgid, &ppid) != 0)
         ppid = 0;
-    char *exe = proc_link(t->tid, "exe");
-    char *cwd = proc_link(t->tid, "cwd");
+    char *exe = proc_link(t, "exe");
+    char *cwd = proc_link(t, "cwd");
     struct header_ctx h = {t->proc->pid, ppid, exe, cwd};
     t->proc->announced = true;
     emit(t->proc, build_header, &h);
@@ -218,16 +227,14 @@ void emit_open(struct tracee *t, uint64_t flags, int fd, const char *path)
     char link[32];
     struct stat st;
     snprintf(link, sizeof link, "fd/%d", fd);
-    char proc_path[64];
-    snprintf(proc_path, sizeof proc_path, "/proc/%d/%s", (int)t->tid, link);
-    if (stat(proc_path, &st) != 0) {
+    if (proc_stat(t, link, &st) != 0) {
         /* Another thread closed it already (the descriptor table is shared). */
         emit_warning(t, "spool-error", "descriptor-gone");
         return;
     }
     /* REAL: the kernel's name, "-" when equal to PATH, or when the kernel cannot print it
      * (longer than PATH_MAX: PATH is then the best name there is). */
-    char *real = proc_link(t->tid, link);
+    char *real = proc_link(t, link);
     announce(t);
     struct open_ctx o = {t->proc->pid, flags, &st, path,
                          real && strcmp(real, path) != 0 ? real : NULL};

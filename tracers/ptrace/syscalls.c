@@ -43,7 +43,7 @@ static bool take_path(struct tracee *t, int dirfd, uint64_t addr, char **out)
         t->pend.error = "unreadable-argument"; /* reported only if the call succeeds */
         return true;
     }
-    *out = resolve_at(t->tid, dirfd, arg, &t->pend.error);
+    *out = resolve_at(t, dirfd, arg, &t->pend.error);
     return true;
 }
 
@@ -166,18 +166,27 @@ bool sc_enter(struct tracee *t, const struct sc_def *d, const uint64_t a[6])
     return false;
 }
 
+/* Every path the event needs was resolved. */
+static bool resolved(const struct pending *p)
+{
+    if (p->error || !p->path1)
+        return false;
+    return p->event == 'R' || p->event == 'L' ? p->path2 != NULL : true;
+}
+
 void sc_exit(struct tracee *t, int64_t rval)
 {
     struct pending *p = &t->pend;
-    bool ok = p->event == 'O' ? rval >= 0 : p->event == 'S' ? rval >= 0 : rval == 0;
+    /* Opens and seccomp() return a descriptor; everything else 0 on success. */
+    bool ok = p->event == 'O' || p->event == 'S' ? rval >= 0 : rval == 0;
     if (p->event == 'P') {
         if (rval == -EPERM)
             emit_warning(t, "nested-ptrace", NULL);
     } else if (!ok) {
-        /* failed: nothing happened */
+        /* failed: nothing happened, nothing to write */
     } else if (p->event == 'S') {
         emit_warning(t, "seccomp-listener", NULL);
-    } else if (p->error || !p->path1 || (p->event == 'R' || p->event == 'L' ? !p->path2 : 0)) {
+    } else if (!resolved(p)) {
         emit_warning(t, "spool-error", p->error ? p->error : "unresolved-path");
     } else if (p->event == 'O') {
         emit_open(t, p->flags, (int)rval, p->path1);
