@@ -28,6 +28,7 @@ COMMANDS = {
     "env": "env:env",
     "inputs": "jobs:inputs",
     "label": "label:label",
+    "diff": "lineage:diff_",
 }
 
 

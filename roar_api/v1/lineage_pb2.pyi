@@ -7,6 +7,38 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class DiffLineageRequest(_message.Message):
+    __slots__ = ("workspace", "a", "b")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    A_FIELD_NUMBER: _ClassVar[int]
+    B_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    a: str
+    b: str
+    def __init__(self, workspace: _Optional[str] = ..., a: _Optional[str] = ..., b: _Optional[str] = ...) -> None: ...
+
+class DiffSection(_message.Message):
+    __slots__ = ("kind", "lines")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    lines: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, kind: _Optional[str] = ..., lines: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class LineageDiff(_message.Message):
+    __slots__ = ("a", "b", "sections", "a_steps", "b_steps")
+    A_FIELD_NUMBER: _ClassVar[int]
+    B_FIELD_NUMBER: _ClassVar[int]
+    SECTIONS_FIELD_NUMBER: _ClassVar[int]
+    A_STEPS_FIELD_NUMBER: _ClassVar[int]
+    B_STEPS_FIELD_NUMBER: _ClassVar[int]
+    a: str
+    b: str
+    sections: _containers.RepeatedCompositeFieldContainer[DiffSection]
+    a_steps: _containers.RepeatedScalarFieldContainer[str]
+    b_steps: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, a: _Optional[str] = ..., b: _Optional[str] = ..., sections: _Optional[_Iterable[_Union[DiffSection, _Mapping]]] = ..., a_steps: _Optional[_Iterable[str]] = ..., b_steps: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class GetDagRequest(_message.Message):
     __slots__ = ("workspace", "session_id", "expanded", "skip_disk_check")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]

@@ -39,6 +39,11 @@ class LineageServiceStub:
                 request_serializer=roar_dot_v1_dot_lineage__pb2.GetDagRequest.SerializeToString,
                 response_deserializer=roar_dot_v1_dot_lineage__pb2.Dag.FromString,
                 _registered_method=True)
+        self.DiffLineage = channel.unary_unary(
+                '/roar.v1.LineageService/DiffLineage',
+                request_serializer=roar_dot_v1_dot_lineage__pb2.DiffLineageRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_lineage__pb2.LineageDiff.FromString,
+                _registered_method=True)
 
 
 class LineageServiceServicer:
@@ -50,6 +55,14 @@ class LineageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DiffLineage(self, request, context):
+        """Walk the lineages of two artifacts (path or hash) or two jobs (@N, uid) and say what
+        differs: input data, code, command and parameters, packages, environment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LineageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -57,6 +70,11 @@ def add_LineageServiceServicer_to_server(servicer, server):
                     servicer.GetDag,
                     request_deserializer=roar_dot_v1_dot_lineage__pb2.GetDagRequest.FromString,
                     response_serializer=roar_dot_v1_dot_lineage__pb2.Dag.SerializeToString,
+            ),
+            'DiffLineage': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffLineage,
+                    request_deserializer=roar_dot_v1_dot_lineage__pb2.DiffLineageRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_lineage__pb2.LineageDiff.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +104,33 @@ class LineageService:
             '/roar.v1.LineageService/GetDag',
             roar_dot_v1_dot_lineage__pb2.GetDagRequest.SerializeToString,
             roar_dot_v1_dot_lineage__pb2.Dag.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffLineage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/roar.v1.LineageService/DiffLineage',
+            roar_dot_v1_dot_lineage__pb2.DiffLineageRequest.SerializeToString,
+            roar_dot_v1_dot_lineage__pb2.LineageDiff.FromString,
             options,
             channel_credentials,
             insecure,

@@ -102,3 +102,29 @@ def dag(opts: Options, expanded: bool, show_artifacts: bool, stale_only: bool, f
             more = f" +{len(node.outputs) - 4}" if len(node.outputs) > 4 else ""
             if outs:
                 click.echo(f"         -> {outs}{more}")
+
+
+@click.command("diff")
+@click.argument("a")
+@click.argument("b")
+@json_option
+@click.pass_obj
+def diff_(opts: Options, a: str, b: str, as_json: bool) -> None:
+    """What differs between how A and B came to be (artifacts: path or hash; jobs: @N or uid):
+    input data, code, command and parameters, packages, environment."""
+    from roar_api.v1 import lineage_pb2
+
+    opts.json = as_json
+    stubs = client.connect(opts)
+    d = client.call(stubs.lineage.DiffLineage, lineage_pb2.DiffLineageRequest(workspace=os.getcwd(), a=a, b=b))
+    if as_json:
+        emit_json(message_dict(d))
+        return
+    click.echo(f"A: {d.a}\nB: {d.b}")
+    if not d.sections:
+        click.echo("their lineages do not differ in data, code, command, packages or environment")
+        return
+    for section in d.sections:
+        click.echo(f"\n{section.kind}")
+        for line in section.lines:
+            click.echo(f"  {line}")

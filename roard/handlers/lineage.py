@@ -7,6 +7,8 @@ from roar_api.v1 import lineage_pb2, lineage_pb2_grpc
 from roard.daemon import Daemon
 from roard.handlers.convert import file_record
 from roard.handlers.errors import map_errors
+from roard.errors import InvalidArgument
+from roard.lineage import diff
 from roard.lineage.dag import build_dag, lineage_hash
 
 
@@ -34,3 +36,19 @@ class LineageHandler(lineage_pb2_grpc.LineageServiceServicer):
                 outputs=[file_record(e) for e in n.job.outputs], depends_on=n.depends_on,
                 superseded=n.superseded, stale=n.stale, stale_reasons=n.stale_reasons, seq=n.job.seq)
             for n in nodes])
+
+    async def DiffLineage(self, request, context):
+        if not request.a or not request.b:
+            raise InvalidArgument("diff needs two references: artifacts (path or hash) or jobs (@N, uid)")
+        ws = self.daemon.workspaces.get(request.workspace)
+        label_a, job_a = await diff.resolve_side(ws, request.a, request.workspace)
+        label_b, job_b = await diff.resolve_side(ws, request.b, request.workspace)
+        all_jobs = await ws.store.list_jobs("*")
+        result = await asyncio.to_thread(
+            diff.diff_lineages, diff.Side(label_a, diff.lineage_of(job_a, all_jobs)),
+            diff.Side(label_b, diff.lineage_of(job_b, all_jobs)))
+        return lineage_pb2.LineageDiff(
+            a=label_a, b=label_b,
+            sections=[lineage_pb2.DiffSection(kind=k, lines=lines) for k, lines in result.sections],
+            a_steps=[f"{j.ref} {' '.join(j.argv)}" for j in result.a.jobs],
+            b_steps=[f"{j.ref} {' '.join(j.argv)}" for j in result.b.jobs])
