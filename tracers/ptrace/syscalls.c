@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,13 +96,36 @@ static bool enter_linkat(struct tracee *t, const uint64_t a[6])
     return true;
 }
 
+/* RESOLVE_IN_ROOT: dirfd is the root for this lookup, so "/" and ".." never leave it.
+ * Lexically: normalise "/" + name (no ".." can climb above "/"), then hang it below dirfd. */
+static void resolve_in_root(struct tracee *t, int dirfd, uint64_t addr)
+{
+    static char arg[PATH_MAX + 1];
+    arg[0] = '/';
+    if (remote_string(t->tid, addr, arg + 1, PATH_MAX) < 0)
+        return;
+    const char *ignored;
+    char *rooted = resolve_at(t, AT_FDCWD, arg, &ignored); /* absolute: only normalised */
+    if (!rooted)
+        return;
+    free(t->pend.path1);
+    t->pend.path1 = resolve_at(t, dirfd, rooted + 1, &t->pend.error);
+    free(rooted);
+}
+
 /* openat2's flags live in the struct open_how it points to. */
 static bool enter_openat2(struct tracee *t, const uint64_t a[6])
 {
-    uint64_t flags;
-    if (a[3] < sizeof flags || remote_read(t->tid, a[2], &flags, sizeof flags) != 0)
+    struct {
+        uint64_t flags, mode, resolve;
+    } how;
+    if (a[3] < sizeof how || remote_read(t->tid, a[2], &how, sizeof how) != 0)
         return false; /* EINVAL or EFAULT: it cannot succeed */
-    return enter_one(t, 'O', arg_fd(a[0]), a[1], flags);
+    if (!enter_one(t, 'O', arg_fd(a[0]), a[1], how.flags))
+        return false;
+    if ((how.resolve & RESOLVE_IN_ROOT) && arg_fd(a[0]) != AT_FDCWD && t->pend.path1)
+        resolve_in_root(t, arg_fd(a[0]), a[1]);
+    return true;
 }
 
 /* A tracee cannot be traced twice: its own PTRACE_TRACEME/ATTACH/SEIZE will fail. */

@@ -51,11 +51,13 @@ static void processes(void)
     pid = fork();
     if (pid == 0) {
         pid_t grandchild = fork();
-        if (grandchild == 0) { /* outlives the root: writes after it has exited */
+        if (grandchild == 0) { /* a daemon: outlives the root, writes after it has exited */
             close(pipefd[0]);
             dprintf(pipefd[1], "%d\n", getpid());
             close(pipefd[1]);
-            usleep(300 * 1000);
+            int null = open("/dev/null", O_RDWR);
+            CHECK(null >= 0 && dup2(null, 1) == 1 && dup2(null, 2) == 2);
+            usleep(1000 * 1000);
             close_fd(open("orphan.txt", O_WRONLY | O_CREAT, 0644));
             _exit(0);
         }
@@ -165,11 +167,17 @@ static void on_term(int sig)
 
 static void wait_for_term(void)
 {
+    /* SIGTERM stays blocked except inside sigsuspend: no window between the test of g_term
+     * and the wait in which the signal could be lost. */
+    sigset_t term, old;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old);
     signal(SIGTERM, on_term);
     printf("ready\n");
     fflush(stdout);
     while (!g_term)
-        pause();
+        sigsuspend(&old);
     close_fd(open("got_term.txt", O_WRONLY | O_CREAT, 0644));
     exit(7);
 }
