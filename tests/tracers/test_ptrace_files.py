@@ -206,6 +206,23 @@ def test_case19_raw_syscalls_are_seen(prun, pcc, pwork):
     assert not (pwork / "raw_bad.txt").exists()
 
 
+def test_open_by_handle_and_io_uring(prun, pcc, pwork):
+    """Calls that name no file: open_by_handle_at is an open whose PATH is the kernel's name;
+    io_uring_setup gets a warning (its operations bypass system calls and seccomp)."""
+    if os.geteuid() != 0:
+        pytest.skip("open_by_handle_at needs CAP_DAC_READ_SEARCH")
+    (pwork / "h.txt").write_text("h")
+    t = prun([files(pcc), "handles", pwork])
+    (o,) = [e for e in t.opens(pwork) if e.path.endswith("h.txt")]
+    assert (o.path, o.real, o.ino) == (str(pwork / "h.txt"), None, os.stat(pwork / "h.txt").st_ino)
+    t = prun([files(pcc), "uring", pwork])
+    warnings = [(w.code, w.path) for w in t.of_kind("W")]
+    if t.stdout == "io_uring=no\n":
+        assert warnings == []        # io_uring disabled here: nothing happened
+    else:
+        assert warnings == [("io-uring", None)]
+
+
 @pytest.mark.parametrize("mode", ["relative", "renames", "create_delete"])
 def test_case18_static_binary_sees_the_same_events(prun, pcc, tmp_path, mode):
     """A program linked with -static: the same events as its dynamic twin (paths relative to

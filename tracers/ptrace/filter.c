@@ -12,8 +12,9 @@
  *  - chdir/fchdir, close, dup*: relative names are resolved through /proc/<tid>/cwd and
  *    /proc/<tid>/fd/<n> at the syscall-entry stop, so no descriptor or cwd state is kept.
  *  - stat family, read/write: they change nothing the spool records.
- * ptrace and seccomp are traced only to explain nested tracing and notification filters
- * (W lines); both are rare, so their stops cost nothing measurable.
+ * ptrace, seccomp and io_uring_setup are traced only to explain what cannot be followed
+ * (nested tracing, notification filters, io_uring operations that bypass system calls) with
+ * W lines; they are rare, so their stops cost nothing measurable.
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -76,6 +77,9 @@
 #ifndef SYS_openat2
 #define SYS_openat2 437 /* the same number on every architecture */
 #endif
+#ifndef SYS_io_uring_setup
+#define SYS_io_uring_setup 425
+#endif
 
 /* i386 numbers (asm/unistd_32.h), for 32-bit programs on an x86_64 kernel. */
 static const struct sc_def TABLE[] = {
@@ -95,8 +99,10 @@ static const struct sc_def TABLE[] = {
     {"mkdirat", SC_MKDIRAT, SYS_mkdirat, 296},
     {"truncate", SC_TRUNCATE, SYS_truncate, 92},
     {"truncate64", SC_TRUNCATE, -1, 193},
+    {"open_by_handle_at", SC_OPEN_BY_HANDLE, SYS_open_by_handle_at, 342},
     {"ptrace", SC_PTRACE, SYS_ptrace, 26},
     {"seccomp", SC_SECCOMP, SYS_seccomp, 354},
+    {"io_uring_setup", SC_IO_URING, SYS_io_uring_setup, 425},
 };
 #define TABLE_LEN (sizeof TABLE / sizeof TABLE[0])
 

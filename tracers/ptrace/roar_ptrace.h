@@ -11,7 +11,8 @@
  * Modules: main.c (CLI, front, exit status), launch.c (starting the root under the filter),
  * filter.c (the seccomp program and the syscall table), loop.c (the wait loop: stops, forks,
  * execs, exits), syscalls.c (what each traced syscall means), remote.c (reading tracee memory
- * and /proc), spool.c (the spool files and their lines, tracers/SPOOL.md).
+ * and /proc), spool.c (the spool files and their lines, tracers/SPOOL.md), pool.c (spool files
+ * created ahead of need by a helper thread), text.c (line building, escaping, normalising).
  */
 #ifndef ROAR_PTRACE_H
 #define ROAR_PTRACE_H
@@ -44,8 +45,10 @@ enum sc_kind {
     SC_MKDIR,     /* mkdir(path, mode)                     */
     SC_MKDIRAT,   /* mkdirat(dirfd, path, mode)            */
     SC_TRUNCATE,  /* truncate(path, length), truncate64    */
+    SC_OPEN_BY_HANDLE, /* open_by_handle_at(mountfd, handle, flags): no name given */
     SC_PTRACE,    /* ptrace(request, ...): nested tracing  */
     SC_SECCOMP,   /* seccomp(op, flags, prog)              */
+    SC_IO_URING,  /* io_uring_setup(entries, params)       */
 };
 
 struct sc_def {
@@ -77,10 +80,10 @@ struct proc {              /* a traced process (thread group) */
 /* What a syscall-entry stop learned, kept for the syscall-exit stop. Paths are absolute and
  * lexically normalised (malloc'd); NULL where the event has no such field. */
 struct pending {
-    char event;            /* the spool kind to write on success (O R L U T K), or
-                              'P' (nested ptrace) / 'S' (seccomp listener): W lines */
+    char event;            /* the spool kind to write on success (O R L U T K), or a
+                              W line: 'P' nested ptrace, 'S' seccomp listener, 'I' io_uring */
     uint64_t flags;        /* open flags, renameat2 flags */
-    char *path1;
+    char *path1;           /* NULL for an open by handle: the kernel's name is used */
     char *path2;
     bool anonymous_old;    /* linkat of a descriptor: OLD is "-" */
     const char *error;     /* why a path could not be resolved (reported only on success) */

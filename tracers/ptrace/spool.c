@@ -233,9 +233,16 @@ void emit_open(struct tracee *t, uint64_t flags, int fd, const char *path)
         return;
     }
     /* REAL: the kernel's name, "-" when equal to PATH, or when the kernel cannot print it
-     * (longer than PATH_MAX: PATH is then the best name there is). */
+     * (longer than PATH_MAX: PATH is then the best name there is). Without PATH (an open by
+     * handle) the kernel's name is PATH too. */
     char *real = proc_link(t, link);
+    if (!path && !real) {
+        emit_warning(t, "spool-error", "unresolved-path");
+        return;
+    }
     announce(t);
+    if (!path)
+        path = real;
     struct open_ctx o = {t->proc->pid, flags, &st, path,
                          real && strcmp(real, path) != 0 ? real : NULL};
     emit(t->proc, build_open, &o);

@@ -151,6 +151,13 @@ bool sc_enter(struct tracee *t, const struct sc_def *d, const uint64_t a[6])
 {
     pending_clear(&t->pend);
     switch (d->kind) {
+    case SC_OPEN_BY_HANDLE: /* no name: PATH will be the kernel's name for the new fd */
+        t->pend.event = 'O';
+        t->pend.flags = (uint32_t)a[2];
+        return true;
+    case SC_IO_URING:
+        t->pend.event = 'I';
+        return true;
     case SC_OPEN:
         return enter_one(t, 'O', AT_FDCWD, a[0], (uint32_t)a[1]);
     case SC_OPENAT:
@@ -193,7 +200,11 @@ bool sc_enter(struct tracee *t, const struct sc_def *d, const uint64_t a[6])
 /* Every path the event needs was resolved. */
 static bool resolved(const struct pending *p)
 {
-    if (p->error || !p->path1)
+    if (p->error)
+        return false;
+    if (p->event == 'O')
+        return true; /* path1 NULL: an open by handle */
+    if (!p->path1)
         return false;
     return p->event == 'R' || p->event == 'L' ? p->path2 != NULL : true;
 }
@@ -201,8 +212,8 @@ static bool resolved(const struct pending *p)
 void sc_exit(struct tracee *t, int64_t rval)
 {
     struct pending *p = &t->pend;
-    /* Opens and seccomp() return a descriptor; everything else 0 on success. */
-    bool ok = p->event == 'O' || p->event == 'S' ? rval >= 0 : rval == 0;
+    /* Opens, seccomp() and io_uring_setup() return a descriptor; everything else 0. */
+    bool ok = p->event == 'O' || p->event == 'S' || p->event == 'I' ? rval >= 0 : rval == 0;
     if (p->event == 'P') {
         if (rval == -EPERM)
             emit_warning(t, "nested-ptrace", NULL);
@@ -210,6 +221,8 @@ void sc_exit(struct tracee *t, int64_t rval)
         /* failed: nothing happened, nothing to write */
     } else if (p->event == 'S') {
         emit_warning(t, "seccomp-listener", NULL);
+    } else if (p->event == 'I') {
+        emit_warning(t, "io-uring", NULL);
     } else if (!resolved(p)) {
         emit_warning(t, "spool-error", p->error ? p->error : "unresolved-path");
     } else if (p->event == 'O') {

@@ -203,6 +203,31 @@ static void page_edge(const char *dir)
     FAILS(open((char *)16, O_RDONLY), EFAULT);
 }
 
+/* ---- calls with no name to read: open_by_handle_at, io_uring_setup ---- */
+
+static void handles(void)
+{
+    struct file_handle *fh = malloc(sizeof *fh + MAX_HANDLE_SZ);
+    CHECK(fh != NULL);
+    fh->handle_bytes = MAX_HANDLE_SZ;
+    int mount_id;
+    CHECK(name_to_handle_at(AT_FDCWD, "h.txt", fh, &mount_id, 0) == 0);
+    int mnt = open(".", O_RDONLY | O_DIRECTORY);
+    CHECK(mnt >= 0);
+    close_fd(open_by_handle_at(mnt, fh, O_RDONLY)); /* needs CAP_DAC_READ_SEARCH */
+    close_fd(mnt);
+    free(fh);
+}
+
+static void uring(void)
+{
+    char params[120] = {0}; /* struct io_uring_params, zeroed: the defaults */
+    long fd = syscall(SYS_io_uring_setup, 4, params);
+    printf("io_uring=%s\n", fd >= 0 ? "yes" : "no");
+    if (fd >= 0)
+        close_fd((int)fd);
+}
+
 int main(int argc, char **argv)
 {
     CHECK(argc == 3);
@@ -228,6 +253,10 @@ int main(int argc, char **argv)
         longpath();
     else if (strcmp(mode, "page_edge") == 0)
         page_edge(argv[2]);
+    else if (strcmp(mode, "handles") == 0)
+        handles();
+    else if (strcmp(mode, "uring") == 0)
+        uring();
     else
         return 2;
     return 0;
