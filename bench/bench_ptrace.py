@@ -2,7 +2,8 @@
 """Benchmark of the seccomp + ptrace backend (roar-ptrace) against strace.
 
 Every workload runs three ways in the same invocation, interleaved round by round so machine
-noise hits all three alike, and each number is the median wall time of whole runs:
+noise hits all three alike. Times are medians of whole-run wall times; ratios are medians of
+the per-round ratios (robust when a busy VM host changes the machine's speed between rounds):
 
   untraced   the command as it is
   roar       roar-ptrace --spool DIR -- command (a fresh spool per run, counted in the time)
@@ -184,9 +185,9 @@ def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def measure(workload, ptrace: Path, strace: str | None, spools: Path, rounds: int,
-            env: dict[str, str]) -> dict[str, float]:
-    """Median seconds per way. Every roar run gets a new spool directory, kept until the end
-    (see fresh_extract_dir for why nothing is deleted in between)."""
+            env: dict[str, str]) -> dict[str, list[float]]:
+    """Seconds of each way in each round. Every roar run gets a new spool directory, kept
+    until the end (see fresh_extract_dir for why nothing is deleted in between)."""
     name, cmd, cwd = workload
     ways = {"untraced": lambda: cmd}
     ways["roar"] = lambda: [str(ptrace), "--spool", str(spools / f"s{time.monotonic_ns()}"), "--",
@@ -200,7 +201,14 @@ def measure(workload, ptrace: Path, strace: str | None, spools: Path, rounds: in
             t = run_once(make(), cwd(), env)
             if r:
                 times[way].append(t)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return times
+
+
+def ratio(times: dict[str, list[float]], way: str, base: str) -> float:
+    """Median over rounds of way/base measured in the same round: the three ways of a round
+    run back to back, so a machine that changes speed between rounds (a busy VM host) moves
+    both sides of each ratio alike."""
+    return statistics.median(a / b for a, b in zip(times[way], times[base]))
 
 
 def main() -> int:
@@ -229,23 +237,28 @@ def main() -> int:
                 continue
             m = measure(w, ptrace, strace, spools, opts.rounds, env)
             rows.append((w[0], m))
-            print(f"  measured {w[0]}: " + ", ".join(f"{k} {v:.3f}s" for k, v in m.items()),
-                  file=sys.stderr)
-    print(f"### roar-ptrace vs strace ({opts.rounds} rounds, median wall time)\n")
+            print(f"  measured {w[0]}: " + ", ".join(
+                f"{k} {' '.join(f'{x:.3f}' for x in v)}" for k, v in m.items()), file=sys.stderr)
+    print(f"### roar-ptrace vs strace ({opts.rounds} rounds: median times, median per-round "
+          "ratios)\n")
     print(f"{machine()}; files under {base or tempfile.gettempdir()}; "
           f"load average before: {load_before}\n")
-    print("| workload | untraced | roar-ptrace | ratio | strace | ratio | roar faster |")
+    print("| workload | untraced | roar-ptrace | ratio | strace | ratio | roar/strace |")
     print("|---|---|---|---|---|---|---|")
     ratios, ok = [], True
     for name, m in rows:
-        r = m["roar"] / m["untraced"]
+        med = {k: statistics.median(v) for k, v in m.items()}
+        r = ratio(m, "roar", "untraced")
         ratios.append(r)
-        s = m.get("strace")
-        sr = f"{s / m['untraced']:.2f}x" if s else "n/a"
-        faster = s is None or m["roar"] < s
-        ok &= faster
-        print(f"| {name} | {m['untraced']:.3f}s | {m['roar']:.3f}s | {r:.2f}x | "
-              f"{f'{s:.3f}s' if s else 'n/a'} | {sr} | {'yes' if faster else 'NO'} |")
+        if "strace" in m:
+            vs = ratio(m, "roar", "strace")
+            ok &= vs < 1
+            strace_cols = (f"{med['strace']:.3f}s | {ratio(m, 'strace', 'untraced'):.2f}x | "
+                           f"{vs:.2f} {'faster' if vs < 1 else 'SLOWER'}")
+        else:
+            strace_cols = "n/a | n/a | n/a"
+        print(f"| {name} | {med['untraced']:.3f}s | {med['roar']:.3f}s | {r:.2f}x | "
+              f"{strace_cols} |")
     geo = math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else float("nan")
     print(f"\ngeometric mean roar/untraced: {geo:.2f}x (target <= 1.45); "
           f"faster than strace on every workload: {'yes' if ok else 'NO'}")

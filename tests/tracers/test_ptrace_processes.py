@@ -303,6 +303,17 @@ def test_case25_untraced_syscalls_do_not_stop(ptrace_bin, pcc, pwork, tmp_path):
     assert traced < plain * 2 + 0.5, (plain, traced)
 
 
+@pytest.mark.parametrize("spin", ["0", "1000"])
+def test_waiting_asleep_or_polling_gives_the_same_events(prun, pcc, pwork, spin):
+    """ROAR_PTRACE_SPIN_US=0 never polls for the next stop; a long window polls whenever stops
+    come densely. Either way every event is there, in order, in the right process."""
+    t = prun([pcc("procs"), "storm", pwork, "20"], env={"ROAR_PTRACE_SPIN_US": spin})
+    root = t.headers()[0].pid
+    assert len(t.pids() - {root}) == 20
+    got = sorted(names(e for e in t.opens(pwork)))
+    assert got == sorted([f"p{i}.txt" for i in range(20)] + ["t0.txt", "t1.txt"] * 20)
+
+
 def test_getregs_fallback_for_kernels_without_get_syscall_info(prun, pcc, pwork):
     """PTRACE_GET_SYSCALL_INFO needs Linux 5.3; older kernels use the registers. Forced here,
     the same program must give the same events."""

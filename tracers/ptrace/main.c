@@ -6,7 +6,8 @@
  * roar-ptrace kills itself with N (so the caller sees the same wait status); 125 when
  * roar-ptrace itself fails (usage, spool directory, ptrace or seccomp not permitted), 126 when
  * PROGRAM cannot be executed, 127 when it is not found. $ROAR_PTRACE_STATS=PATH writes the
- * tracer's counters (stops, events) there as JSON when the program exits.
+ * tracer's counters (stops, events) there as JSON when the program exits;
+ * $ROAR_PTRACE_SPIN_US sets how long the tracer polls for the next stop (loop.c; 0: never).
  *
  * Why two processes (the "front" here and the tracer, see roar_ptrace.h): the caller waits for
  * the front, which exits as soon as PROGRAM exits, with its status. Processes PROGRAM left
