@@ -175,6 +175,10 @@ WARNING_TEXT = {
                    "file I/O was not seen (see `roarctl tracer status`)",
     "setuid-exec": "{path} is set-uid/set-gid: the loader ignores LD_PRELOAD, so its file I/O was not seen",
     "spool-error": "the tracer could not record an event ({path}); the job may be missing files",
+    "setuid-unprivileged": "{path} is set-uid/set-gid and ran without its privileges under the ptrace tracer",
+    "nested-ptrace": "a program in the run tried to ptrace another ({path}); nested tracing is refused under roar",
+    "seccomp-listener": "{path} installed a seccomp notification filter; calls it lets through are not seen",
+    "io-uring": "{path} set up io_uring; file I/O through the ring bypasses system calls and was not seen",
 }
 
 
