@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "roar_line.h"
+#include "../common/roar_line.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -13,6 +13,7 @@
 
 #include "roar_ptrace.h"
 #include "text.h"
+#include "../common/roar_line.h"
 
 /* ---- memory ---- */
 
@@ -247,7 +248,7 @@ static char *join_normalized(const char *base, const char *name)
     }
     memcpy(p + len, name, n);
     len += n;
-    p[path_normalize_abs(p, len)] = '\0';
+    p[path_normalize(p, len)] = '\0';
     return p;
 }
 

@@ -103,31 +103,3 @@ void sb_put_escaped(struct sbuf *b, const char *s)
     }
     sb_putn(b, run, (size_t)(s - run));
 }
-
-size_t path_normalize_abs(char *p, size_t n)
-{
-    size_t r = 0, w = 1; /* p[0] is the root slash; w: end of the normalised prefix */
-    while (r < n) {
-        while (r < n && p[r] == '/')
-            r++;
-        size_t start = r;
-        while (r < n && p[r] != '/')
-            r++;
-        size_t len = r - start;
-        if (len == 0 || (len == 1 && p[start] == '.'))
-            continue;
-        if (len == 2 && p[start] == '.' && p[start + 1] == '.') {
-            while (w > 1 && p[w - 1] != '/') /* drop the last component */
-                w--;
-            if (w > 1)
-                w--;
-            continue;
-        }
-        if (w > 1)
-            p[w++] = '/';
-        memmove(p + w, p + start, len);
-        w += len;
-    }
-    p[0] = '/';
-    return w;
-}

@@ -1,5 +1,6 @@
-/* text.h - building spool lines in a growing buffer: numbers, escaped paths (SPOOL.md
- * "Paths are absolute and escaped") and lexical path normalisation.
+/* text.h - building spool lines in a growing buffer: numbers and escaped paths (SPOOL.md
+ * "Paths are absolute and escaped"). Lexical path normalisation is shared with the preload
+ * shim: path_normalize in tracers/common/roar_line.h.
  *
  * The tracer is an ordinary single-threaded process, so unlike the preload shim it may
  * allocate: a line simply grows to whatever length its paths need. */
@@ -27,10 +28,5 @@ void sb_put_hex(struct sbuf *b, uint64_t v); /* lowercase, no 0x */
 /* `\` -> `\\`, TAB -> `\t`, newline -> `\n`, other bytes < 0x20 and 0x7f -> `\xHH`; bytes
  * 0x80 and above raw. */
 void sb_put_escaped(struct sbuf *b, const char *s);
-
-/* Collapse "//", "." and ".." of the absolute path p[0..n) in place, without resolving
- * symlinks ("a/link/.." becomes "a"); no trailing slash except for "/". Returns the new
- * length. */
-size_t path_normalize_abs(char *p, size_t n);
 
 #endif

@@ -1,5 +1,7 @@
-/* roar_line.h - pure helpers of the preload shim: building one spool line in a caller-provided
- * buffer, escaping paths in place, lexical path normalisation and a 64-bit hash.
+/* roar_line.h - pure helpers shared by the tracers: building one spool line in a caller-provided
+ * buffer, escaping paths in place, lexical path normalisation and a 64-bit hash. The preload
+ * shim uses all of it; the ptrace tracer (which may allocate) builds lines in its own growing
+ * buffer and uses path_normalize.
  *
  * Nothing here makes a system call, allocates or takes a lock, so everything is
  * async-signal-safe and usable in a vfork child. See tracers/SPOOL.md for the line format.
