@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from roar_api import paths
+from roar_api.services import SERVICES
 from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION
 from roarctl.errors import EXIT_DAEMON, EXIT_NOT_FOUND, EXIT_USAGE, ClientError
 
@@ -42,63 +43,23 @@ class Options:
 
 
 class Stubs:
-    """Lazily-created service stubs over one channel."""
+    """Lazily-created service stubs over one channel: ``stubs.jobs`` is the JobService stub
+    (names from ``roar_api.services``)."""
 
     def __init__(self, channel: Any) -> None:
         self.channel = channel
         self._cache: dict[str, Any] = {}
 
-    def _stub(self, module: str, service: str) -> Any:
-        if service not in self._cache:
+    def __getattr__(self, name: str) -> Any:
+        service = SERVICES.get(name)
+        if service is None:
+            raise AttributeError(name)
+        if name not in self._cache:
             import importlib
 
-            mod = importlib.import_module(f"roar_api.v1.{module}_pb2_grpc")
-            self._cache[service] = getattr(mod, f"{service}Stub")(self.channel)
-        return self._cache[service]
-
-    @property
-    def daemon(self) -> Any:
-        return self._stub("daemon", "DaemonService")
-
-    @property
-    def runs(self) -> Any:
-        return self._stub("runs", "RunService")
-
-    @property
-    def jobs(self) -> Any:
-        return self._stub("jobs", "JobService")
-
-    @property
-    def workspaces(self) -> Any:
-        return self._stub("workspaces", "WorkspaceService")
-
-    @property
-    def lineage(self) -> Any:
-        return self._stub("lineage", "LineageService")
-
-    @property
-    def artifacts(self) -> Any:
-        return self._stub("artifacts", "ArtifactService")
-
-    @property
-    def config(self) -> Any:
-        return self._stub("config", "ConfigService")
-
-    @property
-    def tracers(self) -> Any:
-        return self._stub("tracers", "TracerService")
-
-    @property
-    def env(self) -> Any:
-        return self._stub("env", "EnvService")
-
-    @property
-    def labels(self) -> Any:
-        return self._stub("labels", "LabelService")
-
-    @property
-    def events(self) -> Any:
-        return self._stub("events", "EventService")
+            mod = importlib.import_module(f"roar_api.v1.{name}_pb2_grpc")
+            self._cache[name] = getattr(mod, f"{service}Stub")(self.channel)
+        return self._cache[name]
 
 
 def _channel(sock: Path) -> Any:

@@ -12,6 +12,7 @@ import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import blake3
 
@@ -123,15 +124,17 @@ class HashCache:
         conn.commit()
 
     def hash_file(self, path: str, pending: list[tuple[Identity, str]] | None = None,
-                  known: dict[Identity, str] | None = None) -> HashResult:
+                  known: dict[Identity, str] | None = None,
+                  st: os.stat_result | None = None) -> HashResult:
         """Hash a regular file through the cache. New hashes are appended to ``pending`` (to be
         written with ``put_many`` in one transaction) or stored at once. ``known`` holds hashes
-        already looked up with ``lookup_many``; a file missing there is hashed without asking
-        the cache again."""
-        try:
-            st = os.stat(path)
-        except OSError:
-            return HashResult("", 0, None, flags=["unavailable"])
+        already looked up with ``lookup_many`` (a file missing there is hashed without asking
+        the cache again); ``st`` is the stat those were looked up with."""
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return HashResult("", 0, None, flags=["unavailable"])
         if not stat.S_ISREG(st.st_mode):
             return HashResult("", 0, None, flags=["not-regular"])
         ident = Identity.of(st)
@@ -154,3 +157,32 @@ class HashCache:
                 return HashResult(digest, ident.size, ident)
             ident = after
         return HashResult(digest, ident.size, ident, flags=["changed-while-hashing"])
+
+
+@dataclass
+class HashBatch:
+    """Many files hashed together: one stat per file, one cache query for the lot, and the new
+    hashes written in one transaction by ``commit``. Safe to use from several threads."""
+
+    cache: HashCache
+    stats: dict[str, os.stat_result]
+    known: dict[Identity, str]
+    pending: list[tuple[Identity, str]] = field(default_factory=list)
+
+    @classmethod
+    def prepare(cls, cache: HashCache, paths: Iterable[str]) -> "HashBatch":
+        stats = {}
+        for path in set(paths):
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                stats[path] = st
+        return cls(cache, stats, cache.lookup_many([Identity.of(st) for st in stats.values()]))
+
+    def hash(self, path: str) -> HashResult:
+        return self.cache.hash_file(path, self.pending, self.known, self.stats.get(path))
+
+    def commit(self) -> None:
+        self.cache.put_many(self.pending)

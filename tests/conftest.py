@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from roarctl.commands.daemon import pid_alive
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -91,20 +93,6 @@ class RoarEnv:
             os.kill(pid, signal.SIGKILL)
         # Gone: the lock file's pid is history.
         self.socket.with_name(self.socket.name + ".lock").unlink(missing_ok=True)
-
-
-def pid_alive(pid: int) -> bool:
-    """True while ``pid`` runs. A zombie counts as gone: a daemon that roarctl detached is
-    re-parented to pid 1, which may reap it late."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
 
 
 def make_env(base: Path) -> RoarEnv:

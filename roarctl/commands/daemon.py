@@ -68,7 +68,7 @@ def _stop(opts: Options, sock: Path | None = None) -> Any:
     activated = status.listen_mode == ACTIVATED
     deadline = time.monotonic() + STOP_TIMEOUT
     while time.monotonic() < deadline:
-        if not _pid_alive(status.pid) and (activated or not client.daemon_answers(sock, timeout=0.2)):
+        if not pid_alive(status.pid) and (activated or not client.daemon_answers(sock, timeout=0.2)):
             return status
         time.sleep(0.05)
     raise ClientError(f"roard (pid {status.pid}) did not stop within {STOP_TIMEOUT:g} s; "
@@ -88,14 +88,14 @@ def _wait_answer(sock: Path) -> None:
                       EXIT_DAEMON)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (reaped late by its new parent) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    # A zombie child of ours counts as gone.
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().split(") ", 1)[1][0] != "Z"

@@ -9,7 +9,7 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option
 from roarctl.errors import EXIT_NOT_FOUND, ClientError
-from roarctl.render import emit_json, message_dict
+from roarctl.render import emit_json
 
 
 @click.group()

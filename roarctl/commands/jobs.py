@@ -168,15 +168,14 @@ def _fix_for(path: str) -> str:
 def inputs(opts: Options, ref: str | None, unsourced: bool, as_json: bool) -> None:
     """A job's inputs (REF: @N, @BN, uid prefix), or the whole session's; with the fix for each
     unsourced one."""
-    from roar_api.v1 import jobs_pb2, workspaces_pb2
+    from roar_api.v1 import jobs_pb2
 
     opts.json = as_json
     stubs = client.connect(opts)
     if ref:
         jobs = [client.call(stubs.jobs.GetJob, jobs_pb2.GetJobRequest(workspace=os.getcwd(), ref=ref))]
     else:
-        jobs = list(client.call(stubs.workspaces.GetWorkspace,
-                                workspaces_pb2.GetWorkspaceRequest(path=os.getcwd())).jobs)
+        jobs = list(client.call(stubs.jobs.ListJobs, jobs_pb2.ListJobsRequest(workspace=os.getcwd())).jobs)
     rows = {}
     for job in jobs:
         for f in job.inputs:

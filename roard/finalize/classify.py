@@ -24,7 +24,6 @@ class PathState:
     renamed_to: str = ""
     ftype: str = "f"               # f regular, d directory, o other
     how: set[str] = field(default_factory=set)   # open, exec, lib, inherited, mkdir, ...
-    deleted_while_open: bool = False
 
 
 @dataclass
@@ -82,8 +81,7 @@ class Classifier:
         real = _val(ev.real)
         if flags & O_TMPFILE == O_TMPFILE:
             return  # an anonymous file; it becomes visible (and an output) through a link event
-        deleted = real.endswith(" (deleted)")
-        if deleted:
+        if real.endswith(" (deleted)"):  # unlinked while open: its last name is still the key
             real = real[: -len(" (deleted)")]
         key = real or path
         # The name used is kept only when it is itself a symlink (case 2); otherwise the
@@ -104,8 +102,6 @@ class Classifier:
             self.read(key, name, ident, "open")
         if acc in (os.O_WRONLY, os.O_RDWR) or trunc:
             self.write(key, name, "open")
-        if deleted:
-            self.states[key].deleted_while_open = True
 
     def on_rename(self, ev: Any) -> None:
         old, new = canonical(_val(ev.old)), canonical(_val(ev.new))

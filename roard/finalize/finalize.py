@@ -10,12 +10,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from roard.capture.runtime import host_info, python_runtime
 from roard.finalize.classify import Classification, Classifier, PathState
 from roard.finalize.filters import FilterRules
-from roard.hashing import HashCache, HashResult, Identity
+from roard.hashing import HashBatch, HashCache, HashResult
 from roard.lineage.model import Decision, FileEntry
 from roard.runs.record import RunRecord
 
@@ -90,20 +90,19 @@ def _name_flags(st: PathState) -> list[str]:
     return flags
 
 
-def _input_entry(st: PathState, cache: HashCache, pending: list, path: str,
-                 known: dict[Identity, str]) -> FileEntry:
+def _input_entry(st: PathState, batch: HashBatch, path: str) -> FileEntry:
     flags = _name_flags(st)
     digest, size = "", 0
     if st.written or st.deleted:
         # The bytes that were read are gone; only the cache can say what they were.
         if st.read_identity is not None:
             dev, ino, size, mtime = st.read_identity
-            digest = cache.get_without_ctime(dev, ino, size, mtime) or ""
+            digest = batch.cache.get_without_ctime(dev, ino, size, mtime) or ""
         flags.append("read-write" if st.written else "deleted")
         if not digest:
             flags.append("unavailable")
     else:
-        res = cache.hash_file(st.key, pending, known)
+        res = batch.hash(st.key)
         size = res.size
         if _identity_matches(st, res):
             digest = res.hash
@@ -111,33 +110,19 @@ def _input_entry(st: PathState, cache: HashCache, pending: list, path: str,
         else:
             flags.append("changed-during-run")
             dev, ino, size, mtime = st.read_identity  # type: ignore[misc]
-            digest = cache.get_without_ctime(dev, ino, size, mtime) or ""
+            digest = batch.cache.get_without_ctime(dev, ino, size, mtime) or ""
             if not digest:
                 flags.append("unavailable")
     return FileEntry(path=path, abs_path=storable(st.key), hash=digest, size=size, flags=flags,
                      target=storable(st.key) if "symlink" in flags else "")
 
 
-def _output_entry(st: PathState, cache: HashCache, pending: list, path: str,
-                  known: dict[Identity, str]) -> FileEntry:
+def _output_entry(st: PathState, batch: HashBatch, path: str) -> FileEntry:
     flags = _name_flags(st)
-    res = cache.hash_file(st.key, pending, known)
+    res = batch.hash(st.key)
     flags += res.flags
     return FileEntry(path=path, abs_path=storable(st.key), hash=res.hash, size=res.size, flags=flags,
                      target=storable(st.key) if "symlink" in flags else "")
-
-
-def _identities(paths: Iterable[str]) -> list[Identity]:
-    """Current identities of the regular files among ``paths`` (for one batched cache lookup)."""
-    found = []
-    for path in set(paths):
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        if stat.S_ISREG(st.st_mode):
-            found.append(Identity.of(st))
-    return found
 
 
 def add_inherited(classifier: Classifier, record: RunRecord) -> None:
@@ -201,21 +186,19 @@ def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> Fin
         if role in ("output", "input+output"):
             to_hash.append(("out", st, shown))
 
-    pending: list = []
-    known = cache.lookup_many(_identities(st.key for _, st, _ in to_hash))
+    batch = HashBatch.prepare(cache, (st.key for _, st, _ in to_hash))
 
     def work(item: tuple[str, PathState, str]) -> tuple[str, FileEntry]:
         kind, st, shown = item
-        entry = (_input_entry if kind == "in" else _output_entry)(st, cache, pending, shown, known)
-        return kind, entry
+        return kind, (_input_entry if kind == "in" else _output_entry)(st, batch, shown)
 
     workers = min(8, (os.cpu_count() or 2), max(1, len(to_hash)))
-    if len(to_hash) - len(known) > 4 and workers > 1:  # threads pay off only for real hashing
+    if len(to_hash) - len(batch.known) > 4 and workers > 1:  # threads pay off only for real hashing
         with ThreadPoolExecutor(workers) as pool:
             results = list(pool.map(work, to_hash))
     else:
         results = [work(item) for item in to_hash]
-    cache.put_many(pending)
+    batch.commit()
     t2 = time.perf_counter()
     inputs = [e for k, e in results if k == "in"]
     outputs = [e for k, e in results if k == "out"]

@@ -3,7 +3,6 @@ command under it. The tracers themselves are native code in ``tracers/`` built i
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 

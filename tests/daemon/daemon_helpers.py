@@ -1,8 +1,6 @@
 """Plain helpers shared by the daemon tests (fixtures live in conftest.py)."""
 from __future__ import annotations
 
-from tests.conftest import pid_alive  # noqa: F401  (re-exported for the daemon tests)
-
 import time
 from pathlib import Path
 from typing import Callable

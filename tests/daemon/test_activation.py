@@ -11,7 +11,8 @@ import threading
 import time
 
 import pytest
-from tests.daemon.daemon_helpers import pid_alive, wait_for
+from tests.daemon.daemon_helpers import wait_for
+from roarctl.commands.daemon import pid_alive
 
 # Plays systemd's part after fork: put the listening socket on fd 3, set LISTEN_PID to the pid
 # that will exec roard (exec keeps it) and LISTEN_FDS=1, then exec roard.

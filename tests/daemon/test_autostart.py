@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.daemon.daemon_helpers import REPO, pid_alive, wait_for
+from tests.daemon.daemon_helpers import REPO, wait_for
+from roarctl.commands.daemon import pid_alive
 
 
 

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.daemon.daemon_helpers import REPO, pid_alive
+from tests.daemon.daemon_helpers import REPO
+from roarctl.commands.daemon import pid_alive
 
 ROARD = Path(sys.executable).parent / "roard"
 

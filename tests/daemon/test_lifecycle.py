@@ -14,7 +14,8 @@ import pytest
 
 from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION
 
-from tests.daemon.daemon_helpers import pid_alive, wait_for
+from tests.daemon.daemon_helpers import wait_for
+from roarctl.commands.daemon import pid_alive
 
 STATUS_KEYS = {"pid", "version", "uptime_seconds", "socket_path", "active_runs", "workspaces",
                "log_path", "started_at", "protocol_major", "protocol_minor", "listen_mode",
