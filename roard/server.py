@@ -57,6 +57,16 @@ async def _refuse(context: grpc.aio.ServicerContext, method: str, bad: _Malforme
                         f"malformed request: the bytes sent to {method} are not a valid {bad.type_name}")
 
 
+async def _admit(request: Any, context: grpc.aio.ServicerContext, method: str, stream_in: bool) -> Any:
+    """The request a handler may see: a malformed one is refused with INVALID_ARGUMENT; a
+    request stream is checked message by message."""
+    if stream_in:
+        return _checked(request, context, method)
+    if isinstance(request, _Malformed):
+        await _refuse(context, method, request)
+    return request
+
+
 async def _checked(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext,
                    method: str) -> AsyncIterator[Any]:
     async for request in requests:
@@ -129,10 +139,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
             self._started(True)
             try:
-                if stream_in:
-                    request = _checked(request, context, method)
-                elif isinstance(request, _Malformed):
-                    await _refuse(context, method, request)
+                request = await _admit(request, context, method, stream_in)
                 result = behavior(request, context)
                 return await result if inspect.isawaitable(result) else result
             finally:
@@ -144,10 +151,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             async def gen(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
                 self._started(False)
                 try:
-                    if stream_in:
-                        request = _checked(request, context, method)
-                    elif isinstance(request, _Malformed):
-                        await _refuse(context, method, request)
+                    request = await _admit(request, context, method, stream_in)
                     stream = self._until_shutdown(behavior(request, context))
                     try:
                         async for item in stream:
@@ -162,10 +166,7 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             # A handler that writes through context.write() and returns when done.
             self._started(False)
             try:
-                if stream_in:
-                    request = _checked(request, context, method)
-                elif isinstance(request, _Malformed):
-                    await _refuse(context, method, request)
+                request = await _admit(request, context, method, stream_in)
                 result = behavior(request, context)
                 if inspect.isasyncgen(result):  # a generator behind a plain wrapper function
                     stream = self._until_shutdown(result)
