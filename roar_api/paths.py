@@ -22,6 +22,17 @@ def state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "roar"
 
 
+def reproductions_dir() -> Path:
+    """``$XDG_DATA_HOME/roar/reproductions``: fresh checkouts made by `roarctl reproduce`."""
+    return _xdg("XDG_DATA_HOME", ".local/share") / "roar" / "reproductions"
+
+
+def environments_dir() -> Path:
+    """``$XDG_CACHE_HOME/roar/envs``: virtual environments built for reproductions, one per
+    (interpreter, pinned packages); rebuilt on demand, safe to delete."""
+    return _xdg("XDG_CACHE_HOME", ".cache") / "roar" / "envs"
+
+
 def config_dir() -> Path:
     """``$XDG_CONFIG_HOME/roar``: user config and credentials."""
     return _xdg("XDG_CONFIG_HOME", ".config") / "roar"

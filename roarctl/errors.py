@@ -20,3 +20,5 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 4
 EXIT_DAEMON = 3
+#: `reproduce --run`: the steps ran, but the target did not come back byte-identical.
+EXIT_DIVERGED = 5

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from roard.capture import system_packages
 from roard.capture.runtime import host_info, python_runtime
 from roard.finalize.classify import Classification, Classifier, PathState
-from roard.finalize.filters import FilterRules
+from roard.finalize.filters import SYSTEM_PREFIXES, FilterRules
 from roard.hashing import HashBatch, HashCache, HashResult
 from roard.lineage.model import Decision, FileEntry
 from roard.runs.record import RunRecord
@@ -216,6 +217,8 @@ def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> Fin
 
     runtime: dict[str, object] = dict(host_info())
     runtime.update(python_runtime(cls.executables, paths_read))
+    runtime["system_packages"] = system_packages.packages_for(
+        p for p in (*paths_read, *cls.executables) if p.startswith(SYSTEM_PREFIXES))
     return FinalizeResult(inputs, outputs, decisions, warnings, runtime, stats={
         "classify_s": t1 - t0, "hash_s": t2 - t1, "paths": len(cls.states),
         "hashed": len(to_hash), "cache_hits": cache.hits, "processes": len(cls.pids)})

@@ -171,6 +171,13 @@ class JobStore:
             await db.commit()
         return sid
 
+    async def activate_session(self, sid: str) -> None:
+        """Make ``sid`` the active session again (after a reproduction ran in its own session)."""
+        db = await self.db()
+        async with self.write_lock:
+            await db.execute("UPDATE sessions SET active = (id = ?)", (sid,))
+            await db.commit()
+
     async def session_ids(self) -> list[str]:
         db = await self.db()
         async with db.execute("SELECT id FROM sessions ORDER BY created_at") as cur:

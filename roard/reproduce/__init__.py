@@ -1,0 +1,1 @@
+"""Rebuilding artifacts from their recorded lineage: plan, code, environment, steps, verdict."""
