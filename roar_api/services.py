@@ -13,4 +13,5 @@ SERVICES: dict[str, str] = {
     "tracers": "TracerService",
     "env": "EnvService",
     "labels": "LabelService",
+    "reproductions": "ReproductionService",
 }

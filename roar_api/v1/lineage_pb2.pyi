@@ -7,6 +7,28 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ExportLineageRequest(_message.Message):
+    __slots__ = ("workspace", "ref", "format")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    ref: str
+    format: str
+    def __init__(self, workspace: _Optional[str] = ..., ref: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
+
+class LineageExportChunk(_message.Message):
+    __slots__ = ("data", "media_type", "scope", "job_count")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    JOB_COUNT_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    media_type: str
+    scope: str
+    job_count: int
+    def __init__(self, data: _Optional[bytes] = ..., media_type: _Optional[str] = ..., scope: _Optional[str] = ..., job_count: _Optional[int] = ...) -> None: ...
+
 class DiffLineageRequest(_message.Message):
     __slots__ = ("workspace", "a", "b")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]

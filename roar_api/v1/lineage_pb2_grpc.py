@@ -44,6 +44,11 @@ class LineageServiceStub:
                 request_serializer=roar_dot_v1_dot_lineage__pb2.DiffLineageRequest.SerializeToString,
                 response_deserializer=roar_dot_v1_dot_lineage__pb2.LineageDiff.FromString,
                 _registered_method=True)
+        self.ExportLineage = channel.unary_stream(
+                '/roar.v1.LineageService/ExportLineage',
+                request_serializer=roar_dot_v1_dot_lineage__pb2.ExportLineageRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_lineage__pb2.LineageExportChunk.FromString,
+                _registered_method=True)
 
 
 class LineageServiceServicer:
@@ -63,6 +68,16 @@ class LineageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportLineage(self, request, context):
+        """The lineage of an artifact (path or hash prefix: the job that wrote it and every job upstream)
+        or of a session (current, a session id or a lineage hash prefix: its current DAG) as a
+        document in a standard format. Streamed in chunks, so a large lineage is not bounded by the
+        message size limit; the first chunk carries the media type.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LineageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +90,11 @@ def add_LineageServiceServicer_to_server(servicer, server):
                     servicer.DiffLineage,
                     request_deserializer=roar_dot_v1_dot_lineage__pb2.DiffLineageRequest.FromString,
                     response_serializer=roar_dot_v1_dot_lineage__pb2.LineageDiff.SerializeToString,
+            ),
+            'ExportLineage': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportLineage,
+                    request_deserializer=roar_dot_v1_dot_lineage__pb2.ExportLineageRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_lineage__pb2.LineageExportChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,6 +151,33 @@ class LineageService:
             '/roar.v1.LineageService/DiffLineage',
             roar_dot_v1_dot_lineage__pb2.DiffLineageRequest.SerializeToString,
             roar_dot_v1_dot_lineage__pb2.LineageDiff.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportLineage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/roar.v1.LineageService/ExportLineage',
+            roar_dot_v1_dot_lineage__pb2.ExportLineageRequest.SerializeToString,
+            roar_dot_v1_dot_lineage__pb2.LineageExportChunk.FromString,
             options,
             channel_credentials,
             insecure,

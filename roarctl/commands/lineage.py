@@ -1,14 +1,19 @@
-"""roarctl dag."""
+"""roarctl dag, diff and export."""
 from __future__ import annotations
 
+import itertools
 import os
+import sys
+import tempfile
+from typing import Any, Iterable, Iterator
 
 import click
 
 from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option
-from roarctl.render import emit_json, message_dict, short_hash
+from roarctl.errors import ClientError
+from roarctl.render import emit_json, human_size, message_dict, short_hash
 
 
 def _label(node) -> str:
@@ -17,19 +22,18 @@ def _label(node) -> str:
 
 
 def render_dot(dag) -> str:
-    lines = ["digraph roar {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];']
+    from roar_api.graphviz import DotNode, digraph
+
+    nodes = []
     for n in dag.nodes:
-        style = ', style=filled, fillcolor="#ffe0a0"' if n.stale else ""
-        style += ", style=dashed" if n.superseded else ""
-        label = f"{n.ref}\\n{_label(n)}".replace('"', '\\"')
-        lines.append(f'  "{n.job_uid}" [label="{label}"{style}];')
+        styles = (["filled"] if n.stale else []) + (["dashed"] if n.superseded else [])
+        attrs = {"style": ",".join(styles)} if styles else {}
+        if n.stale:
+            attrs["fillcolor"] = "#ffe0a0"
+        nodes.append(DotNode(n.job_uid, f"{n.ref}\n{_label(n)}", attrs))
     refs = {n.ref: n.job_uid for n in dag.nodes if not n.superseded}
-    for n in dag.nodes:
-        for dep in n.depends_on:
-            if dep in refs:
-                lines.append(f'  "{refs[dep]}" -> "{n.job_uid}";')
-    lines.append("}")
-    return "\n".join(lines)
+    edges = [(refs[dep], n.job_uid) for n in dag.nodes for dep in n.depends_on if dep in refs]
+    return digraph(nodes, edges)
 
 
 def render_mermaid(dag) -> str:
@@ -128,3 +132,61 @@ def diff_(opts: Options, a: str, b: str, as_json: bool) -> None:
         click.echo(f"\n{section.kind}")
         for line in section.lines:
             click.echo(f"  {line}")
+
+
+EXPORT_FORMATS = ("prov-json", "openlineage", "dot")
+
+
+def _export_chunks(stubs: client.Stubs, request: Any) -> Iterator[Any]:
+    """The daemon's chunks; a gRPC error (raised before the first chunk) as a client error."""
+    import grpc
+
+    try:
+        yield from stubs.lineage.ExportLineage(request)
+    except grpc.RpcError as exc:
+        raise client.translate(exc) from None
+
+
+def _write_atomically(path: str, chunks: Iterable[bytes]) -> int:
+    """Write to a temporary name next to ``path``, then rename: readers never see half a file."""
+    target = os.path.abspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            size = sum(out.write(chunk) for chunk in chunks)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return size
+
+
+@click.command("export")
+@click.argument("ref")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="prov-json", show_default=True,
+              help="W3C PROV-JSON, OpenLineage run events (JSON lines) or Graphviz dot.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically: a temporary name, then a rename) instead of stdout.")
+@click.pass_obj
+def export(opts: Options, ref: str, fmt: str, output: str | None) -> None:
+    """Export the lineage of REF to a standard format. REF is an artifact (path or hash prefix:
+    the job that wrote it and everything upstream) or a session (`current`, a session id or a
+    lineage hash prefix: its current DAG). Environment values are never exported."""
+    from roar_api.v1 import lineage_pb2
+
+    stubs = client.connect(opts)
+    chunks = _export_chunks(stubs, lineage_pb2.ExportLineageRequest(workspace=os.getcwd(), ref=ref, format=fmt))
+    first = next(chunks)
+    data = itertools.chain([first.data], (c.data for c in chunks))
+    if output in (None, "-"):
+        for piece in data:
+            sys.stdout.buffer.write(piece)
+        sys.stdout.flush()
+        return
+    try:
+        size = _write_atomically(output, data)
+    except OSError as exc:
+        raise ClientError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"exported {first.scope} ({first.job_count} jobs, {human_size(size)}) to {output}", err=True)

@@ -1,4 +1,4 @@
-"""LineageService: GetDag."""
+"""LineageService: GetDag, DiffLineage, ExportLineage."""
 from __future__ import annotations
 
 import asyncio
@@ -8,8 +8,10 @@ from roard.daemon import Daemon
 from roard.handlers.convert import file_record
 from roard.handlers.errors import map_errors
 from roard.errors import InvalidArgument
-from roard.lineage import diff
+from roard.lineage import diff, export
 from roard.lineage.dag import build_dag, lineage_hash
+
+EXPORT_CHUNK = 1 << 20
 
 
 @map_errors
@@ -52,3 +54,13 @@ class LineageHandler(lineage_pb2_grpc.LineageServiceServicer):
             sections=[lineage_pb2.DiffSection(kind=k, lines=lines) for k, lines in result.sections],
             a_steps=[f"{j.ref} {' '.join(j.argv)}" for j in result.a.jobs],
             b_steps=[f"{j.ref} {' '.join(j.argv)}" for j in result.b.jobs])
+
+    async def ExportLineage(self, request, context):
+        fmt = export.check_format(request.format)
+        ws = self.daemon.workspaces.get(request.workspace)
+        scope = await export.resolve_scope(ws, request.ref, request.workspace)
+        data = (await asyncio.to_thread(export.render, scope, fmt)).encode()
+        yield lineage_pb2.LineageExportChunk(data=data[:EXPORT_CHUNK], media_type=export.media_type(fmt),
+                                             scope=scope.label, job_count=len(scope.jobs))
+        for start in range(EXPORT_CHUNK, len(data), EXPORT_CHUNK):
+            yield lineage_pb2.LineageExportChunk(data=data[start:start + EXPORT_CHUNK])

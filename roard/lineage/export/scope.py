@@ -1,0 +1,132 @@
+"""What an export covers (an artifact's lineage or a session's current DAG), and what of a job
+may leave the machine: argv and git remote with URL credentials stripped, environment names
+without their values."""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Awaitable, TypeVar
+
+from roard.capture.git import strip_credentials
+from roard.errors import FailedPrecondition, InvalidArgument, NotFound
+from roard.lineage.artifacts import ArtifactInfo, resolve_artifact
+from roard.lineage.dag import build_dag
+from roard.lineage.diff import lineage_of
+from roard.lineage.labels import resolve_entity
+from roard.lineage.model import JobRecord
+from roard.workspace.registry import Workspace
+
+T = TypeVar("T")
+_HEX = re.compile(r"^[0-9a-f]{6,64}$")
+USAGE = ("export needs a reference: an artifact (path or hash prefix) or a session "
+         "(current, a session id or a lineage hash prefix)")
+
+
+@dataclass
+class ExportScope:
+    label: str               # what the ref resolved to, for people
+    jobs: list[JobRecord]    # oldest first
+    root: str                # the workspace root
+    focus: str = ""          # the artifact's hash when the ref named one
+
+
+@dataclass
+class Artifact:
+    hash: str
+    size: int
+    paths: list[str] = field(default_factory=list)
+
+
+async def resolve_scope(ws: Workspace, ref: str, cwd: str) -> ExportScope:
+    """``current`` or a session id / lineage hash prefix: the session's current DAG. A path or
+    an artifact hash prefix: the job that wrote it and every job upstream of it."""
+    ref = ref.strip()
+    if not ref:
+        raise InvalidArgument(USAGE)
+    if ref == "current":
+        return await _session_scope(ws, await ws.store.active_session())
+    if not _could_be_session(ref, cwd or str(ws.root)):
+        return await _artifact_scope(ws, ref, await resolve_artifact(ws, ref, cwd))
+    sid = await _or_none(resolve_entity(ws, "dag", ref, cwd))
+    art = await _or_none(resolve_artifact(ws, ref, cwd))
+    if sid and art:
+        raise InvalidArgument(f"{ref!r} is ambiguous: session {sid[:12]} and artifact {art.hash[:16]}")
+    if sid:
+        return await _session_scope(ws, sid)
+    if art:
+        return await _artifact_scope(ws, ref, art)
+    raise NotFound(f"no artifact, session or lineage hash matches {ref!r}")
+
+
+def _could_be_session(ref: str, cwd: str) -> bool:
+    return bool(_HEX.match(ref.lower())) and not os.path.lexists(os.path.join(cwd, ref))
+
+
+async def _or_none(lookup: Awaitable[T]) -> T | None:
+    try:
+        return await lookup
+    except NotFound:
+        return None
+
+
+async def _session_scope(ws: Workspace, sid: str) -> ExportScope:
+    jobs = await ws.store.list_jobs(sid)
+    nodes = await asyncio.to_thread(build_dag, jobs)
+    return ExportScope(f"session {sid[:12]}", [n.job for n in nodes if not n.superseded], str(ws.root))
+
+
+async def _artifact_scope(ws: Workspace, ref: str, art: ArtifactInfo) -> ExportScope:
+    writers = [r for r in await ws.store.files_with_hash(art.hash) if r["role"] == "out"]
+    if not writers:
+        raise FailedPrecondition(f"no recorded job wrote {ref!r} (it was only read), so it has no lineage to export")
+    job = await ws.store.get_job(writers[-1]["job_uid"], with_decisions=False)
+    jobs = await asyncio.to_thread(lineage_of, job, await ws.store.list_jobs("*"))
+    return ExportScope(f"artifact {art.hash[:12]} ({ref}) from {job.ref}", jobs, str(ws.root), art.hash)
+
+
+def artifacts(jobs: list[JobRecord]) -> dict[str, Artifact]:
+    """Every hashed file the jobs read or wrote, by hash, with each path it had."""
+    found: dict[str, Artifact] = {}
+    for job in jobs:
+        for entry in job.inputs + job.outputs:
+            if not entry.hash:
+                continue
+            art = found.setdefault(entry.hash, Artifact(entry.hash, entry.size))
+            if entry.path not in art.paths:
+                art.paths.append(entry.path)
+    return found
+
+
+def public_argv(job: JobRecord) -> list[str]:
+    return [strip_credentials(arg) for arg in job.argv]
+
+
+def command_line(job: JobRecord) -> str:
+    return " ".join(public_argv(job))
+
+
+def git_field(job: JobRecord, key: str) -> str:
+    """``commit``, ``branch``, ``repo_root`` or ``remote`` (credentials stripped); "" if unknown."""
+    value = str((job.git or {}).get(key) or "")
+    return strip_credentials(value) if key == "remote" else value
+
+
+def relative_cwd(job: JobRecord, root: str) -> str:
+    """The working directory relative to the workspace root ("." for the root itself)."""
+    inside = job.cwd == root or job.cwd.startswith(root.rstrip("/") + "/")
+    return os.path.relpath(job.cwd, root) if inside else job.cwd
+
+
+def env_names(job: JobRecord) -> list[str]:
+    return sorted(job.env or {})
+
+
+def hostname(job: JobRecord) -> str:
+    return str((job.runtime or {}).get("hostname") or "")
+
+
+def utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
