@@ -13,5 +13,6 @@ SERVICES: dict[str, str] = {
     "tracers": "TracerService",
     "env": "EnvService",
     "labels": "LabelService",
+    "transfers": "TransferService",
     "reproductions": "ReproductionService",
 }

@@ -29,6 +29,8 @@ COMMANDS = {
     "inputs": "jobs:inputs",
     "label": "label:label",
     "diff": "lineage:diff_",
+    "get": "transfer:get",
+    "put": "transfer:put",
     "reproduce": "reproduce:reproduce",
     "export": "lineage:export",
 }

@@ -16,17 +16,19 @@ class GetArtifactRequest(_message.Message):
     def __init__(self, workspace: _Optional[str] = ..., ref: _Optional[str] = ...) -> None: ...
 
 class Artifact(_message.Message):
-    __slots__ = ("hash", "size", "paths", "produced_by", "consumed_by", "checklist")
+    __slots__ = ("hash", "size", "paths", "produced_by", "consumed_by", "checklist", "components")
     HASH_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     PATHS_FIELD_NUMBER: _ClassVar[int]
     PRODUCED_BY_FIELD_NUMBER: _ClassVar[int]
     CONSUMED_BY_FIELD_NUMBER: _ClassVar[int]
     CHECKLIST_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
     hash: str
     size: int
     paths: _containers.RepeatedScalarFieldContainer[str]
     produced_by: str
     consumed_by: _containers.RepeatedScalarFieldContainer[str]
     checklist: _containers.RepeatedCompositeFieldContainer[_files_pb2.ChecklistItem]
-    def __init__(self, hash: _Optional[str] = ..., size: _Optional[int] = ..., paths: _Optional[_Iterable[str]] = ..., produced_by: _Optional[str] = ..., consumed_by: _Optional[_Iterable[str]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ...) -> None: ...
+    components: _containers.RepeatedCompositeFieldContainer[_files_pb2.FileRecord]
+    def __init__(self, hash: _Optional[str] = ..., size: _Optional[int] = ..., paths: _Optional[_Iterable[str]] = ..., produced_by: _Optional[str] = ..., consumed_by: _Optional[_Iterable[str]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ...) -> None: ...

@@ -59,10 +59,15 @@ def _show_artifact(opts: Options, stubs, ref: str, as_json: bool) -> None:
     if as_json:
         emit_json(message_dict(art))
         return
-    click.echo(f"artifact {art.hash}  ({human_size(art.size)})")
+    kind = f"directory of {len(art.components)} files, " if art.components else ""
+    click.echo(f"artifact {art.hash}  ({kind}{human_size(art.size)})")
     click.echo(f"  paths        {', '.join(art.paths)}")
     click.echo(f"  produced by  {art.produced_by or '- (not produced by a recorded job)'}")
     click.echo(f"  consumed by  {', '.join(art.consumed_by) or '-'}")
+    if art.components:
+        click.echo("  components")
+        for c in art.components:
+            click.echo(f"    {short_hash(c.hash)}  {human_size(c.size):>10}  {c.path}")
     if art.checklist:
         click.echo()
         checklist(art.checklist)

@@ -1,10 +1,11 @@
-"""ArtifactService: GetArtifact by path or hash prefix."""
+"""ArtifactService: GetArtifact by path or hash prefix (a file, or a directory with its components)."""
 from __future__ import annotations
 
 import asyncio
 
 from roar_api.v1 import artifacts_pb2, artifacts_pb2_grpc
 from roard.daemon import Daemon
+from roard.handlers.convert import file_record
 from roard.handlers.errors import map_errors
 from roard.handlers.workspaces import checklist_messages
 from roard.lineage import checklist
@@ -26,7 +27,8 @@ class ArtifactHandler(artifacts_pb2_grpc.ArtifactServiceServicer):
             items = await asyncio.to_thread(_lineage_checklist, jobs, art.produced_by)
         return artifacts_pb2.Artifact(hash=art.hash, size=art.size, paths=art.paths,
                                       produced_by=art.produced_by, consumed_by=art.consumed_by,
-                                      checklist=checklist_messages(items))
+                                      checklist=checklist_messages(items),
+                                      components=[file_record(c) for c in art.components])
 
 
 def _lineage_checklist(jobs, producer_ref: str):

@@ -20,6 +20,7 @@ HANDLERS: dict[str, str] = {
     "tracers": "TracerHandler",
     "env": "EnvHandler",
     "labels": "LabelHandler",
+    "transfers": "TransferHandler",
     "reproductions": "ReproductionHandler",
 }
 

@@ -1,4 +1,5 @@
-"""Resolve an artifact reference (a path or a hash prefix) to what the lineage knows of it."""
+"""Resolve an artifact reference (a path or a hash prefix) to what the lineage knows of it: a
+file, or a directory recorded as a whole (a composite, with its components)."""
 from __future__ import annotations
 
 import os
@@ -6,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from roard.errors import InvalidArgument, NotFound
+from roard.lineage.model import FileEntry
 from roard.workspace.registry import Workspace
 
 _HEX = re.compile(r"^[0-9a-f]{6,64}$")
@@ -18,6 +20,7 @@ class ArtifactInfo:
     paths: list[str] = field(default_factory=list)
     produced_by: str = ""
     consumed_by: list[str] = field(default_factory=list)
+    components: list[FileEntry] = field(default_factory=list)   # paths relative to the directory
 
 
 async def resolve_artifact(ws: Workspace, ref: str, cwd: str) -> ArtifactInfo:
@@ -27,9 +30,7 @@ async def resolve_artifact(ws: Workspace, ref: str, cwd: str) -> ArtifactInfo:
     candidate = ref if os.path.isabs(ref) else os.path.normpath(os.path.join(cwd or str(ws.root), ref))
     digest = None
     if os.path.lexists(candidate) or "/" in ref or not _HEX.match(ref.lower()):
-        digest = await ws.store.latest_hash_for_path(os.path.realpath(candidate))
-        if digest is None:
-            digest = await ws.store.latest_hash_for_path(candidate)
+        digest = await _digest_for_path(ws, candidate)
         if digest is None:
             raise NotFound(f"no recorded job wrote {ref!r}")
     else:
@@ -40,6 +41,8 @@ async def resolve_artifact(ws: Workspace, ref: str, cwd: str) -> ArtifactInfo:
             raise InvalidArgument(f"hash prefix {ref!r} is ambiguous: " + ", ".join(m[:16] for m in matches))
         digest = matches[0]
     rows = await ws.store.files_with_hash(digest)
+    if not rows:
+        return await _composite_info(ws, digest)
     info = ArtifactInfo(hash=digest)
     for r in rows:
         ref_ = f"@B{r['step']}" if r["kind"] == "build" else f"@{r['step']}"
@@ -50,4 +53,41 @@ async def resolve_artifact(ws: Workspace, ref: str, cwd: str) -> ArtifactInfo:
             info.produced_by = ref_
         elif ref_ not in info.consumed_by:
             info.consumed_by.append(ref_)
+    return info
+
+
+async def _digest_for_path(ws: Workspace, candidate: str) -> str | None:
+    """The latest hash recorded for the path: a file's, else a directory's composite hash."""
+    for path in (os.path.realpath(candidate), candidate):
+        digest = await ws.store.latest_hash_for_path(path)
+        if digest is not None:
+            return digest
+    for path in (os.path.realpath(candidate), candidate.rstrip("/") or "/"):
+        digest = await ws.store.latest_composite_for_path(path)
+        if digest is not None:
+            return digest
+    return None
+
+
+def _ref(row: dict) -> str:
+    return f"@B{row['step']}" if row["kind"] == "build" else f"@{row['step']}"
+
+
+async def _composite_info(ws: Workspace, digest: str) -> ArtifactInfo:
+    rows = await ws.store.composite_rows(digest)
+    if not rows:
+        raise NotFound(f"no artifact has the hash {digest}")
+    info = ArtifactInfo(hash=digest)
+    first = rows[0]["job_uid"]
+    for r in rows:
+        if r["job_uid"] == first:
+            info.components.append(FileEntry(r["member"], os.path.join(r["abs_path"], r["member"]),
+                                             r["member_hash"], r["member_size"]))
+        if r["path"] not in info.paths:
+            info.paths.append(r["path"])
+        if r["role"] == "out":
+            info.produced_by = _ref(r)
+        elif _ref(r) not in info.consumed_by:
+            info.consumed_by.append(_ref(r))
+    info.size = sum(c.size for c in info.components)
     return info

@@ -12,14 +12,35 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import aiosqlite
 
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.lineage.model import Decision, FileEntry, JobRecord
 
-SCHEMA_VERSION = 3
+if TYPE_CHECKING:
+    from roard.transfers.composite import Composite
+
+SCHEMA_VERSION = 4
+
+#: Directories recorded as a whole (composite artifacts), one row per component: ``hash`` is the
+#: directory's Merkle hash (roard/transfers/composite.py), ``member`` a path relative to it.
+COMPOSITES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS composites (
+    job_uid TEXT NOT NULL REFERENCES jobs(uid) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('in', 'out')),
+    hash TEXT NOT NULL,
+    path TEXT NOT NULL,
+    abs_path TEXT NOT NULL,
+    member TEXT NOT NULL,
+    member_hash TEXT NOT NULL,
+    member_size INTEGER NOT NULL,
+    PRIMARY KEY (job_uid, role, abs_path, member)
+);
+CREATE INDEX IF NOT EXISTS composites_hash ON composites(hash);
+CREATE INDEX IF NOT EXISTS composites_abs ON composites(abs_path);
+"""
 
 #: Steps that bring an older database up to SCHEMA_VERSION: (version reached, statements).
 MIGRATIONS: list[tuple[int, list[str]]] = [
@@ -27,6 +48,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (3, ["CREATE TABLE IF NOT EXISTS labels (kind TEXT NOT NULL, entity TEXT NOT NULL, "
          "version INTEGER NOT NULL, doc TEXT NOT NULL, created_at REAL NOT NULL, "
          "PRIMARY KEY (kind, entity, version))"]),
+    (4, [stmt.strip() for stmt in COMPOSITES_SCHEMA.split(";") if stmt.strip()]),
 ]
 
 SCHEMA = """
@@ -79,7 +101,7 @@ CREATE TABLE IF NOT EXISTS labels (
     created_at REAL NOT NULL,
     PRIMARY KEY (kind, entity, version)
 );
-"""
+""" + COMPOSITES_SCHEMA
 
 _STEP_REF = re.compile(r"^@(B?)(\d+)$", re.I)
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -191,8 +213,9 @@ class JobStore:
 
     # --- writing jobs ------------------------------------------------------------------------
 
-    async def add_job(self, job: JobRecord) -> JobRecord:
-        """Insert a finished job into the active session, allocating its step number."""
+    async def add_job(self, job: JobRecord, composites: Iterable[tuple[str, "Composite"]] = ()) -> JobRecord:
+        """Insert a finished job into the active session, allocating its step number, with the
+        directories it read or wrote as a whole (``(role, composite)``, role "in" or "out")."""
         db = await self.db()
         sid = await self.active_session()
         key = step_key(job.kind, job.argv, job.cwd, str(self.root))
@@ -226,6 +249,10 @@ class JobStore:
                 [(job.uid, role, i, f.path, f.abs_path, f.hash, f.size, json.dumps(f.flags), f.target)
                  for role, files in (("in", job.inputs), ("out", job.outputs))
                  for i, f in enumerate(files)])
+            await db.executemany(
+                "INSERT INTO composites VALUES (?,?,?,?,?,?,?,?)",
+                [(job.uid, role, c.hash, c.path, c.abs_path, m.path, m.hash, m.size)
+                 for role, c in composites for m in c.components])
             await db.commit()
         return job
 
@@ -240,6 +267,7 @@ class JobStore:
                 raise NotFound("the active session has no jobs to pop")
             job = await self._hydrate(row, with_decisions=False)
             await db.execute("DELETE FROM job_files WHERE job_uid = ?", (job.uid,))
+            await db.execute("DELETE FROM composites WHERE job_uid = ?", (job.uid,))
             await db.execute("DELETE FROM jobs WHERE uid = ?", (job.uid,))
             await db.commit()
         return job
@@ -313,10 +341,29 @@ class JobStore:
     # --- artifacts ---------------------------------------------------------------------------
 
     async def find_hashes(self, prefix: str) -> list[str]:
+        """Hashes of files and of composites (directories) starting with ``prefix``."""
         db = await self.db()
-        async with db.execute("SELECT DISTINCT hash FROM job_files WHERE hash LIKE ? LIMIT 11",
-                              (prefix.lower() + "%",)) as cur:
+        like = prefix.lower() + "%"
+        async with db.execute("SELECT hash FROM job_files WHERE hash LIKE ? UNION "
+                              "SELECT hash FROM composites WHERE hash LIKE ? LIMIT 11", (like, like)) as cur:
             return [r["hash"] async for r in cur]
+
+    async def composite_rows(self, h: str) -> list[dict[str, Any]]:
+        """Every recording of the composite ``h``: one row per (job, component), oldest first."""
+        db = await self.db()
+        async with db.execute(
+                "SELECT c.*, j.step, j.kind, j.seq, j.ended_at FROM composites c "
+                "JOIN jobs j ON j.uid = c.job_uid WHERE c.hash = ? ORDER BY j.ended_at, c.member",
+                (h,)) as cur:
+            return [dict(r) async for r in cur]
+
+    async def latest_composite_for_path(self, abs_path: str) -> str | None:
+        db = await self.db()
+        async with db.execute(
+                "SELECT c.hash FROM composites c JOIN jobs j ON j.uid = c.job_uid "
+                "WHERE c.abs_path = ? ORDER BY j.ended_at DESC LIMIT 1", (abs_path,)) as cur:
+            row = await cur.fetchone()
+        return row["hash"] if row else None
 
     async def files_with_hash(self, h: str) -> list[dict[str, Any]]:
         db = await self.db()

@@ -248,28 +248,22 @@ class Reproduction:
             self.emit(Output(ref, chunk))
 
     async def _fetch(self, job: JobRecord, code_dir: Path, ref: str, round_: int) -> JobRecord:
-        """Re-download a Get job's files, verified against their recorded hashes."""
-        try:
-            from roard.transfers.fetch import download
-        except ImportError:
-            raise FailedPrecondition(f"{ref} is a download, and this roard cannot fetch") from None
+        """Re-download a Get job's files, each verified against its recorded hash."""
+        from roard.transfers.fetch import download
+
         transfer = (job.runtime or {}).get("transfer", {})
         self._progress("step", f"fetching {transfer.get('url', '')}", ref, round_)
         outputs = []
         for item in transfer.get("files", []):
             dest = Path(item["path"]) if item["path"].startswith("/") else code_dir / item["path"]
-            if dest.exists() and self.cache.hash_file(str(dest)).hash == item["hash"]:
-                outputs.append(item)
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                dest.unlink()
-            await asyncio.to_thread(download, item["url"], dest, item["hash"])
-            outputs.append(item)
-        replay = JobRecord(uid="", session_id="", kind="get", argv=job.argv, cwd=str(code_dir),
-                           started_at=time.time(), ended_at=time.time(), exit_code=0, status="ok")
-        replay.outputs = [FileEntry(i["path"], str(code_dir / i["path"]), i["hash"], i.get("size", 0))
-                          for i in outputs]
-        return replay
+            if not (dest.exists() and self.cache.hash_file(str(dest)).hash == item["hash"]):
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                await asyncio.to_thread(download, item["url"], dest, item["hash"], force=True,
+                                        environment=self.opts.environment, cache=self.cache)
+            outputs.append(FileEntry(item["path"], str(dest), item["hash"], item.get("size", 0)))
+        now = time.time()
+        return JobRecord(uid="", session_id="", kind="get", argv=job.argv, cwd=str(code_dir), started_at=now,
+                         ended_at=now, exit_code=0, status="ok", outputs=outputs)
 
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:

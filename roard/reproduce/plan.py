@@ -154,16 +154,19 @@ def _place_inputs(plan: Plan, steps: list[JobRecord], registry: WorkspaceRegistr
                         "your other workspaces; bring it in with `roarctl get` or copy it there"
                         if planned.source == "unsourced" else
                         f"input {entry.path} is no longer the file the step read ({planned.detail})")
+        urls = {f.get("hash"): f.get("url", "") for f in (job.runtime or {}).get("transfer", {}).get("files", [])}
         for out in job.outputs:
             if out.hash:
-                made_by.setdefault(out.hash, step_ref(job))
+                made_by.setdefault(out.hash, f"{job.ref} {urls.get(out.hash, '')}".strip()
+                                   if job.kind == "get" else step_ref(job))
 
 
 def _source_of(entry: FileEntry, made_by: dict[str, str], code_dir: str, cache: HashCache,
                copies: list[str]) -> PlannedInput | None:
     base = PlannedInput(entry.path, entry.hash, entry.size, "")
     if entry.hash in made_by:
-        base.source, base.detail = "step", made_by[entry.hash]
+        base.source = "get" if "://" in made_by[entry.hash] else "step"
+        base.detail = made_by[entry.hash]
         return base
     if "git-tracked" in entry.flags:
         base.source, base.detail = "git", "comes with the checkout"

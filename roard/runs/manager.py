@@ -144,7 +144,7 @@ class RunManager:
                         git=record.git, runtime=result.runtime, inputs=result.inputs,
                         outputs=result.outputs, warnings=warnings, decisions=result.decisions,
                         env=record.env)
-        await self._mark_unsourced(ws, job)
+        await self.mark_unsourced(ws, job)
         t2 = time.perf_counter()
         await ws.store.add_job(job)
         t3 = time.perf_counter()
@@ -163,7 +163,7 @@ class RunManager:
                          job_uid=job.uid, message=job.ref)
         return job
 
-    async def _mark_unsourced(self, ws: Workspace, job: JobRecord) -> None:
+    async def mark_unsourced(self, ws: Workspace, job: JobRecord) -> None:
         """An input is unsourced when no recorded job wrote its content and git does not track it."""
         produced = await ws.store.produced_hashes(e.hash for e in job.inputs)
         repo_root = job.git.get("repo_root", "")

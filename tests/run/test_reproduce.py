@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import RoarEnv, git
 from tests.run.helpers import run_json
+from tests.run.test_transfers import http_url  # noqa: F401 (fixture: a real HTTP server on loopback)
 
 PY = sys.executable
 EXIT_NOT_FOUND = 4
@@ -345,3 +346,21 @@ def test_package_that_cannot_be_installed(repro: RoarEnv, tmp_path: Path) -> Non
         assert proc.returncode == 1, (proc.stdout[-2000:], proc.stderr)
         assert "roartestvendored==1.0 cannot be installed" in proc.stderr, proc.stderr
         assert not dest.exists() and job_count(repro, ws) == 1
+
+
+def test_get_step_is_fetched_again_and_verified(repro: RoarEnv, tmp_path: Path, http_url: str) -> None:
+    ws = make_repo(repro, tmp_path, {})
+    got = repro.roarctl("get", f"{http_url}/data.csv", "data/data.csv", "--json", cwd=ws)
+    assert got.returncode == 0, got.stderr
+    job = run_json(repro, ws, "sh", "-c", "wc -l data/data.csv > count.txt")
+    target = output_hash(job, "count.txt")
+    plan = json.loads(reproduce(repro, ws, target, "--json").stdout)
+    fetched = [i for i in plan["inputs"] if i["path"] == "data/data.csv"]
+    assert fetched and fetched[0]["source"] == "get" and f"{http_url}/data.csv" in fetched[0]["detail"]
+    dest = tmp_path / "refetch"
+    proc = reproduce(repro, ws, target, "--run", "-y", "--dir", str(dest), "--json")
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
+    verdict = verdict_json(proc)
+    assert {(a["path"], a["verdict"]) for a in verdict["artifacts"]} == {
+        ("data/data.csv", "identical"), ("count.txt", "identical")}
+    assert (dest / "data" / "data.csv").read_bytes() == (ws / "data" / "data.csv").read_bytes()
