@@ -17,7 +17,7 @@ import click
 
 from roar_api import paths
 from roar_api.services import SERVICES
-from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION
+from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION, build_id
 from roarctl.errors import EXIT_DAEMON, EXIT_NOT_FOUND, EXIT_USAGE, ClientError
 
 #: How long to wait for an autostarted daemon to answer its health check, unless
@@ -169,6 +169,9 @@ def _hello(stubs: Stubs, opts: Options) -> Any:
         client_name="roarctl", client_version=VERSION, protocol_major=PROTOCOL_MAJOR,
         protocol_minor=PROTOCOL_MINOR), timeout=5)
     check_protocol(resp.protocol_major, resp.protocol_minor, resp.daemon_version, opts.json)
+    if resp.build_id and not opts.json and resp.protocol_minor == PROTOCOL_MINOR and resp.build_id != build_id():
+        click.echo("roarctl: warning: roard is running code from before roar was last installed or "
+                   "edited; `roarctl daemon restart` picks up the installed code", err=True)
     return resp
 
 

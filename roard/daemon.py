@@ -11,12 +11,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION
+from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION, build_id
 from roard.events import EventBus
 
 log = logging.getLogger(__name__)
 
-CAPABILITIES = ["run.preload", "events.watch", "jobs", "lineage.dag"]
+CAPABILITIES = ["run.preload", "events.watch", "jobs", "lineage.dag", "lineage.export", "transfers",
+                "reproduce"]
 
 
 def reported_protocol() -> tuple[int, int]:
@@ -45,6 +46,7 @@ class HelloInfo:
     protocol_major: int
     protocol_minor: int
     capabilities: list[str]
+    build_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,11 @@ class Daemon:
 
         self.workspaces = WorkspaceRegistry(self.config.state_dir)
         self.runs = RunManager(self.workspaces, self.bus, self.config.state_dir)
+        self.build_id = build_id()
 
     def hello(self) -> HelloInfo:
         major, minor = reported_protocol()
-        return HelloInfo(VERSION, major, minor, list(CAPABILITIES))
+        return HelloInfo(VERSION, major, minor, list(CAPABILITIES), self.build_id)
 
     def status(self) -> DaemonStatusInfo:
         major, minor = reported_protocol()

@@ -22,16 +22,18 @@ class HelloRequest(_message.Message):
     def __init__(self, client_name: _Optional[str] = ..., client_version: _Optional[str] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ...) -> None: ...
 
 class HelloResponse(_message.Message):
-    __slots__ = ("daemon_version", "protocol_major", "protocol_minor", "capabilities")
+    __slots__ = ("daemon_version", "protocol_major", "protocol_minor", "capabilities", "build_id")
     DAEMON_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_MAJOR_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_MINOR_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    BUILD_ID_FIELD_NUMBER: _ClassVar[int]
     daemon_version: str
     protocol_major: int
     protocol_minor: int
     capabilities: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, daemon_version: _Optional[str] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
+    build_id: str
+    def __init__(self, daemon_version: _Optional[str] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., build_id: _Optional[str] = ...) -> None: ...
 
 class StatusRequest(_message.Message):
     __slots__ = ()

@@ -17,7 +17,8 @@ class DaemonHandler(daemon_pb2_grpc.DaemonServiceServicer):
         info = self.daemon.hello()
         return daemon_pb2.HelloResponse(
             daemon_version=info.version, protocol_major=info.protocol_major,
-            protocol_minor=info.protocol_minor, capabilities=info.capabilities)
+            protocol_minor=info.protocol_minor, capabilities=info.capabilities,
+            build_id=info.build_id)
 
     async def Status(self, request, context):
         st = self.daemon.status()

@@ -68,6 +68,21 @@ def test_protocol_minor_mismatch_is_a_warning_not_under_json(roar_env):
         proc.wait(timeout=20)
 
 
+def test_daemon_started_from_older_code_is_named(roar_env):
+    roar_env.roarctl("daemon", "start", check=True)
+    assert roar_env.roarctl("daemon", "status", check=True).stderr == ""
+    stamp = REPO / "roard" / "_native" / "zz-test-build-stamp"
+    stamp.write_text("new build\n")  # what an upgrade or an edit does: the installed code changes
+    try:
+        r = roar_env.roarctl("daemon", "status", check=True)
+        assert "roard is running code from before roar was last installed" in r.stderr
+        assert "roarctl daemon restart" in r.stderr
+        roar_env.roarctl("daemon", "restart", check=True)
+        assert roar_env.roarctl("daemon", "status", check=True).stderr == ""
+    finally:
+        stamp.unlink()
+
+
 def _generate_check(root) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(root / "proto" / "generate.py"), "--check"],
                           capture_output=True, text=True, timeout=120)
