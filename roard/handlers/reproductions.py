@@ -10,7 +10,7 @@ from roard.handlers.convert import file_record
 from roard.handlers.errors import map_errors
 from roard.handlers.workspaces import checklist_messages
 from roard.reproduce.execute import Options, Output, Progress, Reproduction
-from roard.reproduce.plan import Plan, make_plan, rel_cwd, step_ref
+from roard.reproduce.plan import Plan, make_plan, rel_cwd, step_ref, workspace_for
 from roard.reproduce.verdict import Verdict
 
 
@@ -55,13 +55,13 @@ class ReproductionHandler(reproductions_pb2_grpc.ReproductionServiceServicer):
         self.daemon = daemon
 
     async def PlanReproduction(self, request, context):
-        ws = self.daemon.workspaces.get(request.workspace)
+        ws = await workspace_for(self.daemon.workspaces, request.workspace, request.ref, request.lineage)
         plan = await make_plan(ws, self.daemon.workspaces, self.daemon.runs.cache, request.ref,
                                request.lineage, request.workspace, request.dir, request.python)
         return plan_message(plan)
 
     async def Reproduce(self, request, context):
-        ws = self.daemon.workspaces.get(request.workspace)
+        ws = await workspace_for(self.daemon.workspaces, request.workspace, request.ref, request.lineage)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Progress | Output] = asyncio.Queue()
         options = Options(ref=request.ref, cwd=request.workspace, lineage=request.lineage,

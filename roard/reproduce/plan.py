@@ -202,6 +202,34 @@ async def _copies_by_hash(registry: WorkspaceRegistry, hashes: set[str]) -> dict
     return found
 
 
+async def workspace_for(registry: WorkspaceRegistry, cwd: str, ref: str, lineage: bool) -> Workspace:
+    """The workspace to reproduce from: the one containing ``cwd``, or, when that is not a
+    workspace or does not know the hash, the one of the user's workspaces that recorded it."""
+    try:
+        here: Workspace | None = registry.get(cwd)
+    except RoarError:
+        here = None
+    prefix = ref.strip().lower()
+    if here is not None and (lineage or "/" in prefix or not _is_hex(prefix)
+                             or await here.store.find_hashes(prefix)):
+        return here
+    if not lineage and _is_hex(prefix):
+        for root in registry.known_roots():
+            try:
+                other = registry.get(str(root))
+            except RoarError:
+                continue
+            if other is not here and await other.store.find_hashes(prefix):
+                return other
+    if here is None:
+        raise NotFound(f"{cwd} is not inside a roar workspace, and none of your workspaces recorded {ref!r}")
+    return here
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) >= 6 and all(c in "0123456789abcdef" for c in text)
+
+
 async def make_plan(ws: Workspace, registry: WorkspaceRegistry, cache: HashCache, ref: str,
                     lineage: bool, cwd: str, directory: str = "", python: str = "") -> Plan:
     import asyncio

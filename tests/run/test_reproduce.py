@@ -151,6 +151,14 @@ def test_plan_shows_the_recipe_and_changes_nothing(repro: RoarEnv, tmp_path: Pat
     assert plan["commit"] == commit and plan["target_hash"] == target
     assert not plan.get("blockers")
 
+    # Nothing but the hash: from outside any workspace, the user's workspaces are searched.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    from_outside = json.loads(reproduce(repro, elsewhere, target[:12], "--json").stdout)
+    assert from_outside["target_hash"] == target and from_outside["repo_root"] == str(ws)
+    proc = reproduce(repro, elsewhere, "abcdef0123")
+    assert proc.returncode == EXIT_NOT_FOUND and "none of your workspaces recorded" in proc.stderr
+
 
 # --- reproducing -------------------------------------------------------------------------------
 
