@@ -21,7 +21,11 @@ pays one file creation. On tmpfs that is a few microseconds; on some ext4 set-up
 project's CI VM) it is hundreds. --spool-root chooses (default: $XDG_RUNTIME_DIR or /dev/shm,
 else the temporary directory).
 
-Usage: python3 bench/bench_preload.py [--rounds N] [--spool-root DIR]
+--compare OTHER.so also runs every loop under another build of the shim (for example the one
+built from the previous commit), interleaved with the others in the same rounds, and prints its
+ratio beside the working tree's: before/after figures from one run on one machine state.
+
+Usage: python3 bench/bench_preload.py [--rounds N] [--spool-root DIR] [--compare OTHER.so]
 """
 from __future__ import annotations
 
@@ -121,19 +125,21 @@ def run_loop(loop: list[str], args: list[str], cwd: Path, env: dict[str, str]) -
     return int(out) / 1e9
 
 
-def measure(loop: list[str], args: list[str], cwd: Path, shim: Path, spool_root: Path,
-            rounds: int) -> tuple[float, float]:
-    """Best-of-rounds seconds (untraced, traced), alternating to share any machine noise."""
+def measure(loop: list[str], args: list[str], cwd: Path, shims: list[Path], spool_root: Path,
+            rounds: int) -> list[float]:
+    """Best-of-rounds seconds: untraced, then traced under each shim, alternating within every
+    round to share any machine noise."""
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("ROAR", "LD_PRELOAD"))}
-    plain, traced = [], []
+    times: list[list[float]] = [[] for _ in range(len(shims) + 1)]
     for r in range(rounds):
-        plain.append(run_loop(loop, args, cwd, base_env))
-        spool = spool_root / f"s{len(list(spool_root.iterdir()))}"
-        spool.mkdir()
-        env = {**base_env, "LD_PRELOAD": str(shim), "ROAR_SPOOL_DIR": str(spool)}
-        traced.append(run_loop(loop, args, cwd, env))
-        shutil.rmtree(spool)
-    return min(plain), min(traced)
+        times[0].append(run_loop(loop, args, cwd, base_env))
+        for i, shim in enumerate(shims, 1):
+            spool = spool_root / f"s{r}-{i}"
+            spool.mkdir()
+            env = {**base_env, "LD_PRELOAD": str(shim), "ROAR_SPOOL_DIR": str(spool)}
+            times[i].append(run_loop(loop, args, cwd, env))
+            shutil.rmtree(spool)
+    return [min(t) for t in times]
 
 
 def main() -> int:
@@ -142,6 +148,8 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=20000)
     ap.add_argument("--forks", type=int, default=300)
     ap.add_argument("--spool-root", type=Path, default=None)
+    ap.add_argument("--compare", type=Path, default=None,
+                    help="another libroar_preload.so measured in the same rounds")
     opts = ap.parse_args()
     spool_base = opts.spool_root or default_spool_root()
     with tempfile.TemporaryDirectory(prefix="roar-bench-") as t, \
@@ -163,18 +171,23 @@ def main() -> int:
             ("py-open-dist.", py_loop, [files, files], opts.files, None),
             ("py-open-repeat", py_loop, [files, "200"], opts.files, None),
         ]
+        shims = [shim] + ([opts.compare.resolve()] if opts.compare else [])
         print(f"spool directory on {spool_base}; best of {opts.rounds} rounds")
-        print(f"{'loop':14} {'untraced':>12} {'traced':>12} {'ratio':>7}  target")
+        if opts.compare:
+            print(f"compared with {opts.compare} (columns 'other')")
+        print(f"{'loop':14} {'untraced':>12} {'traced':>12} {'ratio':>7}  target"
+              + (f"{'other':>18} {'ratio':>7}" if opts.compare else ""))
         worst = 0.0
         for name, cmd, args, n, target in cases:
-            plain, traced = measure(cmd, args, data, shim, spools, opts.rounds)
+            plain, traced, *other = measure(cmd, args, data, shims, spools, opts.rounds)
             ratio = traced / plain
             verdict = ""
             if target is not None:
                 worst = max(worst, ratio / target)
                 verdict = f"<= {target} {'ok' if ratio <= target else 'OVER'}"
+            extra = "".join(f"  {o / n * 1e6:9.2f} us {o / plain:7.3f}" for o in other)
             print(f"{name:14} {plain / n * 1e6:9.2f} us {traced / n * 1e6:9.2f} us {ratio:7.3f}"
-                  f"  {verdict}")
+                  f"  {verdict:9}{extra}")
     return 0 if worst <= 1 else 1
 
 

@@ -1,9 +1,20 @@
 """Benchmarks for `roarctl run`: CLI overhead, traced/untraced ratios, finalize, hashing.
 
-    .venv/bin/python bench/bench_run.py [--quick]
+    .venv/bin/python bench/bench_run.py [--quick] [--ratios-only] [--compare OTHER.so]
+                                        [--spool-root DIR] [--rounds N]
 
 Every ratio is against a baseline measured in the same invocation. Prints a markdown section
 for docs/performance.md.
+
+The traced/untraced workloads run the command directly under the shim (LD_PRELOAD and
+ROAR_SPOOL_DIR), untraced and traced interleaved round by round (median of the rounds). The
+spool goes where `roarctl run` puts it: $XDG_RUNTIME_DIR/roar/spool when that is set (tmpfs on
+a desktop), else the workspace's .roar/runs/ directory. --spool-root picks the directory (for
+example /dev/shm, or a directory on the workspace's disk to see the cost of creating one spool
+file per process there); the default is $XDG_RUNTIME_DIR or /dev/shm, else the temporary
+directory. --compare OTHER.so adds a column for another build of the shim measured in the same
+rounds (before/after figures from one run). --ratios-only skips the daemon, finalize and hash
+benchmarks.
 """
 from __future__ import annotations
 
@@ -22,20 +33,37 @@ from roard.hashing import HashCache, hash_bytes_of  # noqa: E402
 from roard.tracing.backends import PRELOAD_LIB  # noqa: E402
 
 
-def preload_env(spool: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"LD_PRELOAD": str(PRELOAD_LIB), "ROAR_SPOOL_DIR": str(spool)})
+def preload_env(spool: Path, shim: Path = PRELOAD_LIB) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ROAR", "LD_PRELOAD"))}
+    env.update({"LD_PRELOAD": str(shim), "ROAR_SPOOL_DIR": str(spool)})
     return env
 
 
-def traced_ratio(cmd: str, repeat: int) -> tuple[float, float]:
-    spool = Path(tempfile.mkdtemp(prefix="roar-spool-"))
+def default_spool_root() -> Path:
+    for cand in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if cand and os.path.isdir(cand) and os.access(cand, os.W_OK):
+            return Path(cand)
+    return Path(tempfile.gettempdir())
+
+
+def traced_ratio(cmd: str, rounds: int, spool_root: Path, shims: list[Path]) -> list[float]:
+    """Median seconds of `cmd` untraced, then under each shim: one run of each per round, in
+    turn (after one warm-up round), so that machine noise hits all of them alike."""
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("ROAR", "LD_PRELOAD"))}
+    spool = Path(tempfile.mkdtemp(prefix="roar-spool-", dir=spool_root))
+    times: list[list[float]] = [[] for _ in range(len(shims) + 1)]
     try:
-        base = timed(cmd, repeat=repeat)
-        traced = timed(cmd, repeat=repeat, env=preload_env(spool))
+        for r in range(rounds + 1):
+            for i, env in enumerate([base_env] + [preload_env(spool, s) for s in shims]):
+                t = timed(cmd, repeat=1, warmup=0, env=env)
+                if r:
+                    times[i].append(t)
+                for f in spool.iterdir():
+                    f.unlink()
     finally:
         shutil.rmtree(spool, ignore_errors=True)
-    return base, traced
+    import statistics
+    return [statistics.median(t) for t in times]
 
 
 def bench_cli_overhead(sb: RoarSandbox, repeat: int) -> tuple[str, str, str, str]:
@@ -90,8 +118,20 @@ def bench_hash_1gib(tmp: Path) -> tuple[str, str, str, str]:
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--ratios-only", action="store_true")
+    ap.add_argument("--compare", type=Path, default=None)
+    ap.add_argument("--spool-root", type=Path, default=None)
+    ap.add_argument("--rounds", type=int, default=None)
+    opts = ap.parse_args()
+    quick = opts.quick
     repeat = 3 if quick else 7
+    rounds = opts.rounds or (5 if quick else 11)
+    spool_root = opts.spool_root or default_spool_root()
+    shims = [PRELOAD_LIB] + ([opts.compare.resolve()] if opts.compare else [])
     rows = []
     py = sys.executable
     workloads = [
@@ -102,12 +142,19 @@ def main() -> None:
     ]
     for name, cmd, target in workloads:
         try:
-            base, traced = traced_ratio(cmd, repeat)
+            base, traced, *other = traced_ratio(cmd, rounds, spool_root, shims)
         except subprocess.CalledProcessError:
             rows.append((name, "-", "-", "skipped (workload failed: is numpy/scikit-learn installed?)"))
             continue
+        extra = "".join(f"; {opts.compare.name} from {opts.compare.parent}: {o * 1000:.0f} ms, "
+                        f"{o / base:.3f}" for o in other)
         rows.append((name + ", traced / untraced", f"{base * 1000:.0f} ms", f"{traced * 1000:.0f} ms",
-                     f"{traced / base:.3f} (target {target})"))
+                     f"{traced / base:.3f} (target {target}){extra}"))
+    if opts.ratios_only:
+        print(report("roarctl run (preload tracer)", rows))
+        print(f"\nSpool directory under {spool_root}; median of {rounds} interleaved rounds.")
+        print(f"Machine: {machine()}\nCommand: `.venv/bin/python {' '.join(sys.argv)}`")
+        return
     sb = RoarSandbox()
     try:
         rows.append(bench_cli_overhead(sb, repeat))
@@ -120,7 +167,8 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(report("roarctl run (preload tracer)", rows))
-    print(f"\nMachine: {machine()}\nCommand: `.venv/bin/python bench/bench_run.py{' --quick' if quick else ''}`")
+    print(f"\nSpool directory under {spool_root}; median of {rounds} interleaved rounds.")
+    print(f"Machine: {machine()}\nCommand: `.venv/bin/python {' '.join(sys.argv)}`")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ PRELOAD_LIB = NATIVE_DIR / "libroar_preload.so"
 PTRACE_BIN = NATIVE_DIR / "roar-ptrace"
 BACKENDS = ("preload", "ptrace", "ebpf")
 DESCRIPTIONS = {
-    "preload": "LD_PRELOAD shim: fastest; blind to static binaries, raw syscalls and set-uid programs",
+    "preload": "LD_PRELOAD shim: fastest; blind to static binaries, Go programs, inline raw syscalls and set-uid programs",
     "ptrace": "seccomp + ptrace: sees every syscall of every process, including static binaries",
     "ebpf": "kernel probes: needs root or CAP_BPF+CAP_PERFMON, BTF and tracefs",
 }
@@ -75,33 +75,109 @@ def auto_choice() -> str:
     return "preload" if backend_status("preload").usable else "ptrace"
 
 
-def is_static_executable(path: str) -> bool:
-    """An ELF program without an interpreter (PT_INTERP): LD_PRELOAD cannot see inside it."""
+def _elf_program_kind(path: str) -> str:
+    """``static`` (an ELF program without PT_INTERP), ``go`` (a dynamically linked program made
+    by Go's linker: its runtime makes system calls itself), ``dynamic``, or ``other``. The same
+    checks as the preload shim's classify_program: Go's build-id note (name ``Go``, type 4) in a
+    PT_NOTE segment, else a ``.go.buildinfo`` section name."""
     import struct
 
     try:
         with open(path, "rb") as f:
-            head = f.read(64)
-            if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit ELF only
-                return False
-            e_phoff, = struct.unpack_from("<Q", head, 32)
-            e_phentsize, e_phnum = struct.unpack_from("<HH", head, 54)
-            f.seek(e_phoff)
-            table = f.read(e_phentsize * e_phnum)
-    except OSError:
-        return False
-    PT_INTERP = 3
-    return not any(struct.unpack_from("<I", table, i * e_phentsize)[0] == PT_INTERP
-                   for i in range(e_phnum) if (i + 1) * e_phentsize <= len(table))
+            head = f.read(1024)
+            if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2):
+                return "other"
+            is64 = head[4] == 2
+            if is64 and len(head) < 64:
+                return "other"
+            o = "<" if head[5] == 1 else ">"
+
+            def read_at(off: int, n: int) -> bytes:
+                if off + n <= len(head):
+                    return head[off:off + n]
+                f.seek(off)
+                return f.read(n)
+
+            if is64:
+                phoff, shoff = struct.unpack_from(o + "QQ", head, 32)
+                phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(o + "HHHHH", head, 54)
+                ph_fmt, ph_size = o + "IIQQQQQQ", 56   # type flags offset vaddr paddr filesz memsz align
+            else:
+                phoff, shoff = struct.unpack_from(o + "II", head, 28)
+                phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(o + "HHHHH", head, 42)
+                ph_fmt, ph_size = o + "IIIIIIII", 32   # type offset vaddr paddr filesz memsz flags align
+            if phnum and phentsize < ph_size:
+                return "other"
+            dynamic = go = False
+            for i in range(min(phnum, 256)):
+                raw = read_at(phoff + i * phentsize, ph_size)
+                if len(raw) < ph_size:
+                    return "other"
+                fields = struct.unpack(ph_fmt, raw)
+                if is64:
+                    ptype, _, offset, _, _, filesz, _, align = fields
+                else:
+                    ptype, offset, _, _, filesz, _, _, align = fields
+                if ptype == 3:                       # PT_INTERP
+                    dynamic = True
+                elif ptype == 4 and not go:          # PT_NOTE
+                    go = _has_go_note(read_at(offset, min(filesz, 1024)), o, 8 if align == 8 else 4)
+            if not dynamic:
+                return "static"
+            if go:
+                return "go"
+            sh_size = 64 if is64 else 40
+            if shoff and 0 < shstrndx < shnum and shentsize >= sh_size:
+                sh = read_at(shoff + shstrndx * shentsize, sh_size)
+                if len(sh) == sh_size:
+                    off, size = struct.unpack_from(o + ("QQ" if is64 else "II"), sh, 24 if is64 else 16)
+                    if b".go.buildinfo\0" in read_at(off, min(size, 4096)):
+                        return "go"
+            return "dynamic"
+    except (OSError, struct.error):
+        return "other"
+
+
+def _has_go_note(notes: bytes, order: str, align: int) -> bool:
+    import struct
+
+    p = 0
+    while p + 16 <= len(notes):
+        namesz, descsz, ntype = struct.unpack_from(order + "III", notes, p)
+        if namesz == 4 and ntype == 4 and notes[p + 12:p + 16] == b"Go\0\0":
+            return True
+        step = ((12 + namesz + align - 1) & ~(align - 1)) + descsz
+        step = (step + align - 1) & ~(align - 1)
+        if namesz > len(notes) or descsz > len(notes) or step == 0:
+            break
+        p += step
+    return False
+
+
+def is_static_executable(path: str) -> bool:
+    """An ELF program without an interpreter (PT_INTERP): LD_PRELOAD cannot see inside it."""
+    return _elf_program_kind(path) == "static"
+
+
+def is_go_executable(path: str) -> bool:
+    """A dynamically linked Go program (cgo, or -linkmode=external): LD_PRELOAD is applied, but
+    Go's runtime makes its file system calls without libc, so the shim would see almost nothing."""
+    return _elf_program_kind(path) == "go"
+
+
+def preload_blind(path: str) -> bool:
+    """A program the preload shim cannot follow: statically linked, or a Go program."""
+    return _elf_program_kind(path) in ("static", "go")
 
 
 def choose_backend(requested: str, default: str, program: str | None = None) -> str:
-    """The backend for a run. ``auto`` is preload, except that a statically linked program goes
-    to ptrace when ptrace is usable (its static children are routed there by the shim)."""
+    """The backend for a run. ``auto`` is preload, except that a statically linked program or a
+    Go program (dynamically linked ones too: Go makes its system calls itself) goes to ptrace
+    when ptrace is usable (such children are routed there by the shim at exec)."""
     name = requested or default or "auto"
     if name == "auto":
         choice = auto_choice()
-        if choice == "preload" and program and is_static_executable(program) \
+        if choice == "preload" and program and preload_blind(program) \
                 and backend_status("ptrace").usable:
             return "ptrace"
         return choice
@@ -121,7 +197,7 @@ def launch_plan(backend: str, spool_dir: Path, caller_env: dict[str, str], run_i
     existing = caller_env.get("LD_PRELOAD", "")
     env["LD_PRELOAD"] = str(PRELOAD_LIB) + (f":{existing}" if existing else "")
     if backend_status("ptrace").usable:
-        env["ROAR_PTRACE"] = str(PTRACE_BIN)  # the shim routes static programs through it
+        env["ROAR_PTRACE"] = str(PTRACE_BIN)  # the shim routes static and Go programs through it
     return LaunchPlan(tracer="preload", environment=env)
 
 

@@ -262,3 +262,51 @@ open("lnk/../up.txt", "w").write("u")
     latin = [p for p in outs if p.startswith("latin")]
     assert latin == ["latin\\xe9.txt"]  # the non-UTF-8 byte, shown escaped
     assert "a/up.txt" in outs  # `..` through a symlinked dir goes to the physical parent
+
+
+RAWSYS_C = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+    char buf[64] = {0};
+    long in = syscall(SYS_openat, AT_FDCWD, "in.txt", O_RDONLY);
+    if (in < 0 || read((int)in, buf, sizeof buf - 1) < 0) return 2;
+    close((int)in);
+    struct open_how how = {.flags = O_WRONLY | O_CREAT | O_TRUNC, .mode = 0644};
+    long out = syscall(SYS_openat2, AT_FDCWD, "tmp.bin", &how, sizeof how);
+    if (out < 0 || write((int)out, buf, 5) != 5) return 3;
+    close((int)out);
+    if (syscall(SYS_renameat2, AT_FDCWD, "tmp.bin", AT_FDCWD, "out.bin", 0) != 0) return 4;
+    long scratch = syscall(SYS_openat, AT_FDCWD, "scratch", O_WRONLY | O_CREAT, 0644);
+    if (scratch < 0) return 5;
+    close((int)scratch);
+    if (syscall(SYS_unlinkat, AT_FDCWD, "scratch", 0) != 0) return 6;
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("backend", ["preload", "ptrace", "auto"])
+def test_case19_raw_syscalls(roard, workspace: Path, tmp_path: Path, backend: str) -> None:
+    """syscall(SYS_openat / SYS_openat2 / SYS_renameat2 / SYS_unlinkat): the preload shim
+    interposes glibc's syscall(); ptrace sees the system calls themselves."""
+    if backend != "auto":
+        from roard.tracing.backends import backend_status
+
+        status = backend_status(backend)
+        if not status.usable:
+            pytest.skip(f"{backend} is not usable here: {status.reason}")
+    src = tmp_path / "rawsys.c"
+    src.write_text(RAWSYS_C)
+    subprocess.run(["cc", "-O1", "-o", str(workspace / "rawsys"), str(src)], check=True)
+    (workspace / "in.txt").write_text("hello raw")
+    job = run_json(roard, workspace, "--tracer", backend, "./rawsys")
+    assert job["tracer"] == ("preload" if backend == "auto" else backend)
+    assert {"in.txt", "rawsys"} <= paths(job["inputs"])
+    assert paths(job["outputs"]) == {"out.bin"}
+    assert by_path(job["outputs"])["out.bin"]["hash"] == blake3.blake3(b"hello").hexdigest()
+    assert not any("not seen" in w or "tracer warning" in w for w in job["warnings"]), job["warnings"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -303,6 +304,54 @@ def test_case18_static_c_program_and_script(run, cc, work):
         assert [(w.code, w.path) for w in t.of_kind("W")] == [("static-exec", BUSYBOX)]
 
 
+def _crafted_go_elf(dest):
+    """/bin/true with `.go.buildinfo` added to its section names: runs as before (the kernel
+    ignores sections), but the shim's Go check (section-name fallback) now says Go."""
+    data = bytearray(open("/bin/true", "rb").read())
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        pytest.skip("needs a little-endian 64-bit /bin/true")
+    shoff, = struct.unpack_from("<Q", data, 40)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 58)
+    sh = shoff + shstrndx * shentsize
+    off, size = struct.unpack_from("<QQ", data, sh + 24)
+    names = bytes(data[off:off + size]) + b".go.buildinfo\0"
+    struct.pack_into("<QQ", data, sh + 24, len(data), len(names))
+    dest.write_bytes(bytes(data + names))
+    dest.chmod(0o755)
+    return dest
+
+
+def test_case19_go_program_is_reported(run, cc, work):
+    """A dynamically linked Go program makes its system calls without libc: without a ptrace
+    tracer to route it to, its exec is reported as W go-exec (a real cgo program when Go is
+    installed, else only the crafted ELF)."""
+    fake = _crafted_go_elf(work / "fake-go")
+    t = run([cc("execs"), "program", work, fake])
+    assert [(w.code, w.path) for w in t.of_kind("W")] == [("go-exec", str(fake))]
+    plain = work / "plain"
+    shutil.copy("/bin/true", plain)
+    t = run([cc("execs"), "program", work, plain])
+    assert t.of_kind("W") == []
+    go = shutil.which("go")
+    if go is None:
+        return
+    src = work / "gosrc"
+    src.mkdir()
+    (src / "main.go").write_text('package main\n\n// int one(void) { return 1; }\nimport "C"\n'
+                                 'import "os"\n\nfunc main() { os.WriteFile("go.txt", nil, 0o644); '
+                                 '_ = C.one() }\n')
+    (src / "go.mod").write_text("module t\n\ngo 1.18\n")
+    env = {**os.environ, "GOCACHE": str(work / "gocache"), "GOPATH": str(work / "gopath")}
+    proc = subprocess.run([go, "build", "-ldflags=-linkmode=external", "-o", str(work / "real-go"), "."],
+                          cwd=src, env=env, capture_output=True)
+    if proc.returncode != 0:
+        return
+    (work / "in.txt").write_text("in")
+    t = run([cc("execs"), "program", work, work / "real-go"])
+    assert [(w.code, w.path) for w in t.of_kind("W")] == [("go-exec", str(work / "real-go"))]
+    assert (work / "go.txt").exists() and t.opens(work) == []   # invisible to the shim itself
+
+
 def test_case20_setuid_and_setgid(run, cc, work):
     for mode, name in ((0o4755, "suid"), (0o2755, "sgid")):
         target = work / name
@@ -374,7 +423,7 @@ def test_case24_second_preload_library(run, cc, work, tmp_path, order):
 
 # ---- robustness of the spool descriptor ----
 
-@pytest.mark.parametrize("how", ["loop", "close_range", "closefrom"])
+@pytest.mark.parametrize("how", ["loop", "close_range", "closefrom", "raw_close", "raw_close_range"])
 def test_program_closing_all_descriptors(run, cc, work, how):
     t = run([cc("closefds"), work, how])
     assert [os.path.basename(e.path) for e in t.opens(work)] == [

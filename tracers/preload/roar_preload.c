@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -59,6 +60,8 @@ extern char **environ;
  * Real functions
  * ==================================================================================== */
 
+/* Resolved by the constructor: everything that may run in a signal handler, in a vfork child
+ * or in a forked child of a threaded program, where dlsym (a lock, perhaps malloc) must not run. */
 #define REAL_FUNCTIONS(X)                                                                        \
     X(open, int, (const char *, int, ...))                                                       \
     X(open64, int, (const char *, int, ...))                                                     \
@@ -70,15 +73,44 @@ extern char **environ;
     X(__open64_2, int, (const char *, int))                                                      \
     X(__openat_2, int, (int, const char *, int))                                                 \
     X(__openat64_2, int, (int, const char *, int))                                               \
+    X(rename, int, (const char *, const char *))                                                 \
+    X(renameat, int, (int, const char *, int, const char *))                                     \
+    X(renameat2, int, (int, const char *, int, const char *, unsigned int))                      \
+    X(link, int, (const char *, const char *))                                                   \
+    X(linkat, int, (int, const char *, int, const char *, int))                                  \
+    X(unlink, int, (const char *))                                                               \
+    X(unlinkat, int, (int, const char *, int))                                                   \
+    X(rmdir, int, (const char *))                                                                \
+    X(truncate, int, (const char *, off_t))                                                      \
+    X(truncate64, int, (const char *, off64_t))                                                  \
+    X(mkdir, int, (const char *, mode_t))                                                        \
+    X(mkdirat, int, (int, const char *, mode_t))                                                 \
+    X(execve, int, (const char *, char *const[], char *const[]))                                 \
+    X(execvpe, int, (const char *, char *const[], char *const[]))                                \
+    X(execveat, int, (int, const char *, char *const[], char *const[], int))                     \
+    X(fexecve, int, (int, char *const[], char *const[]))                                         \
+    X(posix_spawn, int, (pid_t *, const char *, const posix_spawn_file_actions_t *,              \
+          const posix_spawnattr_t *, char *const[], char *const[]))                              \
+    X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *,             \
+          const posix_spawnattr_t *, char *const[], char *const[]))                              \
+    X(close, int, (int))                                                                         \
+    X(dup2, int, (int, int))                                                                     \
+    X(dup3, int, (int, int, int))
+
+/* Resolved at their first call (ENSURE): functions that are not async-signal-safe themselves,
+ * so that a program calling them where the lock could deadlock is already outside what glibc
+ * supports. Every process image pays ~900 instructions per dlsym at start; these are the ones
+ * most programs never call. */
+#define LAZY_FUNCTIONS(X)                                                                        \
     X(fopen, FILE *, (const char *, const char *))                                               \
     X(fopen64, FILE *, (const char *, const char *))                                             \
     X(freopen, FILE *, (const char *, const char *, FILE *))                                     \
     X(freopen64, FILE *, (const char *, const char *, FILE *))                                   \
     X(opendir, DIR *, (const char *))                                                            \
     X(scandir, int, (const char *, struct dirent ***, int (*)(const struct dirent *),            \
-                     int (*)(const struct dirent **, const struct dirent **)))                   \
+          int (*)(const struct dirent **, const struct dirent **)))                              \
     X(scandir64, int, (const char *, struct dirent64 ***, int (*)(const struct dirent64 *),      \
-                       int (*)(const struct dirent64 **, const struct dirent64 **)))             \
+          int (*)(const struct dirent64 **, const struct dirent64 **)))                          \
     X(mkstemp, int, (char *))                                                                    \
     X(mkstemp64, int, (char *))                                                                  \
     X(mkostemp, int, (char *, int))                                                              \
@@ -87,31 +119,14 @@ extern char **environ;
     X(mkstemps64, int, (char *, int))                                                            \
     X(mkostemps, int, (char *, int, int))                                                        \
     X(mkostemps64, int, (char *, int, int))                                                      \
-    X(rename, int, (const char *, const char *))                                                 \
-    X(renameat, int, (int, const char *, int, const char *))                                     \
-    X(renameat2, int, (int, const char *, int, const char *, unsigned int))                      \
-    X(link, int, (const char *, const char *))                                                   \
-    X(linkat, int, (int, const char *, int, const char *, int))                                  \
-    X(unlink, int, (const char *))                                                               \
-    X(unlinkat, int, (int, const char *, int))                                                   \
     X(remove, int, (const char *))                                                               \
-    X(rmdir, int, (const char *))                                                                \
-    X(truncate, int, (const char *, off_t))                                                      \
-    X(truncate64, int, (const char *, off64_t))                                                  \
-    X(mkdir, int, (const char *, mode_t))                                                        \
-    X(mkdirat, int, (int, const char *, mode_t))                                                 \
     X(dlopen, void *, (const char *, int))                                                       \
-    X(execve, int, (const char *, char *const[], char *const[]))                                 \
-    X(execvpe, int, (const char *, char *const[], char *const[]))                                \
-    X(execveat, int, (int, const char *, char *const[], char *const[], int))                     \
-    X(fexecve, int, (int, char *const[], char *const[]))                                         \
-    X(posix_spawn, int, (pid_t *, const char *, const posix_spawn_file_actions_t *,              \
-                         const posix_spawnattr_t *, char *const[], char *const[]))               \
-    X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *,             \
-                          const posix_spawnattr_t *, char *const[], char *const[]))
+    X(close_range, int, (unsigned, unsigned, int))                                               \
+    X(closefrom, void, (int))
 
 #define DECLARE_REAL(name, ret, args) static ret(*real_##name) args;
 REAL_FUNCTIONS(DECLARE_REAL)
+LAZY_FUNCTIONS(DECLARE_REAL)
 
 /* Set while this thread is inside dlsym: an allocator that opens files from within dlsym must
  * not recurse into the resolver (the open wrappers then fall back to the raw system call). */
@@ -127,8 +142,8 @@ static void *resolve(const char *name)
     return p;
 }
 
-/* Normally everything is resolved by the constructor; ENSURE only matters for calls made before
- * it ran (another preloaded library's constructor). */
+/* REAL_FUNCTIONS are resolved by the constructor, so ENSURE only matters for them in calls made
+ * before it ran (another preloaded library's constructor); LAZY_FUNCTIONS are resolved here. */
 #define ENSURE(name)                                                                             \
     do {                                                                                         \
         if (__builtin_expect(real_##name == NULL, 0))                                            \
@@ -147,23 +162,93 @@ static void resolve_all(void)
  * ==================================================================================== */
 
 static int g_active;                       /* ROAR_SPOOL_DIR was set when this image started */
-static char g_spool_dir[PATH_MAX];         /* absolute */
-static char g_env_spool[PATH_MAX + 32];    /* "ROAR_SPOOL_DIR=<dir>" for exec re-injection */
-static char g_ptrace[PATH_MAX];            /* $ROAR_PTRACE: the ptrace tracer static programs go through */
-static char g_lib_path[PATH_MAX];          /* absolute path of this library */
+/* The strings live packed in g_strings (so that the few hundred bytes they usually take touch
+ * one page, not one page each: every exec'd process pays a page fault per page written). */
+static char g_strings[5 * PATH_MAX + 64];
+static size_t g_strings_used;
+static char *g_spool_dir = (char *)"";     /* absolute */
+static char *g_env_spool = (char *)"";     /* "ROAR_SPOOL_DIR=<dir>" for exec re-injection */
+static char *g_ptrace = (char *)"";        /* $ROAR_PTRACE: where static and Go programs go */
+static char *g_lib_path = (char *)"";      /* absolute path of this library */
 static const char *g_lib_base = "";        /* its basename, inside g_lib_path */
-static char g_env_preload[PATH_MAX + 16];  /* "LD_PRELOAD=<lib>" */
+static char *g_env_preload = (char *)"";   /* "LD_PRELOAD=<lib>" */
 static uintptr_t g_self_load_addr;         /* to skip ourselves in the D list */
-static dev_t g_loader_dev;                 /* the dynamic loader: exec'ing it is not static */
-static ino_t g_loader_ino;
+static const char *g_loader_name;          /* the dynamic loader: exec'ing it is not static */
 
 /* ======================================================================================
  * Small system helpers (raw calls, never our own wrappers)
  * ==================================================================================== */
 
+/* A system call without going through libc's syscall(): the shim exports its own syscall()
+ * (below), so calling that name from inside the library would come back here. Returns the
+ * kernel's raw result (-errno on failure) and never touches errno. */
+#if defined(__x86_64__)
+static inline long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#elif defined(__aarch64__)
+static inline long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long x8 __asm__("x8") = n;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    register long x4 __asm__("x4") = e;
+    register long x5 __asm__("x5") = f;
+    __asm__ volatile("svc 0"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                     : "memory", "cc");
+    return x0;
+}
+#else
+/* Other architectures: libc's syscall() found with dlsym (resolved by the constructor). */
+static long (*real_syscall)(long, ...);
+static inline long raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+    if (real_syscall == NULL)
+        return -ENOSYS;
+    int saved = errno;
+    long r = real_syscall(n, a, b, c, d, e, f);
+    if (r == -1) {
+        r = -errno;
+        errno = saved;
+    }
+    return r;
+}
+#endif
+
+/* raw_syscall6 with libc's convention: -1 and errno on failure. */
+static long sys_call(long n, long a, long b, long c, long d, long e, long f)
+{
+    long r = raw_syscall6(n, a, b, c, d, e, f);
+    if ((unsigned long)r > -4096UL) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+
 static int sys_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
-    return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+    return (int)sys_call(SYS_openat, dirfd, (long)path, flags, mode, 0, 0);
+}
+
+/* close(2) for the shim's own descriptors: the exported close() wrapper watches the spool
+ * descriptor's number, and the shim must not trip it itself. */
+static int sys_close(int fd)
+{
+    return (int)sys_call(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
 static uint64_t now_ns(void)
@@ -216,24 +301,43 @@ static int write_all(int fd, const char *buf, size_t len)
  * The spool descriptor
  *
  * g_spool_word = (pid << 32) | fd of the descriptor published for that pid; 0 = none. A forked
- * child sees the parent's pid in it and opens its own file. g_spool_dev/ino identify the file so
- * that a descriptor the program closed (and whose number now names something else) is noticed
- * before we write into a user file.
+ * child sees the parent's pid in it and opens its own file. fd_is_spool compares the descriptor
+ * with the file <pid>.spool names, so that a descriptor the program closed (and whose number now
+ * names something else) is noticed before we write into a user file.
+ *
+ * That check (an fstat) is only made when it can matter: the close family and dup2/dup3
+ * (wrappers below, and the same calls made through syscall()) bump g_spool_suspect when they
+ * name the spool descriptor's number, and spool_fd re-checks only when the count moved since
+ * the last check. A descriptor left below SPOOL_FD_FLOOR (the move failed) is checked always.
  * ==================================================================================== */
 
 static uint64_t g_spool_word;
-static uint64_t g_spool_dev, g_spool_ino;
+static uint32_t g_spool_suspect;  /* bumped when the program closes or replaces the number */
+static uint32_t g_spool_verified; /* g_spool_suspect when the descriptor was last known good */
+
+/* The program is about to close or replace descriptors lo..hi (inclusive). Async-signal-safe;
+ * called before and after the real call (a descriptor published in between is caught too). */
+static inline void spool_fd_touched(unsigned lo, unsigned hi)
+{
+    uint64_t w = __atomic_load_n(&g_spool_word, __ATOMIC_ACQUIRE);
+    unsigned fd = (uint32_t)w;
+    if (w != 0 && fd >= lo && fd <= hi)
+        __atomic_add_fetch(&g_spool_suspect, 1, __ATOMIC_ACQ_REL);
+}
 
 static int build_header(struct line *l, const void *ctx);
 typedef int (*builder)(struct line *, const void *);
 static int emit_built(builder build, const void *ctx);
 
-static int fd_is_spool(int fd)
+/* Is fd the spool file of `pid` (the same inode as <spooldir>/<pid>.spool)? Only asked on the
+ * rare paths (a close or dup2 named the number; a forked child's inherited descriptor), so the
+ * identity is not kept: no fstat when a file is opened. */
+static int fd_is_spool(int fd, pid_t pid)
 {
-    struct stat st;
-    return fstat(fd, &st) == 0 &&
-           (uint64_t)st.st_dev == __atomic_load_n(&g_spool_dev, __ATOMIC_ACQUIRE) &&
-           (uint64_t)st.st_ino == __atomic_load_n(&g_spool_ino, __ATOMIC_ACQUIRE);
+    struct stat st, named;
+    char path[PATH_MAX + 32];
+    return fstat(fd, &st) == 0 && spool_path(path, pid) == 0 && stat(path, &named) == 0 &&
+           st.st_dev == named.st_dev && st.st_ino == named.st_ino;
 }
 
 /* Move fd to SPOOL_FD_FLOOR or above (below RLIMIT_NOFILE if that is lower). */
@@ -247,7 +351,7 @@ static int move_high(int fd)
     }
     if (high < 0)
         return fd; /* keep the low number rather than lose events */
-    close(fd);
+    sys_close(fd);
     return high;
 }
 
@@ -265,27 +369,22 @@ static int spool_open(pid_t pid)
 static int spool_reopen(uint64_t old, pid_t pid)
 {
     int forked = old != 0 && (pid_t)(old >> 32) != pid;
-    if (forked && fd_is_spool((int)(uint32_t)old))
-        close((int)(uint32_t)old); /* our copy of the parent's descriptor */
+    if (forked && fd_is_spool((int)(uint32_t)old, (pid_t)(old >> 32)))
+        sys_close((int)(uint32_t)old); /* our copy of the parent's descriptor */
+    uint32_t suspect = __atomic_load_n(&g_spool_suspect, __ATOMIC_ACQUIRE);
     int fd = spool_open(pid);
     if (fd < 0)
         return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return -1;
-    }
-    __atomic_store_n(&g_spool_dev, (uint64_t)st.st_dev, __ATOMIC_RELEASE);
-    __atomic_store_n(&g_spool_ino, (uint64_t)st.st_ino, __ATOMIC_RELEASE);
     uint64_t mine = ((uint64_t)(uint32_t)pid << 32) | (uint32_t)fd;
     if (!__atomic_compare_exchange_n(&g_spool_word, &old, mine, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
         /* Another thread published first; use its descriptor if it is for this pid. */
-        close(fd);
+        sys_close(fd);
         if (old != 0 && (pid_t)(old >> 32) == pid)
             return (int)(uint32_t)old;
         return -1;
     }
+    __atomic_store_n(&g_spool_verified, suspect, __ATOMIC_RELEASE);
     /* A forked child (no exec, so no constructor) starts its file with an H line too, so that
      * every spool file names its parent. */
     if (forked)
@@ -296,8 +395,16 @@ static int spool_reopen(uint64_t old, pid_t pid)
 static int spool_fd(pid_t pid)
 {
     uint64_t w = __atomic_load_n(&g_spool_word, __ATOMIC_ACQUIRE);
-    if (w != 0 && (pid_t)(w >> 32) == pid && fd_is_spool((int)(uint32_t)w))
-        return (int)(uint32_t)w;
+    if (w != 0 && (pid_t)(w >> 32) == pid) {
+        int fd = (int)(uint32_t)w;
+        uint32_t suspect = __atomic_load_n(&g_spool_suspect, __ATOMIC_ACQUIRE);
+        if (suspect == __atomic_load_n(&g_spool_verified, __ATOMIC_ACQUIRE) && fd >= SPOOL_FD_FLOOR)
+            return fd;
+        if (fd_is_spool(fd, pid)) {
+            __atomic_store_n(&g_spool_verified, suspect, __ATOMIC_RELEASE);
+            return fd;
+        }
+    }
     return spool_reopen(w, pid);
 }
 
@@ -311,7 +418,7 @@ static int spool_write_private(const char *buf, size_t len, pid_t pid)
     if (fd < 0)
         return -1;
     int r = write_all(fd, buf, len);
-    close(fd);
+    sys_close(fd);
     return r;
 }
 
@@ -358,7 +465,7 @@ static int line_put_cwd(struct line *l)
         l->overflow = 1;
         return -1;
     }
-    long n = syscall(SYS_getcwd, p, room);
+    long n = sys_call(SYS_getcwd, (long)p, (long)room, 0, 0, 0, 0);
     if (n < 0 && errno == ERANGE) {
         l->overflow = 1;
         return -1;
@@ -569,12 +676,17 @@ static uint64_t open_fingerprint(const struct stat *st, int flags, int dirfd, co
     return hash_str(h, name);
 }
 
-static int seen_contains(uint64_t fp)
+/* The loaded objects (D lines) have a one-page table of their own: the constructor lists a few
+ * of them in every exec'd process, and in the big table they would land on as many pages,
+ * each a page fault. When its neighbourhood is full a key goes to the big table. */
+#define SEEN_LIB_SLOTS 512
+static uint64_t g_seen_lib[SEEN_LIB_SLOTS];
+
+static int table_contains(const uint64_t *table, unsigned slots, uint64_t key)
 {
-    fp = seen_key(fp);
     for (unsigned i = 0; i < SEEN_PROBES; i++) {
-        uint64_t v = __atomic_load_n(&g_seen[(fp + i) % SEEN_SLOTS], __ATOMIC_RELAXED);
-        if (v == fp)
+        uint64_t v = __atomic_load_n(&table[(key + i) % slots], __ATOMIC_RELAXED);
+        if (v == key)
             return 1;
         if (v == 0)
             return 0;
@@ -582,21 +694,45 @@ static int seen_contains(uint64_t fp)
     return 0;
 }
 
+/* 1 when key is in the table (now or already), 0 when its neighbourhood is full. */
+static int table_insert(uint64_t *table, unsigned slots, uint64_t key)
+{
+    for (unsigned i = 0; i < SEEN_PROBES; i++) {
+        uint64_t *slot = &table[(key + i) % slots];
+        uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+        if (v == key)
+            return 1;
+        if (v == 0 && __atomic_compare_exchange_n(slot, &v, key, 0, __ATOMIC_RELAXED,
+                                                  __ATOMIC_RELAXED))
+            return 1;
+        if (v == key) /* lost the race to the same key */
+            return 1;
+    }
+    return 0;
+}
+
+static int seen_contains(uint64_t fp)
+{
+    return table_contains(g_seen, SEEN_SLOTS, seen_key(fp));
+}
+
+/* Neighbourhood full: the open is simply reported again next time. */
 static void seen_insert(uint64_t fp)
 {
-    fp = seen_key(fp);
-    for (unsigned i = 0; i < SEEN_PROBES; i++) {
-        uint64_t *slot = &g_seen[(fp + i) % SEEN_SLOTS];
-        uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
-        if (v == fp)
-            return;
-        if (v == 0 && __atomic_compare_exchange_n(slot, &v, fp, 0, __ATOMIC_RELAXED,
-                                                  __ATOMIC_RELAXED))
-            return;
-        if (v == fp) /* lost the race to the same key */
-            return;
-    }
-    /* Neighbourhood full: the open is simply reported again next time. */
+    table_insert(g_seen, SEEN_SLOTS, seen_key(fp));
+}
+
+static int seen_lib_contains(uint64_t fp)
+{
+    uint64_t key = seen_key(fp);
+    return table_contains(g_seen_lib, SEEN_LIB_SLOTS, key) || table_contains(g_seen, SEEN_SLOTS, key);
+}
+
+static void seen_lib_insert(uint64_t fp)
+{
+    uint64_t key = seen_key(fp);
+    if (!table_insert(g_seen_lib, SEEN_LIB_SLOTS, key))
+        table_insert(g_seen, SEEN_SLOTS, key);
 }
 
 /* fork() child: its own spool file must list what it opens, even what the parent saw. */
@@ -694,7 +830,7 @@ static void record_open_by_name(int dirfd, const char *name, int flags)
     int fd = sys_openat(dirfd, name, O_PATH | O_CLOEXEC, 0);
     if (fd >= 0) {
         record_open(dirfd, name, flags, fd);
-        close(fd);
+        sys_close(fd);
     }
     errno = saved;
 }
@@ -767,11 +903,11 @@ static void record_library(const char *name, struct sink *k)
     if (name == NULL || name[0] != '/')
         return;
     uint64_t fp = hash_str(mix64(0, 'D'), name);
-    if (seen_contains(fp))
+    if (seen_lib_contains(fp))
         return;
     struct path_ev e = {'D', 0, 0, AT_FDCWD, name, 0, NULL};
     if ((k ? emit_to(build_path_event, &e, k) : emit_built(build_path_event, &e)) == 0)
-        seen_insert(fp);
+        seen_lib_insert(fp);
 }
 
 /* dl_iterate_phdr callback of the constructor: a D line per object, and note which one is the
@@ -779,12 +915,9 @@ static void record_library(const char *name, struct sink *k)
 static int list_library(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    struct stat st;
-    if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && info->dlpi_name &&
-        stat(info->dlpi_name, &st) == 0) {
-        g_loader_dev = st.st_dev;
-        g_loader_ino = st.st_ino;
-    }
+    /* Its name only: it is stat'ed when a static program is exec'd (rare), not at every start. */
+    if (info->dlpi_addr == (uintptr_t)getauxval(AT_BASE) && info->dlpi_name && info->dlpi_name[0])
+        g_loader_name = info->dlpi_name;
     /* The main program has an empty name; skip ourselves too. */
     if (info->dlpi_addr != g_self_load_addr)
         record_library(info->dlpi_name, data);
@@ -822,15 +955,26 @@ static int concat_into(char *out, size_t cap, const char *a, const char *b)
     return 0;
 }
 
+/* A copy of the NUL-terminated a + b in g_strings (the constructor only); NULL if full. */
+static char *keep_string(const char *a, const char *b)
+{
+    char *out = g_strings + g_strings_used;
+    if (concat_into(out, sizeof g_strings - g_strings_used, a, b) != 0)
+        return NULL;
+    g_strings_used += strlen(out) + 1;
+    return out;
+}
+
 static int capture_config(const char *dir)
 {
-    if (absolute_into(g_spool_dir, dir) != 0)
+    char tmp[PATH_MAX];
+    if (absolute_into(tmp, dir) != 0 || (g_spool_dir = keep_string(tmp, "")) == NULL)
         return -1;
     Dl_info info;
     if (!dladdr((void *)capture_config, &info) || !info.dli_fname)
         return -1;
     g_self_load_addr = (uintptr_t)info.dli_fbase;
-    if (absolute_into(g_lib_path, info.dli_fname) != 0)
+    if (absolute_into(tmp, info.dli_fname) != 0 || (g_lib_path = keep_string(tmp, "")) == NULL)
         return -1;
     const char *slash = strrchr(g_lib_path, '/');
     g_lib_base = slash ? slash + 1 : g_lib_path;
@@ -839,18 +983,24 @@ static int capture_config(const char *dir)
     struct link_map *lm = NULL;
     if (dladdr1((void *)capture_config, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm)
         g_self_load_addr = lm->l_addr;
-    if (concat_into(g_env_spool, sizeof g_env_spool, "ROAR_SPOOL_DIR=", g_spool_dir) != 0 ||
-        concat_into(g_env_preload, sizeof g_env_preload, "LD_PRELOAD=", g_lib_path) != 0)
+    if ((g_env_spool = keep_string("ROAR_SPOOL_DIR=", g_spool_dir)) == NULL ||
+        (g_env_preload = keep_string("LD_PRELOAD=", g_lib_path)) == NULL)
         return -1;
     const char *ptrace_tracer = getenv("ROAR_PTRACE");
-    if (ptrace_tracer && ptrace_tracer[0] == '/' && access(ptrace_tracer, X_OK) == 0)
-        concat_into(g_ptrace, sizeof g_ptrace, ptrace_tracer, "");
+    char *kept;
+    if (ptrace_tracer && ptrace_tracer[0] == '/' && strlen(ptrace_tracer) < PATH_MAX &&
+        access(ptrace_tracer, X_OK) == 0 && (kept = keep_string(ptrace_tracer, "")) != NULL)
+        g_ptrace = kept;
     return 0;
 }
 
 __attribute__((constructor)) static void roar_init(void)
 {
     resolve_all();
+#if !defined(__x86_64__) && !defined(__aarch64__)
+    if (real_syscall == NULL)
+        real_syscall = (long (*)(long, ...))resolve("syscall");
+#endif
     const char *dir = getenv("ROAR_SPOOL_DIR");
     if (dir == NULL || dir[0] == '\0' || capture_config(dir) != 0)
         return;
@@ -1386,8 +1536,9 @@ EXPORT void *dlopen(const char *file, int mode)
  * touched: this may be a vfork child.
  * ==================================================================================== */
 
-/* What the first bytes of a program say. */
-enum program_kind { PROGRAM_OTHER, PROGRAM_DYNAMIC, PROGRAM_STATIC, PROGRAM_SCRIPT };
+/* What the first bytes of a program say. PROGRAM_GO: a dynamically linked Go program, whose
+ * runtime makes its system calls itself (no libc function runs): routed like a static one. */
+enum program_kind { PROGRAM_OTHER, PROGRAM_DYNAMIC, PROGRAM_STATIC, PROGRAM_SCRIPT, PROGRAM_GO };
 
 /* The interpreter of a "#!" line (buf holds the file's first n bytes) into interp. The kernel
  * reads at most 256 bytes of that line, and so do we. */
@@ -1406,18 +1557,85 @@ static int shebang_interpreter(const unsigned char *buf, size_t n, char *interp,
     return 0;
 }
 
-/* p_type of program header i: from the bytes already read when they cover it, else pread. */
-static int phdr_type(int fd, const unsigned char *buf, size_t n, uint64_t off, uint32_t *type)
+/* len bytes at file offset off: from the head already read (buf, n bytes) when it covers them,
+ * else with pread. 0 on success. */
+static int read_at(int fd, const unsigned char *buf, size_t n, uint64_t off, void *out, size_t len)
 {
-    if (off + 4 <= n) {
-        memcpy(type, buf + off, 4);
+    if (off <= n && len <= n - off) {
+        memcpy(out, buf + off, len);
         return 0;
     }
-    return pread(fd, type, 4, (off_t)off) == 4 ? 0 : -1;
+    return off < (uint64_t)INT64_MAX && pread(fd, out, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
 
-/* Classify the program open on fd with one read of its head: an ELF with or without PT_INTERP,
- * or a "#!" script (its interpreter copied into interp). */
+/* Does the note segment [off, off+size) hold Go's build-id note (name "Go\0\0", type 4)? Go's
+ * linker writes it in every ELF program it links, internally or through an external linker. */
+static int has_go_note(int fd, const unsigned char *buf, size_t n, uint64_t off, uint64_t size,
+                       uint64_t align)
+{
+    unsigned char notes[1024];
+    size_t len = size < sizeof notes ? (size_t)size : sizeof notes;
+    if (len < 16 || read_at(fd, buf, n, off, notes, len) != 0)
+        return 0;
+    size_t a = align == 8 ? 8 : 4;
+    for (size_t p = 0; p + 16 <= len;) {
+        uint32_t namesz, descsz, type;
+        memcpy(&namesz, notes + p, 4);
+        memcpy(&descsz, notes + p + 4, 4);
+        memcpy(&type, notes + p + 8, 4);
+        if (namesz == 4 && type == 4 && memcmp(notes + p + 12, "Go\0\0", 4) == 0)
+            return 1;
+        size_t next = ((12 + (size_t)namesz + a - 1) & ~(a - 1)) + descsz;
+        next = (next + a - 1) & ~(a - 1);
+        if (namesz > len || descsz > len || next == 0)
+            break;
+        p += next;
+    }
+    return 0;
+}
+
+/* Does the section-name table list ".go.buildinfo" (every Go program since 1.13; the fallback
+ * for one linked without a build id)? Linkers put that table just before the section headers,
+ * so one pread of the 4 KiB ending with its header usually holds both; else a second one. */
+static int has_go_section(int fd, const unsigned char *buf, size_t n, int is64)
+{
+    const Elf64_Ehdr *e64 = (const void *)buf;
+    const Elf32_Ehdr *e32 = (const void *)buf;
+    uint64_t shoff = is64 ? e64->e_shoff : e32->e_shoff;
+    unsigned shentsize = is64 ? e64->e_shentsize : e32->e_shentsize;
+    unsigned shnum = is64 ? e64->e_shnum : e32->e_shnum;
+    unsigned shstrndx = is64 ? e64->e_shstrndx : e32->e_shstrndx;
+    size_t shsize = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    if (shoff == 0 || shstrndx == SHN_UNDEF || shstrndx >= shnum || shentsize < shsize)
+        return 0;
+    unsigned char block[4096];
+    uint64_t end = shoff + (uint64_t)shstrndx * shentsize + shsize; /* end of its header */
+    uint64_t start = end > sizeof block ? end - sizeof block : 0;
+    size_t len = (size_t)(end - start);
+    if (read_at(fd, buf, n, start, block, len) != 0)
+        return 0;
+    union {
+        Elf64_Shdr s64;
+        Elf32_Shdr s32;
+    } sh;
+    memcpy(&sh, block + len - shsize, shsize);
+    uint64_t off = is64 ? sh.s64.sh_offset : sh.s32.sh_offset;
+    uint64_t size = is64 ? sh.s64.sh_size : sh.s32.sh_size;
+    if (size > sizeof block)
+        size = sizeof block;
+    static const char want[] = ".go.buildinfo"; /* searched with its NUL */
+    if (size == 0)
+        return 0;
+    if (off >= start && off + size <= end)
+        return memmem(block + (off - start), (size_t)size, want, sizeof want) != NULL;
+    if (read_at(fd, buf, n, off, block, (size_t)size) != 0)
+        return 0;
+    return memmem(block, (size_t)size, want, sizeof want) != NULL;
+}
+
+/* Classify the program open on fd with one read of its head: an ELF with or without PT_INTERP
+ * (and, when dynamic, whether Go's linker made it), or a "#!" script (its interpreter copied
+ * into interp). */
 static enum program_kind classify_program(int fd, char *interp, size_t cap)
 {
     union {
@@ -1437,14 +1655,29 @@ static enum program_kind classify_program(int fd, char *interp, size_t cap)
     uint64_t phoff = is64 ? u.e64.e_phoff : u.e32.e_phoff;
     unsigned phnum = is64 ? u.e64.e_phnum : u.e32.e_phnum;
     unsigned phentsize = is64 ? u.e64.e_phentsize : u.e32.e_phentsize;
+    if (phnum && phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+        return PROGRAM_OTHER;
+    int dynamic = 0, go = 0;
     for (unsigned i = 0; i < phnum && i < 256; i++) {
-        uint32_t type; /* p_type is the first word in both classes */
-        if (phdr_type(fd, u.b, n, phoff + (uint64_t)i * phentsize, &type) != 0)
+        union {
+            Elf64_Phdr p64;
+            Elf32_Phdr p32;
+        } ph;
+        if (read_at(fd, u.b, n, phoff + (uint64_t)i * phentsize, &ph,
+                    is64 ? sizeof ph.p64 : sizeof ph.p32) != 0)
             return PROGRAM_OTHER;
+        uint32_t type = is64 ? ph.p64.p_type : ph.p32.p_type;
         if (type == PT_INTERP)
-            return PROGRAM_DYNAMIC;
+            dynamic = 1;
+        else if (type == PT_NOTE && !go)
+            go = is64 ? has_go_note(fd, u.b, n, ph.p64.p_offset, ph.p64.p_filesz, ph.p64.p_align)
+                      : has_go_note(fd, u.b, n, ph.p32.p_offset, ph.p32.p_filesz, ph.p32.p_align);
     }
-    return PROGRAM_STATIC;
+    if (!dynamic)
+        return PROGRAM_STATIC;
+    if (go || has_go_section(fd, u.b, n, is64))
+        return PROGRAM_GO;
+    return PROGRAM_DYNAMIC;
 }
 
 static int is_setuid_file(int fd, const struct stat *st)
@@ -1479,8 +1712,9 @@ static void warn_exec(const char *code, const char *path)
 }
 
 /* Inspect the program open on fd (named `path` in the report), following #! up to 4 levels.
- * Returns 1 when the program (or its interpreter) is statically linked: the caller routes it
- * through the ptrace tracer or warns. */
+ * Returns PROGRAM_STATIC or PROGRAM_GO when the program (or its interpreter) is one the shim
+ * cannot follow (statically linked, or a Go program making its own system calls): the caller
+ * routes it through the ptrace tracer or warns. 0 otherwise. */
 static int inspect_exec_fd(int fd, const char *path, int depth, char *static_out)
 {
     struct stat st;
@@ -1492,22 +1726,30 @@ static int inspect_exec_fd(int fd, const char *path, int depth, char *static_out
     enum program_kind kind = classify_program(fd, interp, sizeof interp);
     if (kind == PROGRAM_SCRIPT && depth < 4) {
         int ifd = sys_openat(AT_FDCWD, interp, O_RDONLY | O_CLOEXEC, 0);
-        int is_static = 0;
+        int blind = 0;
         if (ifd >= 0) {
-            is_static = inspect_exec_fd(ifd, interp, depth + 1, static_out);
-            close(ifd);
+            blind = inspect_exec_fd(ifd, interp, depth + 1, static_out);
+            sys_close(ifd);
         }
-        return is_static;
+        return blind;
     }
+    if (kind != PROGRAM_STATIC && kind != PROGRAM_GO)
+        return 0;
     /* The dynamic loader run as a program (ld.so ./prog) keeps LD_PRELOAD working. */
-    if (st.st_dev == g_loader_dev && st.st_ino == g_loader_ino)
+    struct stat loader;
+    if (kind == PROGRAM_STATIC && g_loader_name && stat(g_loader_name, &loader) == 0 &&
+        st.st_dev == loader.st_dev && st.st_ino == loader.st_ino)
         return 0;
-    if (kind != PROGRAM_STATIC)
-        return 0;
-    /* static_out (PATH_MAX) names the static program: the script's interpreter, if that is it. */
+    /* static_out (PATH_MAX) names the program: the script's interpreter, if that is it. */
     if (static_out && concat_into(static_out, PATH_MAX, path, "") != 0)
         static_out[0] = '\0';
-    return 1;
+    return kind;
+}
+
+/* The W code for a program the shim cannot follow. */
+static const char *blind_code(int kind)
+{
+    return kind == PROGRAM_GO ? "go-exec" : "static-exec";
 }
 
 /* Inspect fd, named by the kernel's name for it (for descriptors without a usable name). */
@@ -1520,14 +1762,15 @@ static void inspect_exec_named_by_fd(int fd)
         return;
     name[n] = '\0';
     char static_name[PATH_MAX];
-    if (inspect_exec_fd(fd, name, 0, static_name))
-        warn_exec("static-exec", static_name[0] ? static_name : name);
+    int kind = inspect_exec_fd(fd, name, 0, static_name);
+    if (kind)
+        warn_exec(blind_code(kind), static_name[0] ? static_name : name);
 }
 
 /* Before an exec of `path` relative to dirfd (empty with AT_EMPTY_PATH: dirfd itself), write
  * the W lines for what the shim will not be able to follow in the new program. Returns 1 when
- * the caller should run the program under the ptrace tracer instead (a static program, a
- * ptrace tracer configured, and `can_route`); the static-exec warning is then not written. */
+ * the caller should run the program under the ptrace tracer instead (a static or Go program, a
+ * ptrace tracer configured, and `can_route`); the static-exec or go-exec warning is then not written. */
 static int traced_by_roar_ptrace(void);
 
 static int exec_precheck(int dirfd, const char *path, int at_flags, int can_route)
@@ -1544,18 +1787,19 @@ static int exec_precheck(int dirfd, const char *path, int at_flags, int can_rout
     int route = 0;
     if (path[0] == '/' || dirfd == AT_FDCWD) {
         char static_name[PATH_MAX];
-        if (inspect_exec_fd(fd, path, 0, static_name)) {
+        int kind = inspect_exec_fd(fd, path, 0, static_name);
+        if (kind) {
             if (traced_by_roar_ptrace())
                 ; /* roar-ptrace already follows this process and what it execs */
             else if (can_route && g_ptrace[0])
                 route = 1;
             else
-                warn_exec("static-exec", static_name[0] ? static_name : path);
+                warn_exec(blind_code(kind), static_name[0] ? static_name : path);
         }
     } else {
         inspect_exec_named_by_fd(fd);
     }
-    close(fd);
+    sys_close(fd);
     return route;
 }
 
@@ -1568,7 +1812,7 @@ static int traced_by_roar_ptrace(void)
     if (fd < 0)
         return 0;
     ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
+    sys_close(fd);
     if (n <= 0)
         return 0;
     text[n] = '\0';
@@ -1774,8 +2018,8 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     return do_execvpe(file, argv, envp);
 }
 
-EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
-                    int flags)
+static int do_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                       int flags)
 {
     ENSURE(execveat);
     if (real_execveat == NULL) { /* glibc before 2.34 */
@@ -1789,6 +2033,12 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
     ROAR_ENV(envp, env);
     errno = saved;
     return real_execveat(dirfd, path, argv, env, flags);
+}
+
+EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                    int flags)
+{
+    return do_execveat(dirfd, path, argv, envp, flags);
 }
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
@@ -1874,4 +2124,254 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 {
     ENSURE(posix_spawnp);
     return spawn_common(1, pid, file, fa, attr, argv, envp);
+}
+
+/* ======================================================================================
+ * Descriptors the program closes or replaces: the spool descriptor's number may be among them
+ * (see spool_fd). Nothing else is recorded here.
+ * ==================================================================================== */
+
+EXPORT int close(int fd)
+{
+    ENSURE(close);
+    spool_fd_touched((unsigned)fd, (unsigned)fd);
+    int r = real_close ? real_close(fd) : sys_close(fd);
+    spool_fd_touched((unsigned)fd, (unsigned)fd);
+    return r;
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+    ENSURE(dup2);
+    spool_fd_touched((unsigned)newfd, (unsigned)newfd);
+    int r;
+    if (real_dup2)
+        r = real_dup2(oldfd, newfd);
+    else if (oldfd == newfd) /* dup3 refuses this case; dup2 checks the descriptor */
+        r = (int)sys_call(SYS_fcntl, oldfd, F_GETFD, 0, 0, 0, 0) < 0 ? -1 : newfd;
+    else
+        r = (int)sys_call(SYS_dup3, oldfd, newfd, 0, 0, 0, 0);
+    spool_fd_touched((unsigned)newfd, (unsigned)newfd);
+    return r;
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    ENSURE(dup3);
+    spool_fd_touched((unsigned)newfd, (unsigned)newfd);
+    int r = real_dup3 ? real_dup3(oldfd, newfd, flags)
+                      : (int)sys_call(SYS_dup3, oldfd, newfd, flags, 0, 0, 0);
+    spool_fd_touched((unsigned)newfd, (unsigned)newfd);
+    return r;
+}
+
+EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    ENSURE(close_range);
+    spool_fd_touched(first, last);
+    int r = real_close_range ? real_close_range(first, last, flags)
+                             : (int)sys_call(SYS_close_range, first, last, flags, 0, 0, 0);
+    spool_fd_touched(first, last);
+    return r;
+}
+
+EXPORT void closefrom(int lowfd)
+{
+    ENSURE(closefrom);
+    unsigned lo = lowfd < 0 ? 0 : (unsigned)lowfd;
+    spool_fd_touched(lo, ~0U);
+    if (real_closefrom)
+        real_closefrom(lowfd);
+    else
+        sys_call(SYS_close_range, lo, ~0U, 0, 0, 0, 0);
+    spool_fd_touched(lo, ~0U);
+}
+
+/* ======================================================================================
+ * syscall(): programs (and libraries) that call the kernel through glibc's generic syscall()
+ * instead of a wrapper, e.g. syscall(SYS_openat2, ...) for which glibc 2.36 has no wrapper
+ * (case 19). The file calls the shim records are performed here and recorded exactly as their
+ * wrappers record them; every other number goes straight to the kernel. Inline `syscall`
+ * instructions (Go's runtime, hand-written assembly) never come here: see SPOOL.md.
+ * ==================================================================================== */
+
+/* The syscall() convention: -1 and errno on failure; errno untouched on success. */
+static inline long sys_result(long r)
+{
+    if ((unsigned long)r > -4096UL) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+
+/* After a fork-like clone made through syscall(): the child did not run pthread_atfork
+ * handlers, so do what the fork handler does. */
+static void after_raw_clone(long r, uint64_t flags)
+{
+    if (r == 0 && !(flags & (CLONE_VM | CLONE_THREAD)))
+        on_fork_child();
+}
+
+EXPORT long syscall(long n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+    long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+    va_end(ap);
+    if (!__atomic_load_n(&g_active, __ATOMIC_RELAXED))
+        return sys_result(raw_syscall6(n, a, b, c, d, e, f));
+    long r;
+    switch (n) {
+#ifdef SYS_open
+    case SYS_open:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        record_open(AT_FDCWD, (const char *)a, (int)b, (int)r);
+        return r;
+#endif
+#ifdef SYS_creat
+    case SYS_creat:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        record_open(AT_FDCWD, (const char *)a, CREAT_FLAGS, (int)r);
+        return r;
+#endif
+    case SYS_openat:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        record_open((int)a, (const char *)b, (int)c, (int)r);
+        return r;
+#ifdef SYS_openat2
+    case SYS_openat2:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r >= 0 && c != 0 && (size_t)d >= sizeof(uint64_t)) {
+            uint64_t how_flags; /* struct open_how starts with the open(2) flags (u64) */
+            memcpy(&how_flags, (const void *)c, sizeof how_flags);
+            record_open((int)a, (const char *)b, (int)(uint32_t)how_flags, (int)r);
+        }
+        return r;
+#endif
+#ifdef SYS_rename
+    case SYS_rename:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_two('R', 1, 0, AT_FDCWD, (const char *)a, AT_FDCWD, (const char *)b);
+        return r;
+#endif
+#ifdef SYS_renameat
+    case SYS_renameat:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_two('R', 1, 0, (int)a, (const char *)b, (int)c, (const char *)d);
+        return r;
+#endif
+#ifdef SYS_renameat2
+    case SYS_renameat2:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_two('R', 1, (unsigned)e, (int)a, (const char *)b, (int)c, (const char *)d);
+        return r;
+#endif
+#ifdef SYS_link
+    case SYS_link:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_two('L', 0, 0, AT_FDCWD, (const char *)a, AT_FDCWD, (const char *)b);
+        return r;
+#endif
+    case SYS_linkat:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0 && b != 0) {
+            const char *old = (const char *)b;
+            int anonymous = (((int)e & AT_EMPTY_PATH) && old[0] == '\0') || names_a_descriptor(old);
+            record_two('L', 0, 0, (int)a, anonymous ? NULL : old, (int)c, (const char *)d);
+        }
+        return r;
+#ifdef SYS_unlink
+    case SYS_unlink:
+#endif
+#ifdef SYS_rmdir
+    case SYS_rmdir:
+#endif
+#if defined(SYS_unlink) || defined(SYS_rmdir)
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_one('U', AT_FDCWD, (const char *)a);
+        return r;
+#endif
+    case SYS_unlinkat:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_one('U', (int)a, (const char *)b);
+        return r;
+    case SYS_truncate:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_one('T', AT_FDCWD, (const char *)a);
+        return r;
+#ifdef SYS_mkdir
+    case SYS_mkdir:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_one('K', AT_FDCWD, (const char *)a);
+        return r;
+#endif
+    case SYS_mkdirat:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        if (r == 0)
+            record_one('K', (int)a, (const char *)b);
+        return r;
+    case SYS_execve:
+        /* The exec wrapper's work: W lines, static/Go programs routed to roar-ptrace, the
+         * environment re-injected. glibc's execve is this system call and nothing more. */
+        return do_execve((const char *)a, (char *const *)b, (char *const *)c);
+#ifdef SYS_execveat
+    case SYS_execveat:
+        ENSURE(execveat);
+        if (real_execveat == NULL)
+            return sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        return do_execveat((int)a, (const char *)b, (char *const *)c, (char *const *)d, (int)e);
+#endif
+    case SYS_close:
+        spool_fd_touched((unsigned)a, (unsigned)a);
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        spool_fd_touched((unsigned)a, (unsigned)a);
+        return r;
+#ifdef SYS_dup2
+    case SYS_dup2:
+#endif
+    case SYS_dup3:
+        spool_fd_touched((unsigned)b, (unsigned)b);
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        spool_fd_touched((unsigned)b, (unsigned)b);
+        return r;
+#ifdef SYS_close_range
+    case SYS_close_range:
+        spool_fd_touched((unsigned)a, (unsigned)b);
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        spool_fd_touched((unsigned)a, (unsigned)b);
+        return r;
+#endif
+#ifdef SYS_fork
+    case SYS_fork:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        after_raw_clone(r, 0);
+        return r;
+#endif
+    case SYS_clone:
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        after_raw_clone(r, (uint64_t)a);
+        return r;
+#ifdef SYS_clone3
+    case SYS_clone3: {
+        uint64_t flags = 0; /* struct clone_args starts with the flags (u64) */
+        if (a != 0 && (size_t)b >= sizeof flags)
+            memcpy(&flags, (const void *)a, sizeof flags);
+        r = sys_result(raw_syscall6(n, a, b, c, d, e, f));
+        after_raw_clone(r, flags);
+        return r;
+    }
+#endif
+    default:
+        return sys_result(raw_syscall6(n, a, b, c, d, e, f));
+    }
 }

@@ -1,8 +1,10 @@
 /* A program that closes every descriptor it did not open (as daemons and some test runners
  * do), then reuses the numbers. The shim must notice its descriptor is gone or now names a
  * user file, and never write an event into that file.
- * Usage: closefds DIR loop|close_range|closefrom */
+ * Usage: closefds DIR loop|close_range|closefrom|raw_close|raw_close_range
+ * (raw_*: the same through syscall(), which the shim also watches) */
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "common.h"
 
@@ -22,6 +24,11 @@ int main(int argc, char **argv)
             close(fd);
     } else if (strcmp(argv[2], "close_range") == 0) {
         CHECK(close_range(3, ~0U, 0) == 0);
+    } else if (strcmp(argv[2], "raw_close") == 0) {
+        for (int fd = 3; fd < 1024; fd++)
+            syscall(SYS_close, fd);
+    } else if (strcmp(argv[2], "raw_close_range") == 0) {
+        CHECK(syscall(SYS_close_range, 3, ~0U, 0) == 0);
     } else {
         closefrom(3);
     }
