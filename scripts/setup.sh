@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up roar from a fresh clone: system packages when missing, a virtualenv in .venv, and
 # `pip install -e .[dev]`, which also compiles the native tracers. Safe to run again.
+# `--test` also installs the system packages only the test suite uses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,12 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)
 command -v b3sum >/dev/null 2>&1 || need_apt+=(b3sum)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [ "${1:-}" = "--test" ]; then
+  # What the test suite's real programs need: a static busybox, a cgo Go program, i386 builds.
+  command -v busybox >/dev/null 2>&1 || need_apt+=(busybox-static)
+  command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
+  if [ "$(uname -m)" = x86_64 ] && ! dpkg -s gcc-multilib >/dev/null 2>&1; then need_apt+=(gcc-multilib); fi
+fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then

@@ -2,6 +2,6 @@
 # Set up, then run the whole test suite.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bash "$here/scripts/setup.sh"
+bash "$here/scripts/setup.sh" --test
 cd "$here"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
