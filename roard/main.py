@@ -14,9 +14,15 @@ import os
 import sys
 from pathlib import Path
 
-from roar_api import paths
-from roar_api.version import VERSION
-from roard.errors import DaemonStartupError
+# roard forks to run programs (git, reproduced steps, pip). gRPC's fork handlers are meant for
+# processes that go on using gRPC after fork; ours exec at once, and with the handlers on, a
+# child forked while gRPC threads were busy crashed (SIGSEGV in cygrpc) about one time in ten.
+# Set before grpc is first imported anywhere in the daemon.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
+from roar_api import paths  # noqa: E402 (after the environment above)
+from roar_api.version import VERSION  # noqa: E402
+from roard.errors import DaemonStartupError  # noqa: E402
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 

@@ -169,6 +169,12 @@ class Classifier:
 WARNING_TEXT = {
     "static-exec": "{path} is statically linked and the ptrace tracer is not usable here, so its "
                    "file I/O was not seen (see `roarctl tracer status`)",
+    "go-exec": "{path} is a Go program, which makes its own system calls, and the ptrace tracer is not "
+               "usable here, so its file I/O was not seen (see `roarctl tracer status`)",
+    "static-program": "{path} is statically linked and ran under the preload tracer, which cannot see "
+                      "inside it: its file I/O was not recorded (use --tracer auto or ptrace)",
+    "go-program": "{path} is a Go program, which makes its own system calls, and ran under the preload "
+                  "tracer: its file I/O was not recorded (use --tracer auto or ptrace)",
     "setuid-exec": "{path} is set-uid/set-gid: the loader ignores LD_PRELOAD, so its file I/O was not seen",
     "spool-error": "the tracer could not record an event ({path}); the job may be missing files",
     "setuid-unprivileged": "{path} is set-uid/set-gid and ran without its privileges under the ptrace tracer",

@@ -18,12 +18,14 @@ from roar_api.paths import runtime_spool_dir
 from roard.capture.git import capture_git, tracked_in_head
 from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
+from roard.finalize.classify import warning_text
 from roard.finalize.filters import FilterRules
 from roard.finalize.finalize import finalize_run
 from roard.hashing import HashCache
 from roard.lineage.model import JobRecord
 from roard.runs.record import RunRecord, process_alive, process_start_time
-from roard.tracing.backends import LaunchPlan, choose_backend, launch_plan, native_dir
+from roard.tracing.backends import (LaunchPlan, choose_backend, is_go_executable, launch_plan,
+                                     native_dir, preload_blind)
 from roard.workspace import env as ws_env
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
@@ -74,8 +76,8 @@ class RunManager:
             raise InvalidArgument("cwd must be an absolute path")
         ws = self.registry.get(workspace or cwd)
         config = ws.config()
-        backend = choose_backend(tracer, config["tracer.default"],
-                                 resolve_program(argv[0], cwd, environment.get("PATH", "")))
+        program = resolve_program(argv[0], cwd, environment.get("PATH", ""))
+        backend = choose_backend(tracer, config["tracer.default"], program)
         run_id = uuid.uuid4().hex
         run_dir = ws.paths.runs / run_id
         fast_root = runtime_spool_dir()
@@ -87,6 +89,10 @@ class RunManager:
         spool.mkdir(parents=True, mode=0o700)
         git = await asyncio.to_thread(capture_git, cwd, ws.paths.diffs / f"{run_id}.diff", ws.root)
         warnings = list(plan.warnings)
+        if backend == "preload" and program and preload_blind(program):
+            # The shim never loads into it, so nothing else would say so.
+            warnings.append(warning_text("go-program" if is_go_executable(program) else "static-program",
+                                         program))
         if git.dirty:
             warnings.append(f"the git tree has uncommitted changes; the diff is kept in {git.diff_path} "
                             "so this job stays recreatable")

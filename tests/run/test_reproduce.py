@@ -206,7 +206,7 @@ def test_rounds_find_the_non_deterministic_output(repro: RoarEnv, tmp_path: Path
     by_path = {a["path"]: a for a in verdict["artifacts"]}
     assert by_path["model.txt"]["verdict"] == "non-deterministic"
     assert len(set(by_path["model.txt"]["new_hashes"])) == 3
-    assert by_path["stable.txt"]["verdict"] == "identical"
+    assert by_path["stable.txt"]["verdict"] == "identical", by_path
     assert "data/raw.csv" not in by_path  # the new train.py does not read it: not in the lineage
     assert verdict["rounds"] == 3
     assert any("non-deterministic" in c for c in verdict["causes"])

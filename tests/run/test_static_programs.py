@@ -41,6 +41,13 @@ def test_static_program_run_directly(roard, workspace: Path, static_prog: Path) 
     assert not any("statically linked" in w for w in job["warnings"])
 
 
+def test_static_program_under_explicit_preload_is_warned(roard, workspace: Path, static_prog: Path) -> None:
+    """--tracer preload on a static program: the shim never loads, so roard itself says so."""
+    job = run_json(roard, workspace, "--tracer", "preload", "./static-tool", "in.txt", "out.txt")
+    assert job["tracer"] == "preload"
+    assert any("statically linked and ran under the preload tracer" in w for w in job["warnings"]), job["warnings"]
+
+
 def test_static_program_called_from_a_script(roard, workspace: Path, static_prog: Path) -> None:
     job = run_json(roard, workspace, "sh", "-c", "./static-tool in.txt mid.txt && cat mid.txt > final.txt")
     assert job["tracer"] == "preload"
@@ -109,6 +116,13 @@ def test_dynamic_go_program_run_directly(roard, workspace: Path, go_prog: Path) 
     assert "in.txt" in paths(job["inputs"]) and "go-tool" in paths(job["inputs"])
     assert paths(job["outputs"]) == {"out.txt"}
     assert (workspace / "out.txt").read_text() == "go saw: gopher"
+
+
+def test_go_program_under_explicit_preload_is_warned(roard, workspace: Path, go_prog: Path) -> None:
+    shutil.copy(go_prog, workspace / "go-tool")
+    (workspace / "in.txt").write_text("gopher")
+    job = run_json(roard, workspace, "--tracer", "preload", "./go-tool", "in.txt", "out.txt")
+    assert any("is a Go program" in w and "preload tracer" in w for w in job["warnings"]), job["warnings"]
 
 
 def test_dynamic_go_program_called_from_a_script(roard, workspace: Path, go_prog: Path) -> None:

@@ -76,6 +76,26 @@ def test_dedup_same_file_same_state(run, work):
     assert len(got) == 3
 
 
+def test_repeated_absolute_opens_until_the_process_renames(run, work):
+    """Repeated read-only opens of one absolute name are reported once (no fstat after the
+    first); a rename by the process itself makes the next open of that name report again."""
+    a, b = work / "a.txt", work / "b.txt"
+    a.write_text("one")
+    b.write_text("three")
+    script = (
+        "import os, sys\n"
+        "a, b = sys.argv[1], sys.argv[2]\n"
+        "for _ in range(50):\n"
+        "    os.close(os.open(a, os.O_RDONLY))\n"
+        "os.rename(b, a)\n"
+        "for _ in range(50):\n"
+        "    os.close(os.open(a, os.O_RDONLY))\n")
+    t = run(py(script, a, b))
+    got = [(e.size, e.ino) for e in t.opens(work) if e.path == str(a)]
+    assert [size for size, _ in got] == [3, 5]
+    assert got[0][1] != got[1][1]
+
+
 def test_case1_relative_paths(run, cc, work):
     for d in ("sub", "sub2", "sub3"):
         (work / d).mkdir()

@@ -803,20 +803,56 @@ static int build_open(struct line *l, const void *ctx)
     return 1;
 }
 
+/* Repeated read-only opens of one absolute name cost no fstat: once such an open was reported
+ * (with the file's identity), the same name and access class is known until this process
+ * changes the namespace or a file's content itself (a rename, link, unlink, truncate, or an
+ * open that can write: g_names_gen moves on). A file changed by another process in between is
+ * still caught: finalize compares the reported identity with the file's when it hashes it and
+ * flags the input changed-during-run. */
+static uint64_t g_names_gen;
+
+static void names_changed(void)
+{
+    __atomic_add_fetch(&g_names_gen, 1, __ATOMIC_RELAXED);
+}
+
+static int read_only_open(int flags)
+{
+    return (flags & O_ACCMODE) == O_RDONLY && !(flags & (O_CREAT | O_TRUNC | O_PATH));
+}
+
+static uint64_t name_fingerprint(const char *name)
+{
+    uint64_t h = mix64(0x726f61722d6e616dULL, __atomic_load_n(&g_names_gen, __ATOMIC_RELAXED));
+    return hash_str(h, name);
+}
+
 /* Record a successful open of `name` (relative to dirfd) that returned fd. */
 static void record_open(int dirfd, const char *name, int flags, int fd)
 {
     if (!g_active || fd < 0 || name == NULL)
         return;
     int saved = errno;
+    int by_name = name[0] == '/' && read_only_open(flags);
+    uint64_t nfp = by_name ? name_fingerprint(name) : 0;
+    if (!read_only_open(flags))
+        names_changed();
+    else if (by_name && seen_contains(nfp)) {
+        errno = saved;
+        return;
+    }
     struct stat st;
     if (fstat(fd, &st) == 0) {
         uint64_t fp = open_fingerprint(&st, flags, dirfd, name);
-        if (!seen_contains(fp)) {
+        int known = seen_contains(fp);
+        if (!known) {
             struct open_ev e = {dirfd, name, flags, fd, &st};
-            if (emit_built(build_open, &e) == 0)
+            known = emit_built(build_open, &e) == 0;
+            if (known)
                 seen_insert(fp);
         }
+        if (known && by_name)
+            seen_insert(nfp);
     }
     errno = saved;
 }
@@ -871,6 +907,8 @@ static void record_path_event(const struct path_ev *e)
     if (!g_active)
         return;
     int saved = errno;
+    if (e->kind != 'D' && e->kind != 'K')
+        names_changed();
     emit_built(build_path_event, e);
     errno = saved;
 }
