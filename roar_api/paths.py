@@ -57,12 +57,32 @@ def socket_path(override: str | os.PathLike[str] | None = None) -> Path:
 
 
 def runtime_spool_dir() -> Path | None:
-    """``$XDG_RUNTIME_DIR/roar/spool``: tracer spools on tmpfs, where creating one file per traced
-    process is cheap; None when there is no runtime directory (spools then stay in .roar/runs/)."""
+    """Where tracer spools go: on tmpfs, where creating one file per traced process is cheap.
+    ``$XDG_RUNTIME_DIR/roar/spool``; without a runtime directory (containers, cron, su), a
+    private ``/dev/shm/roar-<uid>`` we own; else None (spools then stay in .roar/runs/)."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
         return Path(runtime) / "roar" / "spool"
-    return None
+    shm = Path("/dev/shm") / f"roar-{os.getuid()}"
+    return shm / "spool" if _private_dir(shm) else None
+
+
+def _private_dir(path: Path) -> bool:
+    """Create ``path`` 0700, or accept it when it already is ours, a real directory and private:
+    in a world-writable /dev/shm another user could have made it first."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return False
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    import stat
+
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
 
 
 def log_path() -> Path:
