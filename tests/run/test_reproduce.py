@@ -372,3 +372,27 @@ def test_get_step_is_fetched_again_and_verified(repro: RoarEnv, tmp_path: Path, 
     assert {(a["path"], a["verdict"]) for a in verdict["artifacts"]} == {
         ("data/data.csv", "identical"), ("count.txt", "identical")}
     assert (dest / "data" / "data.csv").read_bytes() == (ws / "data" / "data.csv").read_bytes()
+
+
+def test_pip_any_version_takes_the_nearest_available_version(repro: RoarEnv, tmp_path: Path) -> None:
+    """A job that used a version no index has (six 99.0, vendored): refused by name, then with
+    --pip-any-version the nearest available version is installed and the verdict says so."""
+    site = tmp_path / "vendored" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "six.py").write_text("VALUE = 1\n")
+    dist = site / "six-99.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: six\nVersion: 99.0\n\n")
+    (dist / "RECORD").write_text("six.py,,\n")
+    ws = make_repo(repro, tmp_path, {"use.py": "import six\nopen('o.txt', 'w').write('uses six')\n"})
+    job = run_json(repro, ws, PY, "use.py", env={"PYTHONPATH": str(site)})
+    assert {"name": "six", "version": "99.0"} in job["runtime"]["packages_used"]
+    git(ws, "commit", "--allow-empty", "-qm", "later")
+    target = output_hash(job, "o.txt")
+    proc = reproduce(repro, ws, target, "--run", "-y", "--dir", str(tmp_path / "strict"))
+    assert proc.returncode == 1 and "six==99.0 cannot be installed" in proc.stderr, proc.stderr
+    assert "--pip-any-version" in proc.stderr
+    proc = reproduce(repro, ws, target, "--run", "-y", "--pip-any-version", "--dir", str(tmp_path / "any"), "--json")
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
+    notes = verdict_json(proc)["notes"]
+    assert any(n.startswith("six 99.0 is not available; installed ") for n in notes), notes
