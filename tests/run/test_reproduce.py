@@ -396,3 +396,18 @@ def test_pip_any_version_takes_the_nearest_available_version(repro: RoarEnv, tmp
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
     notes = verdict_json(proc)["notes"]
     assert any(n.startswith("six 99.0 is not available; installed ") for n in notes), notes
+
+
+def test_build_steps_run_first(repro: RoarEnv, tmp_path: Path) -> None:
+    ws = make_repo(repro, tmp_path, {"src.txt": "source\n"})
+    built = repro.roarctl("build", "--json", "sh", "-c", "tr a-z A-Z < src.txt > tool.txt", cwd=ws)
+    assert built.returncode == 0, built.stderr
+    job = run_json(repro, ws, "sh", "-c", "cat tool.txt tool.txt > out.txt")
+    target = output_hash(job, "out.txt")
+    plan = json.loads(reproduce(repro, ws, target, "--json").stdout)
+    assert [s["ref"] for s in plan["steps"]] == ["@B1", "@1"]
+    dest = tmp_path / "with-build"
+    proc = reproduce(repro, ws, target, "--run", "-y", "--dir", str(dest), "--json")
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
+    assert (dest / "tool.txt").read_text() == "SOURCE\n"
+    assert {a["step"] for a in verdict_json(proc)["artifacts"]} == {"@B1", "@1"}
