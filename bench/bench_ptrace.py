@@ -28,6 +28,7 @@ minute or more of deleting thousands scans past every recently freed inode, and 
 which depends on what else ran on the machine, would swamp what is measured here.
 
 Usage: .venv/bin/python bench/bench_ptrace.py [--rounds N] [--only NAME,...] [--dir DIR]
+                                             [--compare OTHER-ROAR-PTRACE-BINARY]
 """
 from __future__ import annotations
 
@@ -185,13 +186,16 @@ def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def measure(workload, ptrace: Path, strace: str | None, spools: Path, rounds: int,
-            env: dict[str, str]) -> dict[str, list[float]]:
+            env: dict[str, str], compare: Path | None = None) -> dict[str, list[float]]:
     """Seconds of each way in each round. Every roar run gets a new spool directory, kept
     until the end (see fresh_extract_dir for why nothing is deleted in between)."""
     name, cmd, cwd = workload
     ways = {"untraced": lambda: cmd}
     ways["roar"] = lambda: [str(ptrace), "--spool", str(spools / f"s{time.monotonic_ns()}"), "--",
                             *cmd]
+    if compare:
+        ways["other"] = lambda: [str(compare), "--spool",
+                                 str(spools / f"o{time.monotonic_ns()}"), "--", *cmd]
     if strace:
         ways["strace"] = lambda: [strace, "-f", "--seccomp-bpf", "-e", "trace=%file,%process",
                                   "-o", "/dev/null", *cmd]
@@ -216,6 +220,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", default="", help="comma-separated workload name prefixes")
     ap.add_argument("--dir", default=None, help="where the files live (default: /dev/shm)")
+    ap.add_argument("--compare", default=None, metavar="BIN",
+                    help="another roar-ptrace binary (e.g. an older build) measured in the same "
+                         "rounds, as the column 'other'")
     opts = ap.parse_args()
     base = opts.dir
     if base is None and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
@@ -235,7 +242,8 @@ def main() -> int:
         for w in wl.all():
             if opts.only and not any(w[0].startswith(p) for p in opts.only.split(",")):
                 continue
-            m = measure(w, ptrace, strace, spools, opts.rounds, env)
+            m = measure(w, ptrace, strace, spools, opts.rounds, env,
+                        Path(opts.compare).resolve() if opts.compare else None)
             rows.append((w[0], m))
             print(f"  measured {w[0]}: " + ", ".join(
                 f"{k} {' '.join(f'{x:.3f}' for x in v)}" for k, v in m.items()), file=sys.stderr)
@@ -243,9 +251,11 @@ def main() -> int:
           "ratios)\n")
     print(f"{machine()}; files under {base or tempfile.gettempdir()}; "
           f"load average before: {load_before}\n")
-    print("| workload | untraced | roar-ptrace | ratio | strace | ratio | roar/strace |")
-    print("|---|---|---|---|---|---|---|")
-    ratios, ok = [], True
+    other = bool(opts.compare)
+    print("| workload | untraced | roar-ptrace | ratio | strace | ratio | roar/strace |"
+          + (" other | ratio |" if other else ""))
+    print("|---|---|---|---|---|---|---|" + ("---|---|" if other else ""))
+    ratios, other_ratios, ok = [], [], True
     for name, m in rows:
         med = {k: statistics.median(v) for k, v in m.items()}
         r = ratio(m, "roar", "untraced")
@@ -257,11 +267,18 @@ def main() -> int:
                            f"{vs:.2f} {'faster' if vs < 1 else 'SLOWER'}")
         else:
             strace_cols = "n/a | n/a | n/a"
+        other_cols = ""
+        if other:
+            other_ratios.append(ratio(m, "other", "untraced"))
+            other_cols = f" {med['other']:.3f}s | {other_ratios[-1]:.2f}x |"
         print(f"| {name} | {med['untraced']:.3f}s | {med['roar']:.3f}s | {r:.2f}x | "
-              f"{strace_cols} |")
+              f"{strace_cols} |{other_cols}")
     geo = math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else float("nan")
     print(f"\ngeometric mean roar/untraced: {geo:.2f}x (target <= 1.45); "
           f"faster than strace on every workload: {'yes' if ok else 'NO'}")
+    if other_ratios:
+        og = math.exp(sum(map(math.log, other_ratios)) / len(other_ratios))
+        print(f"geometric mean other ({opts.compare})/untraced: {og:.2f}x")
     return 0 if ok and geo <= 1.45 else 1
 
 

@@ -265,6 +265,28 @@ def test_case15_many_threads_at_once(prun, pcc, pwork):
     assert len(t.headers()) == 1
 
 
+def test_overlapping_calls_of_many_threads_name_their_own_files(prun, pcc, pwork):
+    """The tracer lets a thread into a traced call before decoding its arguments (the decoding
+    overlaps the call). With eight threads racing through opens by dirfd and by relative name,
+    failed opens (EEXIST, ENOENT, EFAULT) among them, every event must name the thread's own
+    file, successful opens appear exactly once each, and failed ones never."""
+    n, rounds = 8, 200
+    t = prun([pcc("procs"), "racing", pwork, str(n)], timeout=120)
+    (pid,) = t.pids()
+    files = [e for e in t.opens(pwork) if e.ftype == "f"]
+    got = [os.path.relpath(e.path, pwork) for e in files]
+    want = [f"r{i}/f{j}.txt" for i in range(n) for j in range(rounds)]
+    dirs = [os.path.relpath(e.path, pwork) for e in t.opens(pwork) if e.ftype == "d"]
+    assert sorted(dirs) == [f"r{i}" for i in range(n)]   # each thread's dirfd
+    assert sorted(got) == sorted(want * 2)               # the O_EXCL create and the re-open
+    assert not [p for p in got if "missing" in p]
+    creates = [e for e in files if e.flags & os.O_CREAT]
+    assert sorted(os.path.relpath(e.path, pwork) for e in creates) == sorted(want)
+    for e in files:                                      # PATH and the descriptor agree
+        assert e.real is None and e.ino == os.stat(e.path).st_ino
+    assert {e.pid for e in t.events} == {pid}
+
+
 # ---- case 27: the race of a new tracee's first stop with its parent's fork event ----
 
 def test_case27_fork_and_thread_storm(prun, pcc, pwork):

@@ -91,6 +91,48 @@ static void threads(int n)
         pthread_join(t[i], NULL);
 }
 
+/* ---- threads whose traced calls overlap: the tracer decodes a call's arguments while the
+ * kernel runs it, so every thread's events must still name its own files, and failed calls
+ * (missing file, O_EXCL on an existing one, a bad name pointer) must leave nothing ---- */
+
+#define RACE_ROUNDS 200
+
+static void *racer(void *arg)
+{
+    long id = (long)(intptr_t)arg;
+    char dir[32], name[32];
+    snprintf(dir, sizeof dir, "r%ld", id);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    CHECK(dfd >= 0);
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        snprintf(name, sizeof name, "f%d.txt", i);
+        close_fd(openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644));
+        FAILS(openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST);
+        snprintf(name, sizeof name, "missing%d.txt", i);
+        FAILS(openat(dfd, name, O_RDONLY), ENOENT);
+        FAILS(syscall(SYS_openat, dfd, (char *)8, O_RDONLY), EFAULT);
+        snprintf(name, sizeof name, "r%ld/f%d.txt", id, i);
+        close_fd(open(name, O_RDONLY)); /* relative to the cwd */
+    }
+    close_fd(dfd);
+    return NULL;
+}
+
+static void racing(int n)
+{
+    pthread_t t[64];
+    char dir[32];
+    CHECK(n <= 64);
+    for (int i = 0; i < n; i++) {
+        snprintf(dir, sizeof dir, "r%d", i);
+        CHECK(mkdir(dir, 0755) == 0);
+    }
+    for (int i = 0; i < n; i++)
+        CHECK(pthread_create(&t[i], NULL, racer, (void *)(intptr_t)i) == 0);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+}
+
 /* ---- case 27: a burst of forks and threads; new tracees' first stops race their parents'
  * fork events ---- */
 
@@ -192,6 +234,8 @@ int main(int argc, char **argv)
         processes();
     else if (strcmp(mode, "threads") == 0)
         threads(atoi(argv[3]));
+    else if (strcmp(mode, "racing") == 0)
+        racing(atoi(argv[3]));
     else if (strcmp(mode, "storm") == 0)
         storm(atoi(argv[3]));
     else if (strcmp(mode, "thread_exec") == 0)
