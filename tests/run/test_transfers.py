@@ -246,8 +246,11 @@ def test_progress_line_only_on_a_terminal(roard: RoarEnv, workspace: Path, http_
 
 
 def test_interrupted_get_leaves_nothing(roard: RoarEnv, workspace: Path, http_url: str) -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and Python
+    # keeps it ignored: give roarctl the default disposition a terminal would.
     proc = subprocess.Popen([PYTHON, "-m", "roarctl", "get", f"{http_url}/slow.bin", "slow.bin"], cwd=workspace,
-                            env=roard.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=roard.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 10
     while not leftovers(workspace) and time.monotonic() < deadline:  # the transfer is under way
         time.sleep(0.05)
