@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Set up roar from a fresh clone: system packages when missing, a virtualenv in .venv, and
 # `pip install -e .[dev]`, which also compiles the native tracers. Safe to run again.
-# `--test` also installs the system packages only the test suite uses.
+# `--test` also installs the system packages only the test suite uses. `--ebpf` (implied by `--test`
+# when run as root on a kernel with BTF) installs what the optional eBPF tracer is built with:
+# clang, libbpf-dev, bpftool (about 150 MB; ~15 s on a warm mirror). Without them the eBPF
+# tracer is skipped with its reason (`roarctl tracer status`) and everything else is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +19,14 @@ if [ "${1:-}" = "--test" ]; then
   command -v busybox >/dev/null 2>&1 || need_apt+=(busybox-static)
   command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
   if [ "$(uname -m)" = x86_64 ] && ! dpkg -s gcc-multilib >/dev/null 2>&1; then need_apt+=(gcc-multilib); fi
+fi
+want_ebpf=0
+case " $* " in *" --ebpf "*) want_ebpf=1 ;; esac
+if [ "${1:-}" = "--test" ] && [ "$(id -u)" -eq 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then want_ebpf=1; fi
+if [ "$want_ebpf" = 1 ]; then
+  command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+  command -v bpftool >/dev/null 2>&1 || need_apt+=(bpftool)
+  [ -f /usr/include/bpf/libbpf.h ] || need_apt+=(libbpf-dev)
 fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -54,4 +65,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/roarctl ]; t
 fi
 .venv/bin/python -c 'import roard, roarctl' || { echo "setup: install failed" >&2; exit 1; }
 test -f roard/_native/libroar_preload.so || { echo "setup: the preload tracer was not built" >&2; exit 1; }
+if [ ! -x roard/_native/roar-ebpf ] && [ -f roard/_native/roar-ebpf.skipped ]; then
+  echo "setup: the optional eBPF tracer was not built: $(cat roard/_native/roar-ebpf.skipped)" >&2
+fi
 echo "setup: ready (.venv/bin/roarctl)" >&2

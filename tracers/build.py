@@ -26,12 +26,82 @@ TARGETS: list[tuple[str, list[str], list[str]]] = [
 CFLAGS = ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",
           "-D_GNU_SOURCE", "-fno-strict-aliasing"]
 
+#: The eBPF tracer (optional): a CO-RE BPF object built with clang against a vmlinux.h that
+#: bpftool dumps from this machine's kernel BTF, embedded as a libbpf skeleton in the loader.
+EBPF_NAME = "roar-ebpf"
+EBPF_SKIPPED = EBPF_NAME + ".skipped"   #: beside the outputs: why the eBPF tracer was not built
+KERNEL_BTF = Path("/sys/kernel/btf/vmlinux")
+
 
 def compiler() -> str:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not cc:
         raise SystemExit("roar: no C compiler found (install gcc) to build the tracers")
     return cc
+
+
+def ebpf_missing() -> str:
+    """Why the eBPF tracer cannot be built here ("" when it can)."""
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+        return "the eBPF tracer is built for Linux on x86_64 only"
+    missing = [name for name, ok in (
+        ("clang", shutil.which(os.environ.get("CLANG", "clang"))),
+        ("bpftool", shutil.which("bpftool")),
+        ("libbpf-dev", Path("/usr/include/bpf/libbpf.h").exists()),
+    ) if not ok]
+    if missing:
+        return (f"{', '.join(missing)} not installed (Debian: apt-get install clang libbpf-dev bpftool; "
+                "scripts/setup.sh --ebpf does it)")
+    if not KERNEL_BTF.exists():
+        return f"{KERNEL_BTF} is missing: the kernel has no BTF (CONFIG_DEBUG_INFO_BTF) to build against"
+    return ""
+
+
+def build_ebpf(out_dir: Path = DEFAULT_OUT, verbose: bool = False) -> tuple[Path | None, str]:
+    """Build roar-ebpf into out_dir: (path, "") or (None, the reason it was skipped). Never raises
+    for a missing toolchain or a failed step: the other tracers do not depend on this one."""
+    import tempfile
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / EBPF_NAME
+    reason = ebpf_missing()
+    if not reason:
+        src = TRACERS / "ebpf"
+        with tempfile.TemporaryDirectory(prefix="roar-ebpf-") as tmp:
+            t = Path(tmp)
+            steps = [
+                (["bpftool", "btf", "dump", "file", str(KERNEL_BTF), "format", "c"], t / "vmlinux.h"),
+                ([os.environ.get("CLANG", "clang"), "-g", "-O2", "-Wall", "-target", "bpf",
+                  "-D__TARGET_ARCH_x86", "-I", str(t), "-c", str(src / "roar_ebpf.bpf.c"),
+                  "-o", str(t / "roar_ebpf.bpf.o")], None),
+                (["bpftool", "gen", "skeleton", str(t / "roar_ebpf.bpf.o"), "name", "roar_ebpf"],
+                 t / "roar_ebpf.skel.h"),
+                ([compiler(), *CFLAGS, "-I", str(t), "-o", str(out.with_suffix(".tmp")),
+                  str(src / "main.c"), "-lbpf"], None),
+            ]
+            for cmd, stdout_to in steps:
+                if verbose:
+                    print(" ".join(cmd) + (f" > {stdout_to}" if stdout_to else ""), file=sys.stderr)
+                proc = subprocess.run(cmd, capture_output=True)
+                if stdout_to is not None and proc.returncode == 0:
+                    stdout_to.write_bytes(proc.stdout)
+                if proc.returncode != 0:
+                    err = proc.stderr.decode(errors="replace").strip().splitlines()
+                    reason = f"`{Path(cmd[0]).name}` failed: {err[-1] if err else 'exit ' + str(proc.returncode)}"
+                    print("\n".join(err[-20:]), file=sys.stderr)
+                    break
+            else:
+                os.replace(out.with_suffix(".tmp"), out)
+    skipped = out_dir / EBPF_SKIPPED
+    if reason:
+        print(f"roar: the eBPF tracer was not built: {reason}", file=sys.stderr)
+        skipped.write_text(reason + "\n")
+        if out.exists():
+            out.unlink()
+        return None, reason
+    if skipped.exists():
+        skipped.unlink()
+    return out, ""
 
 
 def build(out_dir: Path = DEFAULT_OUT, verbose: bool = False) -> list[Path]:
@@ -49,6 +119,9 @@ def build(out_dir: Path = DEFAULT_OUT, verbose: bool = False) -> list[Path]:
         subprocess.run(cmd, check=True)
         os.replace(tmp, out)
         built.append(out)
+    ebpf, _ = build_ebpf(out_dir, verbose)   # optional: skipped with its reason when it cannot be built
+    if ebpf:
+        built.append(ebpf)
     return built
 
 

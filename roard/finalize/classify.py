@@ -181,6 +181,7 @@ WARNING_TEXT = {
     "nested-ptrace": "a program in the run tried to ptrace another ({path}); nested tracing is refused under roar",
     "seccomp-listener": "{path} installed a seccomp notification filter; calls it lets through are not seen",
     "io-uring": "{path} set up io_uring; file I/O through the ring bypasses system calls and was not seen",
+    "ebpf-lost": "the eBPF tracer LOST {path} event(s) (ring buffer full): this job's inputs and outputs are incomplete",
 }
 
 

@@ -11,6 +11,11 @@ from roard.errors import FailedPrecondition, InvalidArgument
 NATIVE_DIR = Path(__file__).resolve().parent.parent / "_native"
 PRELOAD_LIB = NATIVE_DIR / "libroar_preload.so"
 PTRACE_BIN = NATIVE_DIR / "roar-ptrace"
+EBPF_BIN = NATIVE_DIR / "roar-ebpf"
+EBPF_SKIPPED = NATIVE_DIR / "roar-ebpf.skipped"   # written by tracers/build.py: why it was not built
+KERNEL_BTF = Path("/sys/kernel/btf/vmlinux")
+TRACEFS = (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing"))
+CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 21, 38, 39
 BACKENDS = ("preload", "ptrace", "ebpf")
 DESCRIPTIONS = {
     "preload": "LD_PRELOAD shim: fastest; blind to static binaries, Go programs, inline raw syscalls and set-uid programs",
@@ -50,6 +55,50 @@ def _seccomp_available() -> bool:
         return False
 
 
+def _effective_caps() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tracefs_mounted() -> bool:
+    try:
+        mounts = Path("/proc/self/mounts").read_text().split("\n")
+    except OSError:
+        return False
+    return any(len(f := m.split()) > 2 and f[2] == "tracefs" for m in mounts)
+
+
+def _ebpf_status(desc: str) -> BackendStatus:
+    path = str(EBPF_BIN)
+    if not EBPF_BIN.exists():
+        why = ""
+        try:
+            why = EBPF_SKIPPED.read_text().strip()
+        except OSError:
+            pass
+        return BackendStatus("ebpf", False, f"{EBPF_BIN} was not built: " + (
+            why or "reinstall roar with clang, libbpf-dev and bpftool present (scripts/setup.sh --ebpf)"),
+            path, desc)
+    caps = _effective_caps()
+    has = lambda bit: bool(caps >> bit & 1)  # noqa: E731
+    if not (has(CAP_BPF) or has(CAP_SYS_ADMIN)) or not (has(CAP_PERFMON) or has(CAP_SYS_ADMIN)):
+        lacking = [n for n, b in (("CAP_BPF", CAP_BPF), ("CAP_PERFMON", CAP_PERFMON)) if not has(b)]
+        return BackendStatus("ebpf", False, "not root and without " + " and ".join(lacking) +
+                             " (run as root, or give roard CAP_BPF and CAP_PERFMON)", path, desc)
+    if not KERNEL_BTF.exists():
+        return BackendStatus("ebpf", False, f"the kernel has no BTF ({KERNEL_BTF} is missing; "
+                             "CONFIG_DEBUG_INFO_BTF)", path, desc)
+    if not _tracefs_mounted():
+        return BackendStatus("ebpf", False, "tracefs is not mounted (mount -t tracefs nodev "
+                             "/sys/kernel/tracing)", path, desc)
+    return BackendStatus("ebpf", True, "", path, desc)
+
+
 def backend_status(name: str) -> BackendStatus:
     """Whether ``name`` can trace on this machine, and if not exactly why."""
     desc = DESCRIPTIONS[name]
@@ -68,7 +117,7 @@ def backend_status(name: str) -> BackendStatus:
         if not _seccomp_available():
             return BackendStatus(name, False, "the kernel has no seccomp support", str(PTRACE_BIN), desc)
         return BackendStatus(name, True, "", str(PTRACE_BIN), desc)
-    return BackendStatus(name, False, "the eBPF backend is not part of this version of roar", "", desc)
+    return _ebpf_status(desc)
 
 
 def auto_choice() -> str:
@@ -193,6 +242,9 @@ def launch_plan(backend: str, spool_dir: Path, caller_env: dict[str, str], run_i
     env = {"ROAR_SPOOL_DIR": str(spool_dir), "ROAR_RUN_ID": run_id}
     if backend == "ptrace":
         return LaunchPlan(tracer="ptrace", argv_prefix=[str(PTRACE_BIN), "--spool", str(spool_dir), "--"],
+                          environment=env)
+    if backend == "ebpf":
+        return LaunchPlan(tracer="ebpf", argv_prefix=[str(EBPF_BIN), "--spool", str(spool_dir), "--"],
                           environment=env)
     existing = caller_env.get("LD_PRELOAD", "")
     env["LD_PRELOAD"] = str(PRELOAD_LIB) + (f":{existing}" if existing else "")

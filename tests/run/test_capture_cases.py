@@ -12,7 +12,7 @@ import pytest
 from tests.run.helpers import PY, by_path, paths, run_json, write_script
 
 
-@pytest.fixture(params=["preload", "ptrace"])
+@pytest.fixture(params=["preload", "ptrace", "ebpf"])
 def tracer(request) -> str:
     """Every case runs under each backend usable here (docs/capture.md is the table)."""
     from roard.tracing.backends import backend_status
@@ -290,7 +290,7 @@ int main(void) {
 """
 
 
-@pytest.mark.parametrize("backend", ["preload", "ptrace", "auto"])
+@pytest.mark.parametrize("backend", ["preload", "ptrace", "ebpf", "auto"])
 def test_case19_raw_syscalls(roard, workspace: Path, tmp_path: Path, backend: str) -> None:
     """syscall(SYS_openat / SYS_openat2 / SYS_renameat2 / SYS_unlinkat): the preload shim
     interposes glibc's syscall(); ptrace sees the system calls themselves."""
