@@ -35,6 +35,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "../common/roar_exit.h"
 #include "../common/roar_line.h"
 #include "roar_ebpf.h"
 #include "roar_ebpf.skel.h"
@@ -705,17 +706,5 @@ int main(int argc, char **argv)
     ring_buffer__free(rb);
     roar_ebpf__destroy(skel);
 
-    if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
-        struct rlimit zero = {0, 0};
-        setrlimit(RLIMIT_CORE, &zero);
-        signal(sig, SIG_DFL);
-        sigset_t un;
-        sigemptyset(&un);
-        sigaddset(&un, sig);
-        sigprocmask(SIG_UNBLOCK, &un, NULL);
-        kill(getpid(), sig);
-        return 128 + sig;
-    }
-    return WEXITSTATUS(status);
+    exit_like(status);
 }

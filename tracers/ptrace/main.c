@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/roar_exit.h"
 #include "roar_ptrace.h"
 
 void say(const char *fmt, ...)
@@ -148,24 +149,6 @@ static void install_forwarding(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-}
-
-/* Leave the way the program did: the same exit code, or death by the same signal (without a
- * core file of our own). Should the signal not kill us, 128 + N, as a shell would report. */
-static _Noreturn void exit_like(int status)
-{
-    if (WIFEXITED(status))
-        exit(WEXITSTATUS(status));
-    int sig = WTERMSIG(status);
-    struct rlimit none = {0, 0};
-    setrlimit(RLIMIT_CORE, &none);
-    signal(sig, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-    kill(getpid(), sig);
-    exit(128 + sig);
 }
 
 static int read_msg(int fd, struct msg *m)
