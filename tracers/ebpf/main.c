@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -519,6 +521,37 @@ static void usage(FILE *f)
           "Exits with PROGRAM's status; 125 if tracing is impossible.\n", f);
 }
 
+/* One epoll set over the ring buffer's own epoll descriptor and a pidfd of the program, so the
+ * loader wakes when there is something to read or the program has exited, instead of polling
+ * every 20 ms (up to 20 ms added to every run). -1 when pidfds are not available (Linux < 5.3). */
+static int exit_waiter(struct ring_buffer *rb, pid_t pid)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return -1;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ring = {.events = EPOLLIN, .data.u32 = 0};
+    struct epoll_event child = {.events = EPOLLIN, .data.u32 = 1};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &ring) < 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &child) < 0) {
+        if (ep >= 0)
+            close(ep);
+        close(pidfd);
+        return -1;
+    }
+    return ep;  /* the pidfd stays open, registered in the set, until the set is closed */
+}
+
+/* Block until records arrive or the program exits; then read what is there. */
+static int wait_ring_or_exit(int waiter, struct ring_buffer *rb)
+{
+    struct epoll_event ev[2];
+    int n = epoll_wait(waiter, ev, 2, 1000);
+    if (n < 0)
+        return errno == EINTR ? -EINTR : -errno;
+    return ring_buffer__poll(rb, 0);
+}
+
 int main(int argc, char **argv)
 {
     const char *spool = getenv("ROAR_SPOOL_DIR");
@@ -656,8 +689,9 @@ int main(int argc, char **argv)
         }
     }
     int status = 0;
+    int waiter = exit_waiter(rb, pid);
     for (;;) {
-        int n = ring_buffer__poll(rb, 20);
+        int n = waiter >= 0 ? wait_ring_or_exit(waiter, rb) : ring_buffer__poll(rb, 20);
         flush_all();
         if (n < 0 && n != -EINTR) {
             say("reading the ring buffer: %s", strerror(-n));
@@ -670,6 +704,8 @@ int main(int argc, char **argv)
             break;
         }
     }
+    if (waiter >= 0)
+        close(waiter);
     /* The program has exited: everything it did is in the ring. Its descendants that are still
      * running are not followed any further. */
     roar_ebpf__detach(skel);
