@@ -57,6 +57,26 @@ def ebpf_missing() -> str:
     return ""
 
 
+def _install_minimal_btf(bpf_object: Path, loader: Path) -> None:
+    """Optional: just the kernel types the BPF program relocates against, beside the loader, with
+    the kernel they were cut from (``roar-ebpf.btf``, ``roar-ebpf.btf.kernel``: uname's release
+    and version). roar-ebpf loads with it on that kernel and with the full BTF elsewhere; a
+    bpftool without ``gen min_core_btf`` only costs the faster load."""
+    btf = loader.with_name(loader.name + ".btf")
+    stamp = loader.with_name(loader.name + ".btf.kernel")
+    for stale in (btf, stamp):
+        stale.unlink(missing_ok=True)
+    tmp = btf.with_suffix(".btf.tmp")
+    proc = subprocess.run(["bpftool", "gen", "min_core_btf", str(KERNEL_BTF), str(tmp), str(bpf_object)],
+                          capture_output=True)
+    if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        return
+    os.replace(tmp, btf)
+    u = os.uname()
+    stamp.write_text(f"{u.release} {u.version}\n")
+
+
 def build_ebpf(out_dir: Path = DEFAULT_OUT, verbose: bool = False) -> tuple[Path | None, str]:
     """Build roar-ebpf into out_dir: (path, "") or (None, the reason it was skipped). Never raises
     for a missing toolchain or a failed step: the other tracers do not depend on this one."""
@@ -92,6 +112,7 @@ def build_ebpf(out_dir: Path = DEFAULT_OUT, verbose: bool = False) -> tuple[Path
                     break
             else:
                 os.replace(out.with_suffix(".tmp"), out)
+                _install_minimal_btf(t / "roar_ebpf.bpf.o", out)
     skipped = out_dir / EBPF_SKIPPED
     if reason:
         print(f"roar: the eBPF tracer was not built: {reason}", file=sys.stderr)
