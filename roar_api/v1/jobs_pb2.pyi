@@ -35,7 +35,7 @@ class Package(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class Runtime(_message.Message):
-    __slots__ = ("hostname", "os", "cpu", "gpu", "python_executable", "python_version", "packages_used", "packages_installed")
+    __slots__ = ("hostname", "os", "cpu", "gpu", "python_executable", "python_version", "packages_used", "packages_installed", "system_packages")
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     OS_FIELD_NUMBER: _ClassVar[int]
     CPU_FIELD_NUMBER: _ClassVar[int]
@@ -44,6 +44,7 @@ class Runtime(_message.Message):
     PYTHON_VERSION_FIELD_NUMBER: _ClassVar[int]
     PACKAGES_USED_FIELD_NUMBER: _ClassVar[int]
     PACKAGES_INSTALLED_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_PACKAGES_FIELD_NUMBER: _ClassVar[int]
     hostname: str
     os: str
     cpu: str
@@ -52,7 +53,8 @@ class Runtime(_message.Message):
     python_version: str
     packages_used: _containers.RepeatedCompositeFieldContainer[Package]
     packages_installed: _containers.RepeatedCompositeFieldContainer[Package]
-    def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., cpu: _Optional[str] = ..., gpu: _Optional[str] = ..., python_executable: _Optional[str] = ..., python_version: _Optional[str] = ..., packages_used: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., packages_installed: _Optional[_Iterable[_Union[Package, _Mapping]]] = ...) -> None: ...
+    system_packages: _containers.RepeatedCompositeFieldContainer[Package]
+    def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., cpu: _Optional[str] = ..., gpu: _Optional[str] = ..., python_executable: _Optional[str] = ..., python_version: _Optional[str] = ..., packages_used: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., packages_installed: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., system_packages: _Optional[_Iterable[_Union[Package, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("uid", "session_id", "step", "kind", "argv", "cwd", "started_at", "ended_at", "duration_seconds", "exit_code", "status", "git", "runtime", "inputs", "outputs", "warnings", "decisions", "tracer", "ref", "env")

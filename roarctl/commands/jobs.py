@@ -37,6 +37,10 @@ def print_job(job) -> None:
     if rt.python_version:
         used = ", ".join(f"{p.name}=={p.version}" for p in rt.packages_used) or "none"
         click.echo(f"  python    {rt.python_version} ({rt.python_executable}); packages used: {used}")
+    if rt.system_packages:
+        shown = ", ".join(p.name for p in rt.system_packages[:8])
+        more = f" and {len(rt.system_packages) - 8} more" if len(rt.system_packages) > 8 else ""
+        click.echo(f"  system    {len(rt.system_packages)} package(s): {shown}{more}")
     for title, files in (("inputs", job.inputs), ("outputs", job.outputs)):
         click.echo(f"  {title} ({len(files)})")
         for f in files:

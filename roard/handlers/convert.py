@@ -33,7 +33,8 @@ def job_message(job: JobRecord, with_decisions: bool = False) -> jobs_pb2.Job:
             gpu=rt.get("gpu", ""), python_executable=rt.get("python_executable", ""),
             python_version=rt.get("python_version", ""),
             packages_used=[jobs_pb2.Package(**p) for p in rt.get("packages_used", [])],
-            packages_installed=[jobs_pb2.Package(**p) for p in rt.get("packages_installed", [])]),
+            packages_installed=[jobs_pb2.Package(**p) for p in rt.get("packages_installed", [])],
+            system_packages=[jobs_pb2.Package(**p) for p in rt.get("system_packages", [])]),
         inputs=[file_record(f) for f in job.inputs], outputs=[file_record(f) for f in job.outputs],
         warnings=job.warnings, tracer=job.tracer, ref=job.ref, env=job.env)
     if with_decisions:
