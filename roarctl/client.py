@@ -6,7 +6,7 @@ that commands which do not talk to the daemon stay fast.
 from __future__ import annotations
 
 import os
-import subprocess
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -108,6 +108,33 @@ def autostart_timeout() -> float:
     return value
 
 
+def _spawn_detached(argv: list[str], devnull: int, log: int) -> int:
+    """Start argv in a session of its own, stdin and stdout on /dev/null, stderr to the log.
+    posix_spawn, not fork: gRPC may already have threads in this process (a retry after a stale
+    socket), and its fork handlers can crash a forked child before it execs."""
+    actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1),
+               (os.POSIX_SPAWN_DUP2, log, 2)]
+    return os.posix_spawn(argv[0], argv, dict(os.environ), file_actions=actions, setsid=True)
+
+
+def _exit_code(pid: int) -> int | None:
+    """The started process's exit code once it has exited (reaped here), else None."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    return os.waitstatus_to_exitcode(status) if done else None
+
+
+def _stop_started(pid: int) -> None:
+    """SIGTERM, a second to go, then SIGKILL; reaped either way."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        if _exit_code(pid) is not None:
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
 def start_daemon(sock: Path, extra: list[str] | None = None, timeout: float | None = None) -> None:
     """Start roard detached and wait (bounded) until it answers its health check."""
     if timeout is None:
@@ -117,8 +144,7 @@ def start_daemon(sock: Path, extra: list[str] | None = None, timeout: float | No
         log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open(os.devnull, "rb") as devnull, open(log, "ab") as err:
             log_offset = err.tell()
-            proc = subprocess.Popen(roard_command(sock, extra=extra), stdin=devnull, stdout=devnull,
-                                    stderr=err, start_new_session=True, close_fds=True)
+            pid = _spawn_detached(roard_command(sock, extra=extra), devnull.fileno(), err.fileno())
     except OSError as exc:
         raise ClientError(f"cannot start roard: {exc.strerror or exc} ({exc.filename or log})",
                           EXIT_DAEMON) from None
@@ -129,21 +155,18 @@ def start_daemon(sock: Path, extra: list[str] | None = None, timeout: float | No
             break
         if daemon_answers(sock, timeout=min(0.5, left)):
             return
-        if proc.poll() is not None:
+        code = _exit_code(pid)
+        if code is not None:
             if daemon_answers(sock, timeout=0.5):  # lost a race with another starter: fine
                 return
             reason = _startup_error(log, log_offset)
             if reason:
                 raise ClientError(f"roard could not start: {reason}; see {log}", EXIT_DAEMON)
-            raise ClientError(f"roard exited with code {proc.returncode} while starting; see {log}",
+            raise ClientError(f"roard exited with code {code} while starting; see {log}",
                               EXIT_DAEMON)
         time.sleep(0.05)
     # Do not leave a daemon behind that holds the lock without answering.
-    proc.terminate()
-    try:
-        proc.wait(1.0)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    _stop_started(pid)
     raise ClientError(f"roard did not answer within {timeout:g} s of starting; see {log}", EXIT_DAEMON)
 
 
