@@ -413,3 +413,16 @@ def test_build_steps_run_first(repro: RoarEnv, tmp_path: Path) -> None:
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
     assert (dest / "tool.txt").read_text() == "SOURCE\n"
     assert {a["step"] for a in verdict_json(proc)["artifacts"]} == {"@B1", "@1"}
+
+
+def test_recorded_environment_variables_are_injected(repro: RoarEnv, tmp_path: Path) -> None:
+    ws = make_repo(repro, tmp_path, {"seeded.py": "import os\nopen('out.txt', 'w').write(os.environ['SEED'])\n"})
+    repro.roarctl("env", "set", "SEED", "1234", cwd=ws, check=True)
+    job = run_json(repro, ws, PY, "seeded.py")
+    assert (ws / "out.txt").read_text() == "1234"
+    dest = tmp_path / "env-replay"
+    plan = json.loads(reproduce(repro, ws, output_hash(job, "out.txt"), "--json").stdout)
+    assert plan["steps"][0]["env_names"] == ["SEED"]
+    proc = reproduce(repro, ws, output_hash(job, "out.txt"), "--run", "-y", "--dir", str(dest))
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-2000:])
+    assert (dest / "out.txt").read_text() == "1234"  # the fresh workspace has no env of its own
