@@ -176,6 +176,8 @@ WARNING_TEXT = {
     "go-program": "{path} is a Go program, which makes its own system calls, and ran under the preload "
                   "tracer: its file I/O was not recorded (use --tracer auto or ptrace)",
     "setuid-exec": "{path} is set-uid/set-gid: the loader ignores LD_PRELOAD, so its file I/O was not seen",
+    "raw-syscalls": "{path} makes file system calls with its own syscall instructions, which the preload "
+                    "tracer cannot see: files it opened that way may be missing (use --tracer ptrace)",
     "spool-error": "the tracer could not record an event ({path}); the job may be missing files",
     "setuid-unprivileged": "{path} is set-uid/set-gid and ran without its privileges under the ptrace tracer",
     "nested-ptrace": "a program in the run tried to ptrace another ({path}); nested tracing is refused under roar",

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 
 from roard.capture import system_packages
 from roard.capture.runtime import host_info, python_runtime
-from roard.finalize.classify import Classification, Classifier, PathState
+from roard.finalize.classify import Classification, Classifier, PathState, warning_text
 from roard.finalize.filters import SYSTEM_PREFIXES, FilterRules
 from roard.hashing import HashBatch, HashCache, HashResult
 from roard.lineage.model import Decision, FileEntry
 from roard.runs.record import RunRecord
+from roard.tracing.backends import preload_blind
+from roard.tracing.raw_syscalls import makes_raw_file_syscalls
 
 if TYPE_CHECKING:
     from roard.tracing.spool import SpoolStats
@@ -158,6 +160,15 @@ def classify_run(record: RunRecord) -> tuple[Classification, "SpoolStats"]:
     return result, reader.stats
 
 
+def raw_syscall_warnings(executables: list[str], rules: FilterRules) -> list[str]:
+    """Programs of the job (not system or package files, which go through libc) whose own code
+    makes file system calls: the preload shim could not see those. Static and Go programs are
+    left out: the shim routes them through ptrace, or warns already."""
+    return [warning_text("raw-syscalls", exe) for exe in executables
+            if rules.drop_reason(exe, written_by_job=False) is None and not preload_blind(exe)
+            and makes_raw_file_syscalls(exe)]
+
+
 def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> FinalizeResult:
     t0 = time.perf_counter()
     cls, spool_stats = classify_run(record)
@@ -205,6 +216,8 @@ def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> Fin
     outputs = [e for k, e in results if k == "out"]
 
     warnings = list(dict.fromkeys(cls.warnings))
+    if record.tracer == "preload":
+        warnings += raw_syscall_warnings(cls.executables, rules)
     changed = [e.path for e in inputs if "changed-during-run" in e.flags]
     if changed:
         warnings.append(f"{len(changed)} input(s) changed while the job ran: {', '.join(changed[:5])}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import blake3
@@ -310,3 +311,55 @@ def test_case19_raw_syscalls(roard, workspace: Path, tmp_path: Path, backend: st
     assert paths(job["outputs"]) == {"out.bin"}
     assert by_path(job["outputs"])["out.bin"]["hash"] == blake3.blake3(b"hello").hexdigest()
     assert not any("not seen" in w or "tracer warning" in w for w in job["warnings"]), job["warnings"]
+
+
+INLINE_C = r"""
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void)
+{
+    long fd;
+    register long r10 __asm__("r10") = 0644;
+    __asm__ volatile("syscall" : "=a"(fd)
+                     : "a"((long)SYS_openat), "D"((long)AT_FDCWD), "S"("inline.txt"),
+                       "d"((long)(O_WRONLY | O_CREAT | O_TRUNC)), "r"(r10)
+                     : "rcx", "r11", "memory");
+    if (fd < 0) return 1;
+    write((int)fd, "raw", 3);
+    close((int)fd);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("backend", ["preload", "auto", "ptrace"])
+def test_case19_inline_syscalls_are_warned_or_seen(roard, workspace: Path, tmp_path: Path, backend: str) -> None:
+    """An inline `syscall` instruction bypasses every LD_PRELOAD shim. Under preload (and auto,
+    which is preload for a dynamically linked program) roard finds the instruction pattern in the
+    program and says so; ptrace sees the call itself."""
+    import platform
+
+    if platform.machine() != "x86_64":
+        pytest.skip("the inline-syscall check reads x86-64 code")
+    if backend == "ptrace":
+        from roard.tracing.backends import backend_status
+
+        if not backend_status("ptrace").usable:
+            pytest.skip("ptrace is not usable here")
+    src = tmp_path / "inline.c"
+    src.write_text(INLINE_C)
+    subprocess.run(["cc", "-O1", "-o", str(workspace / "inline-tool"), str(src)], check=True)
+    job = run_json(roard, workspace, "--tracer", backend, "./inline-tool")
+    warned = [w for w in job["warnings"] if "its own syscall instructions" in w]
+    if backend == "ptrace":
+        assert "inline.txt" in paths(job["outputs"]) and not warned
+    else:
+        assert "inline.txt" not in paths(job["outputs"])  # invisible to the shim...
+        assert warned and "inline-tool" in warned[0], job["warnings"]  # ...but the user is told
+    assert (workspace / "inline.txt").read_text() == "raw"
+
+
+def test_ordinary_programs_are_not_suspected_of_raw_syscalls(roard, workspace: Path) -> None:
+    job = run_json(roard, workspace, sys.executable, "-c", "open('o.txt', 'w').write('x')")
+    assert not any("its own syscall instructions" in w for w in job["warnings"]), job["warnings"]
