@@ -5,6 +5,7 @@ One place for these rules, used by roard, roarctl and the tests.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 SOCKET_NAME = "roard.sock"
@@ -80,8 +81,6 @@ def _private_dir(path: Path) -> bool:
         st = path.lstat()
     except OSError:
         return False
-    import stat
-
     return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
 
 

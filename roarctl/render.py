@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Iterable
 
@@ -89,3 +90,32 @@ def checklist(items) -> None:
         mark = "✅" if item.ok else "❌"
         detail = f": {item.detail}" if item.detail and not item.ok else ""
         click.echo(f"  [{mark}] {item.name}{detail}")
+
+
+class StatusLine:
+    """One line on stderr, rewritten in place (progress, elapsed time); only on a terminal."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.width = 0
+
+    def show(self, text: str) -> None:
+        if not self.enabled:
+            return
+        text = text[:max(20, _columns() - 1)]
+        sys.stderr.write("\r" + text.ljust(self.width))
+        sys.stderr.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        if self.enabled and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+            self.width = 0
+
+
+def _columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except OSError:
+        return 80

@@ -11,7 +11,7 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option, yes_option
 from roarctl.errors import EXIT_DIVERGED, ClientError
-from roarctl.render import checklist, emit_json, message_dict, short_hash, table
+from roarctl.render import StatusLine, checklist, emit_json, message_dict, short_hash, table
 
 #: Packages shown in the plan before "and N more" (--list-requirements shows all).
 PACKAGES_SHOWN = 12
@@ -64,24 +64,18 @@ class _ProgressView:
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-        self.ticking = False
+        self.line = StatusLine(not quiet)
 
-    def _clear(self) -> None:
-        if self.ticking:
-            sys.stderr.write("\r\033[K")
-            self.ticking = False
+    def clear(self) -> None:
+        self.line.clear()
 
     def progress(self, p) -> None:
         if self.quiet:
             return
         if p.message == "running":
-            if self.tty:
-                sys.stderr.write(f"\r{p.step} running {p.elapsed_seconds:.0f}s")
-                sys.stderr.flush()
-                self.ticking = True
+            self.line.show(f"{p.step} running {p.elapsed_seconds:.0f}s")
             return
-        self._clear()
+        self.clear()
         rnd = f"[round {p.round}] " if p.round > 1 else ""
         label = f"{p.step} " if p.step else ""
         click.echo(click.style(f"==> {rnd}{p.phase}: {label}{p.message}", bold=True), err=True)
@@ -89,7 +83,7 @@ class _ProgressView:
     def output(self, o) -> None:
         if self.quiet:
             return
-        self._clear()
+        self.clear()
         sys.stdout.buffer.write(o.data)
         sys.stdout.flush()
 
@@ -183,7 +177,7 @@ def _stream(stubs, request, view: _ProgressView):
             else:
                 verdict = event.verdict
     except grpc.RpcError as exc:
-        view._clear()
+        view.clear()
         raise client.translate(exc) from None
     except KeyboardInterrupt:
         raise ClientError("interrupted; the running step was stopped", 130) from None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any, Iterable
 
 import click
@@ -11,7 +10,7 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option
 from roarctl.errors import ClientError
-from roarctl.render import checklist, emit_json, human_size, message_dict, short_hash
+from roarctl.render import StatusLine, checklist, emit_json, human_size, message_dict, short_hash
 
 #: Client variables the daemon may use for a transfer (credentials, endpoints, fsspec options);
 #: it never records them (roard/transfers/remote.py reads FSSPEC_* and the AWS ones).
@@ -25,41 +24,27 @@ def _environment() -> dict[str, str]:
 
 
 class ProgressLine:
-    """One line on stderr, rewritten in place; only on a terminal and when not quiet."""
+    """Transfer progress on one status line; only on a terminal and when not quiet."""
 
     def __init__(self, verb: str, enabled: bool) -> None:
         self.verb = verb
-        self.enabled = enabled and sys.stderr.isatty()
-        self.width = 0
+        self.line = StatusLine(enabled)
 
     def show(self, p: Any) -> None:
-        if not self.enabled:
+        if not self.line.enabled:
             return
         files = f"  file {p.file_index}/{p.file_count}" if p.file_count > 1 else ""
         if p.phase == "hash":
-            line = f"hashing {p.path}  {human_size(p.total)}{files}"
+            text = f"hashing {p.path}  {human_size(p.total)}{files}"
         else:
             total = f" / {human_size(p.total)}" if p.total else ""
-            line = f"{self.verb} {p.path}  {human_size(p.done)}{total}{files}"
+            text = f"{self.verb} {p.path}  {human_size(p.done)}{total}{files}"
         if p.all_total and p.file_count > 1:
-            line += f"  ({100 * p.all_done // p.all_total}% of {human_size(p.all_total)})"
-        line = line[:max(20, _columns() - 1)]
-        sys.stderr.write("\r" + line.ljust(self.width))
-        sys.stderr.flush()
-        self.width = len(line)
+            text += f"  ({100 * p.all_done // p.all_total}% of {human_size(p.all_total)})"
+        self.line.show(text)
 
     def clear(self) -> None:
-        if self.enabled and self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            sys.stderr.flush()
-            self.width = 0
-
-
-def _columns() -> int:
-    try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
-    except OSError:
-        return 80
+        self.line.clear()
 
 
 def _run(call: Any, request: Any, line: ProgressLine) -> Any:

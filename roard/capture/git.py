@@ -43,13 +43,19 @@ def _remote_url(g: git.Git) -> str:
     return strip_credentials(url)
 
 
+def repository_root(cwd: str) -> str:
+    """The top of the git repository containing ``cwd``, or "" outside one."""
+    try:
+        return git.Git(cwd).rev_parse("--show-toplevel")
+    except (git.GitCommandError, git.GitCommandNotFound, OSError):
+        return ""
+
+
 def capture_git(cwd: str, diff_file: Path, workspace_root: Path) -> GitState:
     """Describe the repository containing ``cwd``; when the tree is dirty, save ``git diff HEAD``
     to ``diff_file`` so the job stays recreatable."""
-    g = git.Git(cwd)
-    try:
-        root = g.rev_parse("--show-toplevel")
-    except (git.GitCommandError, git.GitCommandNotFound, OSError):
+    root = repository_root(cwd)
+    if not root:
         return GitState()
     g = git.Git(root)
     state = GitState(repo_root=root)

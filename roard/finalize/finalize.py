@@ -165,8 +165,8 @@ def raw_syscall_warnings(executables: list[str], rules: FilterRules) -> list[str
     makes file system calls: the preload shim could not see those. Static and Go programs are
     left out: the shim routes them through ptrace, or warns already."""
     return [warning_text("raw-syscalls", exe) for exe in executables
-            if rules.drop_reason(exe, written_by_job=False) is None and not preload_blind(exe)
-            and makes_raw_file_syscalls(exe)]
+            if rules.drop_reason(exe, written_by_job=False) is None and makes_raw_file_syscalls(exe)
+            and not preload_blind(exe)]
 
 
 def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> FinalizeResult:

@@ -1,13 +1,11 @@
 """ReproductionService: PlanReproduction and Reproduce (streamed progress, then the verdict)."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from roar_api.v1 import jobs_pb2, reproductions_pb2 as pb, reproductions_pb2_grpc
 from roard.daemon import Daemon
 from roard.handlers.convert import file_record
 from roard.handlers.errors import map_errors
+from roard.handlers.relay import Done, relay
 from roard.handlers.workspaces import checklist_messages
 from roard.reproduce.execute import Options, Output, Progress, Reproduction
 from roard.reproduce.plan import Plan, make_plan, rel_cwd, step_ref, workspace_for
@@ -62,30 +60,17 @@ class ReproductionHandler(reproductions_pb2_grpc.ReproductionServiceServicer):
 
     async def Reproduce(self, request, context):
         ws = await workspace_for(self.daemon.workspaces, request.workspace, request.ref, request.lineage)
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Progress | Output] = asyncio.Queue()
         options = Options(ref=request.ref, cwd=request.workspace, lineage=request.lineage,
                           directory=request.dir, python=request.python,
                           pip_any_version=request.pip_any_version, package_sync=request.package_sync,
                           rounds=request.rounds or 1, environment=dict(request.environment))
-        reproduction = Reproduction(ws, self.daemon.workspaces, self.daemon.runs, self.daemon.runs.cache,
-                                    options, lambda event: loop.call_soon_threadsafe(queue.put_nowait, event))
-        task = asyncio.ensure_future(reproduction.run())
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    yield event_message(getter.result())
-                    continue
-                getter.cancel()
-                await asyncio.sleep(0)  # let events posted from threads land in the queue
-                while not queue.empty():
-                    yield event_message(queue.get_nowait())
-                yield pb.ReproductionEvent(verdict=verdict_message(task.result()))
-                return
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+
+        def start(emit):
+            return Reproduction(ws, self.daemon.workspaces, self.daemon.runs, self.daemon.runs.cache,
+                                options, emit).run()
+
+        async for item in relay(start, lambda task: task.cancel()):
+            if isinstance(item, Done):
+                yield pb.ReproductionEvent(verdict=verdict_message(item.result))
+            else:
+                yield event_message(item)

@@ -2,8 +2,6 @@
 bytes and ending with the recorded Transfer."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import threading
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -11,6 +9,7 @@ from roar_api.v1 import transfers_pb2, transfers_pb2_grpc
 from roard.daemon import Daemon
 from roard.handlers.convert import job_message
 from roard.handlers.errors import map_errors
+from roard.handlers.relay import Done, relay
 from roard.handlers.workspaces import checklist_messages
 from roard.transfers.manager import GetParams, PutParams, TransferManager, TransferOutcome
 from roard.transfers.progress import ProgressEvent, Report
@@ -41,32 +40,14 @@ class TransferHandler(transfers_pb2_grpc.TransferServiceServicer):
 
 
 async def _stream(start: Start) -> AsyncIterator[transfers_pb2.TransferUpdate]:
-    """Run the transfer, yielding its progress as it comes, then its outcome. If the client goes
-    away (this generator is closed), the transfer is cancelled and cleans up."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[ProgressEvent] = asyncio.Queue()
+    """Progress as it comes, then the outcome. A client that goes away cancels the transfer
+    (through the event the worker thread checks), which cleans up."""
     cancel = threading.Event()
-
-    def report(event: ProgressEvent) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, event)
-
-    task = asyncio.ensure_future(start(report, cancel))
-    try:
-        while not task.done():
-            getter = asyncio.ensure_future(queue.get())
-            await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield _progress(getter.result())
-            else:
-                getter.cancel()
-        while not queue.empty():
-            yield _progress(queue.get_nowait())
-        yield transfers_pb2.TransferUpdate(transfer=_transfer(task.result()))
-    finally:
-        cancel.set()
-        if not task.done():
-            with contextlib.suppress(BaseException):
-                await asyncio.shield(task)
+    async for item in relay(lambda report: start(report, cancel), lambda _task: cancel.set()):
+        if isinstance(item, Done):
+            yield transfers_pb2.TransferUpdate(transfer=_transfer(item.result))
+        else:
+            yield _progress(item)
 
 
 def _progress(e: ProgressEvent) -> transfers_pb2.TransferUpdate:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from roard.errors import InvalidArgument, NotFound
-from roard.lineage.model import FileEntry
+from roard.lineage.model import FileEntry, JobRecord
 from roard.workspace.registry import Workspace
 
 _HEX = re.compile(r"^[0-9a-f]{6,64}$")
@@ -23,13 +23,26 @@ class ArtifactInfo:
     components: list[FileEntry] = field(default_factory=list)   # paths relative to the directory
 
 
+def is_hash_prefix(text: str) -> bool:
+    """6 to 64 hex characters: what an artifact hash (or lineage hash) reference looks like."""
+    return bool(_HEX.match(text.lower()))
+
+
+async def producing_job(ws: Workspace, digest: str) -> JobRecord | None:
+    """The most recent job that wrote content ``digest``; None when it was only ever read."""
+    writers = [r for r in await ws.store.files_with_hash(digest) if r["role"] == "out"]
+    if not writers:
+        return None
+    return await ws.store.get_job(writers[-1]["job_uid"], with_decisions=False)
+
+
 async def resolve_artifact(ws: Workspace, ref: str, cwd: str) -> ArtifactInfo:
     ref = ref.strip()
     if not ref:
         raise InvalidArgument("an artifact reference is a path or a hash prefix of 6+ hex characters")
     candidate = ref if os.path.isabs(ref) else os.path.normpath(os.path.join(cwd or str(ws.root), ref))
     digest = None
-    if os.path.lexists(candidate) or "/" in ref or not _HEX.match(ref.lower()):
+    if os.path.lexists(candidate) or "/" in ref or not is_hash_prefix(ref):
         digest = await _digest_for_path(ws, candidate)
         if digest is None:
             raise NotFound(f"no recorded job wrote {ref!r}")

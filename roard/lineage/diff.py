@@ -175,7 +175,7 @@ async def resolve_side(ws, ref: str, cwd: str) -> tuple[str, JobRecord]:
     import re
 
     from roard.errors import InvalidArgument, NotFound
-    from roard.lineage.artifacts import resolve_artifact
+    from roard.lineage.artifacts import producing_job, resolve_artifact
 
     if re.match(r"^@B?\d+$", ref, re.I):
         job = await ws.store.get_job(ref, with_decisions=False)
@@ -187,8 +187,7 @@ async def resolve_side(ws, ref: str, cwd: str) -> tuple[str, JobRecord]:
         except (NotFound, InvalidArgument):
             pass
     art = await resolve_artifact(ws, ref, cwd)
-    rows = [r for r in await ws.store.files_with_hash(art.hash) if r["role"] == "out"]
-    if not rows:
+    job = await producing_job(ws, art.hash)
+    if job is None:
         raise NotFound(f"no recorded job produced {ref!r}, so it has no lineage to compare")
-    job = await ws.store.get_job(rows[-1]["job_uid"], with_decisions=False)
     return f"artifact {art.hash[:12]} ({ref}) from {job.ref}", job

@@ -1,6 +1,7 @@
 """What a recorded job is, independent of storage and of the wire format."""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -59,3 +60,10 @@ class JobRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def cwd_relative_to(job: JobRecord, root: str) -> str:
+    """The job's working directory relative to ``root`` ("." for the root itself), or the
+    absolute directory when it lies outside."""
+    inside = job.cwd == root or job.cwd.startswith(root.rstrip("/") + "/")
+    return os.path.relpath(job.cwd, root) if inside else job.cwd

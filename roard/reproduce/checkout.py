@@ -12,6 +12,7 @@ from pathlib import Path
 import git
 
 from roar_api.paths import reproductions_dir
+from roard.capture.git import repository_root
 from roard.errors import FailedPrecondition
 
 
@@ -51,10 +52,8 @@ def _has_commit(path: str | Path, commit: str) -> bool:
 
 
 def _is_checkout(path: Path) -> bool:
-    try:
-        return Path(_git(path).rev_parse("--show-toplevel")).resolve() == path.resolve()
-    except (git.GitCommandError, OSError):
-        return False
+    root = repository_root(str(path))
+    return bool(root) and Path(root).resolve() == path.resolve()
 
 
 def default_directory(target: str) -> Path:

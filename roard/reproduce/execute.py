@@ -71,6 +71,7 @@ class Reproduction:
         self.started = time.monotonic()
         self.env: pyenv.Environment | None = None
         self.notes: list[str] = []
+        self.diffs: dict[str, bytes] = {}   # job uid -> its recorded dirty-tree diff
 
     def _progress(self, phase: str, message: str, step: str = "", round_: int = 0,
                   elapsed: float | None = None) -> None:
@@ -88,6 +89,7 @@ class Reproduction:
             raise FailedPrecondition(f"cannot reproduce: {plan.blockers[0]}{more}")
         assert plan.code is not None
         self.notes += plan.notes
+        self.diffs = await asyncio.to_thread(_recorded_diffs, plan)
         code_dir = Path(plan.code.directory)
         created = plan.code.kind in ("clone", "local-clone") and not code_dir.exists()
         try:
@@ -96,11 +98,11 @@ class Reproduction:
             if created:
                 await asyncio.to_thread(shutil.rmtree, code_dir, True)
             raise
-        runs = await self._run_rounds(plan, replay_ws, code_dir)
+        runs, session_id = await self._run_rounds(plan, replay_ws, code_dir)
         self._progress("verdict", "comparing outputs with the recorded hashes")
         verdict = judge(runs, plan.target_hashes, opts.rounds)
         verdict.directory = str(replay_ws.root)
-        verdict.session_id = runs[0].replays[0].session_id if runs and runs[0].replays else ""
+        verdict.session_id = session_id
         verdict.notes = self.notes
         return verdict
 
@@ -125,7 +127,7 @@ class Reproduction:
         else:
             root = code_dir / plan.workspace_rel if plan.workspace_rel not in ("", ".") else code_dir
             await asyncio.to_thread(checkout.put_in_place, str(code_dir), plan.steps[0].git["commit"],
-                                    self._diff_of(plan, plan.steps[0]), checkout.TreeState(),
+                                    self._diff_of(plan.steps[0]), checkout.TreeState(),
                                     step_ref(plan.steps[0]))
             root.mkdir(parents=True, exist_ok=True)
             replay_ws, _, _ = self.registry.init(root, add_gitignore=False)
@@ -154,32 +156,25 @@ class Reproduction:
             os.replace(tmp, dest)
             self._progress("inputs", f"{item.path} <- {item.copy_from}")
 
-    def _diff_of(self, plan: Plan, job: JobRecord) -> bytes:
-        rel = (job.git or {}).get("diff_path", "")
-        if not rel:
-            return b""
-        path = Path(plan.source_workspace) / rel
-        try:
-            return path.read_bytes()
-        except OSError:
-            raise FailedPrecondition(f"the recorded diff of {job.ref} ({path}) is gone, so its dirty tree "
-                                     "cannot be recreated") from None
+    def _diff_of(self, job: JobRecord) -> bytes:
+        return self.diffs.get(job.uid, b"")
 
     # --- the steps ---------------------------------------------------------------------------
 
-    async def _run_rounds(self, plan: Plan, replay_ws: Workspace, code_dir: Path) -> list[StepRun]:
+    async def _run_rounds(self, plan: Plan, replay_ws: Workspace, code_dir: Path) -> tuple[list[StepRun], str]:
+        """Every step, every round, in a fresh session; returns the runs and that session."""
         store = replay_ws.store
         previous = await store.active_session()
-        await store.reset_session()
+        session_id = await store.reset_session()
         runs = [StepRun(step_ref(j), j, []) for j in plan.steps if j.kind not in ("put",)]
-        tree = checkout.TreeState(plan.steps[0].git["commit"], self._diff_of(plan, plan.steps[0]))
+        tree = checkout.TreeState(plan.steps[0].git["commit"], self._diff_of(plan.steps[0]))
         try:
             for round_ in range(1, self.opts.rounds + 1):
                 for run in runs:
                     job = run.original
                     if plan.code is not None and plan.code.kind != "reuse":
                         tree = await asyncio.to_thread(checkout.put_in_place, str(code_dir), job.git["commit"],
-                                                       self._diff_of(plan, job), tree, run.ref)
+                                                       self._diff_of(job), tree, run.ref)
                     if job.kind == "get":
                         run.replays.append(await self._fetch(job, code_dir, run.ref, round_))
                     else:
@@ -187,7 +182,7 @@ class Reproduction:
         finally:
             if plan.code is not None and plan.code.kind in ("reuse", "dir"):
                 await store.activate_session(previous)
-        return runs
+        return runs, session_id
 
     def _environment(self, job: JobRecord) -> dict[str, str]:
         env = dict(self.opts.environment)
@@ -264,6 +259,22 @@ class Reproduction:
         now = time.time()
         return JobRecord(uid="", session_id="", kind="get", argv=job.argv, cwd=str(code_dir), started_at=now,
                          ended_at=now, exit_code=0, status="ok", outputs=outputs)
+
+
+def _recorded_diffs(plan: Plan) -> dict[str, bytes]:
+    """The recorded dirty-tree diff of each step that has one, read once (blocking)."""
+    diffs = {}
+    for job in plan.steps:
+        rel = (job.git or {}).get("diff_path", "")
+        if not rel:
+            continue
+        path = Path(plan.source_workspace) / rel
+        try:
+            diffs[job.uid] = path.read_bytes()
+        except OSError:
+            raise FailedPrecondition(f"the recorded diff of {job.ref} ({path}) is gone, so its dirty tree "
+                                     "cannot be recreated") from None
+    return diffs
 
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:

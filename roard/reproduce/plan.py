@@ -8,17 +8,18 @@ hash somewhere in the user's workspaces; an input nothing can provide is a block
 """
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 
 from roard.errors import InvalidArgument, NotFound, RoarError
 from roard.hashing import HashCache
 from roard.lineage import checklist
-from roard.lineage.artifacts import resolve_artifact
+from roard.lineage.artifacts import is_hash_prefix, producing_job, resolve_artifact
 from roard.lineage.dag import build_dag, lineage_hash
 from roard.lineage.diff import lineage_of
 from roard.lineage.labels import resolve_entity
-from roard.lineage.model import FileEntry, JobRecord
+from roard.lineage.model import FileEntry, JobRecord, cwd_relative_to
 from roard.reproduce import checkout, pyenv
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
@@ -69,10 +70,10 @@ def step_ref(job: JobRecord) -> str:
 
 
 def rel_cwd(job: JobRecord) -> str:
+    """The step's working directory relative to its repository ("" for the root itself)."""
     root = (job.git or {}).get("repo_root", "")
-    if root and (job.cwd == root or job.cwd.startswith(root.rstrip("/") + "/")):
-        return os.path.relpath(job.cwd, root) if job.cwd != root else ""
-    return job.cwd
+    rel = cwd_relative_to(job, root) if root else job.cwd
+    return "" if rel == "." else rel
 
 
 async def _target_steps(ws: Workspace, ref: str, lineage: bool, cwd: str
@@ -88,25 +89,21 @@ async def _target_steps(ws: Workspace, ref: str, lineage: bool, cwd: str
         lh = lineage_hash(jobs)
         return lh, "", steps, {o.hash for j in steps for o in j.outputs if o.hash}
     art = await resolve_artifact(ws, ref, cwd)
-    rows = [r for r in await store.files_with_hash(art.hash) if r["role"] == "out"]
-    if not rows:
+    producer = await producing_job(ws, art.hash)
+    if producer is None:
         raise NotFound(f"artifact {art.hash[:12]} was never written by a recorded job (it is an input); "
                        "there is nothing to reproduce it from")
-    producer = await store.get_job(rows[-1]["job_uid"], with_decisions=False)
+    path = next((o.path for o in producer.outputs if o.hash == art.hash), art.paths[0] if art.paths else "")
     all_jobs = await store.list_jobs("*")
-    steps = lineage_of(producer, all_jobs)
     session = [j for j in all_jobs if j.session_id == producer.session_id]
     builds = [n.job for n in build_dag(session) if n.job.kind == "build" and not n.superseded]
-    steps = builds + [j for j in steps if j.kind != "build" or j.uid not in {b.uid for b in builds}]
-    return art.hash, rows[-1]["path"], steps, {art.hash}
+    return art.hash, path, builds + lineage_of(producer, all_jobs), {art.hash}
 
 
 def _order(steps: list[JobRecord]) -> list[JobRecord]:
-    seen: set[str] = set()
-    unique = [j for j in steps if not (j.uid in seen or seen.add(j.uid))]
-    builds = sorted((j for j in unique if j.kind == "build"), key=lambda j: (j.ended_at, j.seq))
-    others = sorted((j for j in unique if j.kind != "build"), key=lambda j: (j.ended_at, j.seq))
-    return builds + others
+    """Each job once: build steps first, then the rest, each in the order they ran."""
+    unique = list({j.uid: j for j in steps}.values())
+    return sorted(unique, key=lambda j: (j.kind != "build", j.ended_at, j.seq))
 
 
 def _packages(steps: list[JobRecord]) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]], list[str]]:
@@ -133,8 +130,8 @@ def _packages(steps: list[JobRecord]) -> tuple[str, list[tuple[str, str]], list[
     return (versions[-1] if versions else ""), pins, cons, notes
 
 
-def _place_inputs(plan: Plan, steps: list[JobRecord], registry: WorkspaceRegistry,
-                  cache: HashCache, rows_by_hash: dict[str, list[str]]) -> None:
+def _place_inputs(plan: Plan, steps: list[JobRecord], cache: HashCache,
+                  rows_by_hash: dict[str, list[str]]) -> None:
     """Decide where each input from outside the lineage comes from. Blocking (hashes files)."""
     made_by: dict[str, str] = {}
     seen: set[tuple[str, str]] = set()
@@ -210,10 +207,9 @@ async def workspace_for(registry: WorkspaceRegistry, cwd: str, ref: str, lineage
     except RoarError:
         here = None
     prefix = ref.strip().lower()
-    if here is not None and (lineage or "/" in prefix or not _is_hex(prefix)
-                             or await here.store.find_hashes(prefix)):
+    if here is not None and (lineage or not is_hash_prefix(prefix) or await here.store.find_hashes(prefix)):
         return here
-    if not lineage and _is_hex(prefix):
+    if not lineage and is_hash_prefix(prefix):
         for root in registry.known_roots():
             try:
                 other = registry.get(str(root))
@@ -226,14 +222,8 @@ async def workspace_for(registry: WorkspaceRegistry, cwd: str, ref: str, lineage
     return here
 
 
-def _is_hex(text: str) -> bool:
-    return len(text) >= 6 and all(c in "0123456789abcdef" for c in text)
-
-
 async def make_plan(ws: Workspace, registry: WorkspaceRegistry, cache: HashCache, ref: str,
                     lineage: bool, cwd: str, directory: str = "", python: str = "") -> Plan:
-    import asyncio
-
     if not ref.strip():
         raise InvalidArgument("reproduce needs an artifact hash (or, with --lineage, a lineage hash)")
     target, target_path, steps, target_hashes = await _target_steps(ws, ref.strip(), lineage, cwd)
@@ -274,7 +264,7 @@ async def make_plan(ws: Workspace, registry: WorkspaceRegistry, cache: HashCache
             plan.blockers.append(str(exc))
     rows = await _copies_by_hash(registry, {e.hash for j in steps for e in j.inputs
                                             if "unsourced" in e.flags and e.hash})
-    await asyncio.to_thread(_place_inputs, plan, steps, registry, cache, rows)
+    await asyncio.to_thread(_place_inputs, plan, steps, cache, rows)
     plan.checklist = [item for item in await asyncio.to_thread(checklist.evaluate, steps)
                       if item.name not in PUBLISH_ONLY]
     return plan

@@ -111,6 +111,10 @@ def _nearest(wanted: str, available: list[str]) -> str:
     return min(available, key=release) if available else ""
 
 
+def _write_pins(path: Path, pins: list[tuple[str, str]]) -> None:
+    path.write_text("".join(f"{n}=={v}\n" for n, v in pins))
+
+
 def _install(env_python: Path, pins: list[tuple[str, str]], constraints: list[tuple[str, str]],
              any_version: bool, log: Callable[[str], None]) -> list[str]:
     """pip/uv install the pins; with ``any_version`` swap unavailable pins for the nearest version."""
@@ -118,11 +122,11 @@ def _install(env_python: Path, pins: list[tuple[str, str]], constraints: list[tu
     pins = list(pins)
     work = env_python.parent.parent
     cons_file = work / "roar-constraints.txt"
-    cons_file.write_text("".join(f"{n}=={v}\n" for n, v in constraints))
+    _write_pins(cons_file, constraints)
     uv = shutil.which("uv")
     for _attempt in range(len(pins) + 1):
         req_file = work / "roar-requirements.txt"
-        req_file.write_text("".join(f"{n}=={v}\n" for n, v in pins))
+        _write_pins(req_file, pins)
         if uv:
             argv = [uv, "pip", "install", "--python", str(env_python), "-r", str(req_file), "-c", str(cons_file)]
         else:
@@ -132,14 +136,13 @@ def _install(env_python: Path, pins: list[tuple[str, str]], constraints: list[tu
         if proc.returncode == 0:
             return substitutions
         output = proc.stdout + proc.stderr
-        missing = _NO_VERSION.search(output)
-        available = [v.strip() for v in missing.group(3).split(",") if v.strip() and v.strip() != "none"] \
-            if missing else []
-        name, version = (missing.group(1), missing.group(2)) if missing else \
-            (_NO_MATCH.search(output).groups() if _NO_MATCH.search(output) else ("", ""))
-        if not name:
+        missing = _NO_VERSION.search(output) or _NO_MATCH.search(output)
+        if missing is None:
             last = [line for line in output.splitlines() if line.strip()]
             raise FailedPrecondition(f"installing the recorded packages failed: {last[-1] if last else 'no output'}")
+        name, version = missing.group(1), missing.group(2)
+        listed = missing.group(3) if missing.re is _NO_VERSION else ""
+        available = [v.strip() for v in listed.split(",") if v.strip() and v.strip() != "none"]
         if not any_version or not available:
             hint = f" (available: {', '.join(available[-5:])}); pass --pip-any-version to take the nearest" \
                 if available else " (no version of it is available from the configured indexes)"
@@ -148,7 +151,7 @@ def _install(env_python: Path, pins: list[tuple[str, str]], constraints: list[tu
         substitutions.append(f"{name} {version} is not available; installed {nearest} instead (--pip-any-version)")
         pins = [(n, nearest if n.lower() == name.lower() else v) for n, v in pins]
         constraints = [(n, v) for n, v in constraints if n.lower() != name.lower()]
-        cons_file.write_text("".join(f"{n}=={v}\n" for n, v in constraints))
+        _write_pins(cons_file, constraints)
     raise FailedPrecondition("installing the recorded packages kept failing; see the daemon log")
 
 

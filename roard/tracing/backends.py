@@ -3,6 +3,8 @@ command under it. The tracers themselves are native code in ``tracers/`` built i
 """
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,7 +130,17 @@ def _elf_program_kind(path: str) -> str:
     """``static`` (an ELF program without PT_INTERP), ``go`` (a dynamically linked program made
     by Go's linker: its runtime makes system calls itself), ``dynamic``, or ``other``. The same
     checks as the preload shim's classify_program: Go's build-id note (name ``Go``, type 4) in a
-    PT_NOTE segment, else a ``.go.buildinfo`` section name."""
+    PT_NOTE segment, else a ``.go.buildinfo`` section name. Asked at every BeginRun and for
+    every program of a finished run, so the answer is kept per file version (one stat)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "other"
+    return _read_elf_program_kind(path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=512)
+def _read_elf_program_kind(path: str, dev: int, ino: int, size: int, mtime_ns: int) -> str:
     import struct
 
     try:

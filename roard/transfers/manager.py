@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import git
-
-from roard.capture.git import capture_git
+from roard.capture.git import capture_git, repository_root
 from roard.capture.runtime import host_info
 from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
@@ -135,7 +133,7 @@ class TransferManager:
 
     async def _plan_get(self, ws: Workspace, p: GetParams, remote: Remote, listing: fetch.Listing,
                         target: Path) -> TransferOutcome:
-        repo_root = await asyncio.to_thread(_repo_root, p.cwd)
+        repo_root = await asyncio.to_thread(repository_root, p.cwd)
         planned = [MovedFile(f.url, display_path(str(target / f.rel if listing.is_dir else target), repo_root,
                                                  str(ws.root)), "", f.size or 0) for f in listing.files]
         return TransferOutcome("get", remote.clean_url, planned, dry_run=True)
@@ -147,7 +145,7 @@ class TransferManager:
         ws = self.registry.get(p.cwd)
         scheme_of(p.url)
         remote = await asyncio.to_thread(open_remote, p.url, p.environment)
-        repo_root = await asyncio.to_thread(_repo_root, p.cwd)
+        repo_root = await asyncio.to_thread(repository_root, p.cwd)
         show = lambda path: display_path(path, repo_root, str(ws.root))  # noqa: E731
         files, dirs, warnings = await self._collect(ws, p)
         if not files:
@@ -237,14 +235,6 @@ class TransferManager:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-def _repo_root(cwd: str) -> str:
-    """The repository containing ``cwd``, or "". Blocking (runs git)."""
-    try:
-        return git.Git(cwd).rev_parse("--show-toplevel")
-    except (git.GitCommandError, git.GitCommandNotFound, OSError):
-        return ""
-
 
 def _default_name(remote: Remote) -> str:
     name = posixpath.basename(urlsplit(remote.clean_url).path.rstrip("/"))

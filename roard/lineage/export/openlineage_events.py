@@ -19,8 +19,8 @@ from openlineage.client.uuid import generate_static_uuid
 
 from roar_api.version import VERSION
 from roard.lineage.export.scope import (
-    ExportScope, command_line, env_names, git_field, hostname, public_argv, relative_cwd, utc)
-from roard.lineage.model import FileEntry, JobRecord
+    ExportScope, command_line, env_names, git_field, hostname, public_argv, utc)
+from roard.lineage.model import FileEntry, JobRecord, cwd_relative_to
 
 PRODUCER = f"urn:roar:roard:{VERSION}"
 _SCHEMA = "urn:roar:openlineage:facets:1-0-0:"
@@ -114,7 +114,7 @@ def _job_facets(job: JobRecord, root: str) -> dict[str, JobFacet]:
     facets: dict[str, JobFacet] = {
         "jobType": job_type_job.JobTypeJobFacet(processingType="BATCH", integration="ROAR",
                                                 jobType="COMMAND", producer=PRODUCER),
-        "roar_command": CommandJobFacet(argv=public_argv(job), cwd=relative_cwd(job, root), kind=job.kind, producer=PRODUCER),
+        "roar_command": CommandJobFacet(argv=public_argv(job), cwd=cwd_relative_to(job, root), kind=job.kind, producer=PRODUCER),
     }
     if git_field(job, "commit"):
         facets["sourceCodeLocation"] = _source_location(job)

@@ -13,8 +13,8 @@ from prov.constants import PROV_LABEL, PROV_TYPE
 from prov.model import PROV, ProvDocument
 
 from roard.lineage.export.scope import (
-    ExportScope, artifacts, command_line, env_names, git_field, hostname, public_argv, relative_cwd, utc)
-from roard.lineage.model import JobRecord
+    ExportScope, artifacts, command_line, env_names, git_field, hostname, public_argv, utc)
+from roard.lineage.model import JobRecord, cwd_relative_to
 
 ROAR_NS = "urn:roar:"
 BLAKE3_NS = "urn:blake3:"
@@ -38,7 +38,7 @@ def _activity_attributes(job: JobRecord, root: str) -> list[tuple[str, object]]:
     attrs: list[tuple[str, object]] = [
         (PROV_LABEL, f"{job.ref} {command_line(job)}"), ("roar:argv", json.dumps(public_argv(job))),
         ("roar:exitCode", job.exit_code), ("roar:status", job.status), ("roar:kind", job.kind),
-        ("roar:step", job.ref), ("roar:cwd", relative_cwd(job, root))]
+        ("roar:step", job.ref), ("roar:cwd", cwd_relative_to(job, root))]
     for key, name in (("commit", "roar:gitCommit"), ("branch", "roar:gitBranch"), ("remote", "roar:gitRemote")):
         if git_field(job, key):
             attrs.append((name, git_field(job, key)))

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Awaitable, TypeVar
 
 from roard.capture.git import strip_credentials
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
-from roard.lineage.artifacts import ArtifactInfo, resolve_artifact
+from roard.lineage.artifacts import ArtifactInfo, is_hash_prefix, producing_job, resolve_artifact
 from roard.lineage.dag import build_dag
 from roard.lineage.diff import lineage_of
 from roard.lineage.labels import resolve_entity
@@ -20,7 +19,6 @@ from roard.lineage.model import JobRecord
 from roard.workspace.registry import Workspace
 
 T = TypeVar("T")
-_HEX = re.compile(r"^[0-9a-f]{6,64}$")
 USAGE = ("export needs a reference: an artifact (path or hash prefix) or a session "
          "(current, a session id or a lineage hash prefix)")
 
@@ -62,7 +60,7 @@ async def resolve_scope(ws: Workspace, ref: str, cwd: str) -> ExportScope:
 
 
 def _could_be_session(ref: str, cwd: str) -> bool:
-    return bool(_HEX.match(ref.lower())) and not os.path.lexists(os.path.join(cwd, ref))
+    return is_hash_prefix(ref) and not os.path.lexists(os.path.join(cwd, ref))
 
 
 async def _or_none(lookup: Awaitable[T]) -> T | None:
@@ -79,10 +77,9 @@ async def _session_scope(ws: Workspace, sid: str) -> ExportScope:
 
 
 async def _artifact_scope(ws: Workspace, ref: str, art: ArtifactInfo) -> ExportScope:
-    writers = [r for r in await ws.store.files_with_hash(art.hash) if r["role"] == "out"]
-    if not writers:
+    job = await producing_job(ws, art.hash)
+    if job is None:
         raise FailedPrecondition(f"no recorded job wrote {ref!r} (it was only read), so it has no lineage to export")
-    job = await ws.store.get_job(writers[-1]["job_uid"], with_decisions=False)
     jobs = await asyncio.to_thread(lineage_of, job, await ws.store.list_jobs("*"))
     return ExportScope(f"artifact {art.hash[:12]} ({ref}) from {job.ref}", jobs, str(ws.root), art.hash)
 
@@ -112,12 +109,6 @@ def git_field(job: JobRecord, key: str) -> str:
     """``commit``, ``branch``, ``repo_root`` or ``remote`` (credentials stripped); "" if unknown."""
     value = str((job.git or {}).get(key) or "")
     return strip_credentials(value) if key == "remote" else value
-
-
-def relative_cwd(job: JobRecord, root: str) -> str:
-    """The working directory relative to the workspace root ("." for the root itself)."""
-    inside = job.cwd == root or job.cwd.startswith(root.rstrip("/") + "/")
-    return os.path.relpath(job.cwd, root) if inside else job.cwd
 
 
 def env_names(job: JobRecord) -> list[str]:
