@@ -8,14 +8,21 @@ PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 1   # 1: TransferService, ReproductionService, LineageService.ExportLineage
 
 
+def install_root() -> str:
+    """The directory holding the roar_api, roard and roarctl packages of this installation."""
+    import os
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def build_id() -> str:
     """Identifies the installed code: a digest of (path, size, mtime) of roar's own modules and
-    native tracers. A daemon started before an upgrade (or an edit, in a development checkout)
-    reports a different one than a fresh roarctl, which then says to restart it."""
+    native tracers. A daemon whose installed code no longer has the build id it started with
+    (an upgrade, or an edit in a development checkout) tells clients to restart it."""
     import hashlib
     import os
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = install_root()
     digest = hashlib.blake2b(digest_size=8)
     for package in ("roar_api", "roard", "roarctl"):
         for dirpath, dirnames, filenames in os.walk(os.path.join(root, package)):

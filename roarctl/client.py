@@ -17,7 +17,7 @@ import click
 
 from roar_api import paths
 from roar_api.services import SERVICES
-from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION, build_id
+from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION, install_root
 from roarctl.errors import EXIT_DAEMON, EXIT_NOT_FOUND, EXIT_USAGE, ClientError
 
 #: How long to wait for an autostarted daemon to answer its health check, unless
@@ -190,11 +190,10 @@ def _hello(stubs: Stubs, opts: Options) -> Any:
 
     resp = stubs.daemon.Hello(daemon_pb2.HelloRequest(
         client_name="roarctl", client_version=VERSION, protocol_major=PROTOCOL_MAJOR,
-        protocol_minor=PROTOCOL_MINOR), timeout=5)
+        protocol_minor=PROTOCOL_MINOR, client_install=install_root()), timeout=5)
     check_protocol(resp.protocol_major, resp.protocol_minor, resp.daemon_version, opts.json)
-    if resp.build_id and not opts.json and resp.protocol_minor == PROTOCOL_MINOR and resp.build_id != build_id():
-        click.echo("roarctl: warning: roard is running code from before roar was last installed or "
-                   "edited; `roarctl daemon restart` picks up the installed code", err=True)
+    if resp.stale_reason and not opts.json and resp.protocol_minor == PROTOCOL_MINOR:
+        click.echo(f"roarctl: warning: {resp.stale_reason}", err=True)
     return resp
 
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION, build_id
+from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION, build_id, install_root
 from roard.events import EventBus
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class HelloInfo:
     protocol_minor: int
     capabilities: list[str]
     build_id: str = ""
+    stale_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,22 @@ class Daemon:
         self.runs = RunManager(self.workspaces, self.bus, self.config.state_dir)
         self.build_id = build_id()
 
-    def hello(self) -> HelloInfo:
+    async def hello(self, client_install: str = "") -> HelloInfo:
         major, minor = reported_protocol()
-        return HelloInfo(VERSION, major, minor, list(CAPABILITIES), self.build_id)
+        return HelloInfo(VERSION, major, minor, list(CAPABILITIES), self.build_id,
+                         await self.stale_reason(client_install))
+
+    async def stale_reason(self, client_install: str) -> str:
+        """Why this daemon is not running the code a client expects, or "". Hashing the
+        installed code here (under a millisecond, off the loop) spares every roarctl call it."""
+        ours = install_root()
+        if client_install and os.path.realpath(client_install) != os.path.realpath(ours):
+            return (f"roarctl from {client_install} is talking to roard from {ours}; "
+                    "`roarctl daemon restart` starts the daemon of the roarctl you ran")
+        if await asyncio.to_thread(build_id) != self.build_id:
+            return ("roard is running code from before roar was last installed or edited; "
+                    "`roarctl daemon restart` picks up the installed code")
+        return ""
 
     def status(self) -> DaemonStatusInfo:
         major, minor = reported_protocol()

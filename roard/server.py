@@ -14,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from roar_api.version import VERSION
 from roard.daemon import Daemon
 from roard.listener import ActivatedSocketProxy, SocketLock, prepare_socket, systemd_listen_fd
 
@@ -278,7 +279,7 @@ async def serve(daemon: Daemon) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.request_shutdown, signal.Signals(sig).name)
     await daemon.runs.recover_unfinished()
-    log.info("roard %s listening on %s (pid %d, %s)", daemon.hello().version, sock_path,
+    log.info("roard %s listening on %s (pid %d, %s)", VERSION, sock_path,
              os.getpid(), daemon.config.listen_mode)
     idle = asyncio.create_task(daemon.watch_idle())
     try:

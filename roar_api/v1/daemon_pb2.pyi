@@ -10,30 +10,34 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class HelloRequest(_message.Message):
-    __slots__ = ("client_name", "client_version", "protocol_major", "protocol_minor")
+    __slots__ = ("client_name", "client_version", "protocol_major", "protocol_minor", "client_install")
     CLIENT_NAME_FIELD_NUMBER: _ClassVar[int]
     CLIENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_MAJOR_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_INSTALL_FIELD_NUMBER: _ClassVar[int]
     client_name: str
     client_version: str
     protocol_major: int
     protocol_minor: int
-    def __init__(self, client_name: _Optional[str] = ..., client_version: _Optional[str] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ...) -> None: ...
+    client_install: str
+    def __init__(self, client_name: _Optional[str] = ..., client_version: _Optional[str] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., client_install: _Optional[str] = ...) -> None: ...
 
 class HelloResponse(_message.Message):
-    __slots__ = ("daemon_version", "protocol_major", "protocol_minor", "capabilities", "build_id")
+    __slots__ = ("daemon_version", "protocol_major", "protocol_minor", "capabilities", "build_id", "stale_reason")
     DAEMON_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_MAJOR_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_MINOR_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     BUILD_ID_FIELD_NUMBER: _ClassVar[int]
+    STALE_REASON_FIELD_NUMBER: _ClassVar[int]
     daemon_version: str
     protocol_major: int
     protocol_minor: int
     capabilities: _containers.RepeatedScalarFieldContainer[str]
     build_id: str
-    def __init__(self, daemon_version: _Optional[str] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., build_id: _Optional[str] = ...) -> None: ...
+    stale_reason: str
+    def __init__(self, daemon_version: _Optional[str] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., build_id: _Optional[str] = ..., stale_reason: _Optional[str] = ...) -> None: ...
 
 class StatusRequest(_message.Message):
     __slots__ = ()

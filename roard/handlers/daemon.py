@@ -14,11 +14,11 @@ class DaemonHandler(daemon_pb2_grpc.DaemonServiceServicer):
         self.daemon = daemon
 
     async def Hello(self, request, context):
-        info = self.daemon.hello()
+        info = await self.daemon.hello(request.client_install)
         return daemon_pb2.HelloResponse(
             daemon_version=info.version, protocol_major=info.protocol_major,
             protocol_minor=info.protocol_minor, capabilities=info.capabilities,
-            build_id=info.build_id)
+            build_id=info.build_id, stale_reason=info.stale_reason)
 
     async def Status(self, request, context):
         st = self.daemon.status()

@@ -83,6 +83,17 @@ def test_daemon_started_from_older_code_is_named(roar_env):
         stamp.unlink()
 
 
+def test_roarctl_from_another_installation_is_named(roar_env, tmp_path):
+    roar_env.roarctl("daemon", "start", check=True)
+    other = tmp_path / "other-install"
+    for package in ("roar_api", "roarctl"):
+        shutil.copytree(REPO / package, other / package, ignore=shutil.ignore_patterns("__pycache__"))
+    r = roar_env.roarctl("daemon", "status", check=True, env={"PYTHONPATH": str(other)})
+    assert f"roarctl from {other} is talking to roard from {REPO}" in r.stderr
+    assert "roarctl daemon restart" in r.stderr
+    assert roar_env.roarctl("daemon", "status", check=True).stderr == ""
+
+
 def _generate_check(root) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(root / "proto" / "generate.py"), "--check"],
                           capture_output=True, text=True, timeout=120)
