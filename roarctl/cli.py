@@ -95,11 +95,11 @@ def main() -> None:
 
 
 def _exit(code: int | str | None) -> None:
-    """Leave without the interpreter's teardown once grpc is loaded.
+    """Leave without the interpreter's teardown.
 
-    Tearing down grpc's C core and every module costs ~15 ms, a sixth of a warm `roarctl daemon
-    status`. Nothing of ours needs it: output is flushed here, logging is shut down, and when
-    a non-daemon thread still runs (which normal exit would wait for) we exit normally.
+    Tearing down every loaded module (protobuf's runtime among them) costs milliseconds that
+    nothing of ours needs: output is flushed here, logging is shut down, and when a non-daemon
+    thread still runs (which normal exit would wait for) we exit normally.
     """
     if code is None:
         code = 0
@@ -108,9 +108,7 @@ def _exit(code: int | str | None) -> None:
         code = 1
     import threading
 
-    if "grpc" not in sys.modules or any(
-            t.is_alive() and not t.daemon for t in threading.enumerate()
-            if t is not threading.main_thread()):
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(code)
     if "logging" in sys.modules:
         sys.modules["logging"].shutdown()

@@ -1,7 +1,8 @@
 """Connecting to roard: autostart, the version handshake and gRPC error translation.
 
-Every command that needs the daemon goes through ``connect()``. grpc is imported here lazily so
-that commands which do not talk to the daemon stay fast.
+Every command that needs the daemon goes through ``connect()``. Calls go through roarctl's own
+gRPC client (roarctl/wire.py), imported lazily so that commands which do not talk to the daemon
+stay fast.
 """
 from __future__ import annotations
 
@@ -51,35 +52,35 @@ class Stubs:
         self._cache: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
-        service = SERVICES.get(name)
-        if service is None:
+        if name not in SERVICES:
             raise AttributeError(name)
         if name not in self._cache:
-            import importlib
+            from roarctl import wire
 
-            mod = importlib.import_module(f"roar_api.v1.{name}_pb2_grpc")
-            self._cache[name] = getattr(mod, f"{service}Stub")(self.channel)
+            self._cache[name] = wire.service_stub(self.channel, name)
         return self._cache[name]
 
 
 def _channel(sock: Path) -> Any:
-    import grpc
+    from roarctl import wire
 
-    return grpc.insecure_channel(paths.grpc_target(sock), options=[("grpc.enable_retries", 0)])
+    return wire.Channel(str(sock))
 
 
 def daemon_answers(sock: Path, timeout: float = 1.0) -> bool:
     """True when a daemon on ``sock`` answers the gRPC health check."""
     if not sock.exists():
         return False
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_health.v1 import health_pb2
 
-    channel = _channel(sock)
+    from roarctl import wire
+
+    channel = wire.Channel(str(sock))
     try:
-        resp = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+        check = wire.ServiceStub(channel, "grpc_health.v1.health_pb2", "Health").Check
+        resp = check(health_pb2.HealthCheckRequest(), timeout=timeout)
         return resp.status == health_pb2.HealthCheckResponse.SERVING
-    except grpc.RpcError:
+    except wire.RpcError:
         return False
     finally:
         channel.close()
@@ -210,7 +211,7 @@ def check_protocol(major: int, minor: int, daemon_version: str, quiet: bool) -> 
 
 def connect(opts: Options, autostart: bool | None = None) -> Stubs:
     """A channel to a running daemon, started first when allowed; the handshake is done."""
-    import grpc
+    from roarctl import wire
 
     sock = opts.socket_path
     may_start = opts.autostart if autostart is None else autostart
@@ -223,8 +224,8 @@ def connect(opts: Options, autostart: bool | None = None) -> Stubs:
     stubs = Stubs(_channel(sock))
     try:
         _hello(stubs, opts)
-    except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.UNAVAILABLE:
+    except wire.RpcError as exc:
+        if exc.code() == wire.StatusCode.UNAVAILABLE:
             stubs.channel.close()
             if may_start and not started:
                 start_daemon(sock)
@@ -239,24 +240,24 @@ def connect(opts: Options, autostart: bool | None = None) -> Stubs:
 
 def translate(exc: Any) -> ClientError:
     """Turn a gRPC error into the one-sentence client error with a fitting exit code."""
-    import grpc
+    from roarctl.wire import StatusCode
 
     code = exc.code()
-    detail = exc.details() or str(code)
-    if code == grpc.StatusCode.NOT_FOUND:
+    detail = exc.details() or code.name
+    if code == StatusCode.NOT_FOUND:
         return ClientError(detail, EXIT_NOT_FOUND)
-    if code == grpc.StatusCode.INVALID_ARGUMENT:
+    if code == StatusCode.INVALID_ARGUMENT:
         return ClientError(detail, EXIT_USAGE)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+    if code in (StatusCode.UNAVAILABLE, StatusCode.DEADLINE_EXCEEDED):
         return ClientError(f"lost contact with roard ({detail}); see {paths.log_path()}", EXIT_DAEMON)
     return ClientError(detail, 1)
 
 
 def call(fn: Any, request: Any, timeout: float | None = None) -> Any:
     """Call a unary RPC, translating errors."""
-    import grpc
+    from roarctl.wire import RpcError
 
     try:
         return fn(request, timeout=timeout)
-    except grpc.RpcError as exc:
+    except RpcError as exc:
         raise translate(exc) from None

@@ -1,7 +1,7 @@
 """Spawn the user's command in the user's terminal and wait for it, forwarding signals.
 
 The command shares roarctl's terminal and process group, so Ctrl-C from the terminal reaches it
-directly. roarctl blocks the forwarded signals for its whole run (before any gRPC thread starts,
+directly. roarctl blocks the forwarded signals for its whole run (before any other thread could start,
 so no thread takes them), waits for them with ``sigtimedwait`` and forwards only those sent to
 roarctl itself by kill(2), which it tells apart by the sender in the siginfo. The command is
 started with ``posix_spawnp`` with an empty signal mask and default dispositions.

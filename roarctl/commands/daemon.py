@@ -50,7 +50,7 @@ def _stop(opts: Options, sock: Path | None = None) -> Any:
 
     Under systemd socket activation systemd keeps listening on the socket, and connecting would
     start roard again, so then only the process is waited for."""
-    import grpc
+    from roarctl import wire
 
     from roar_api.v1 import daemon_pb2
 
@@ -61,7 +61,7 @@ def _stop(opts: Options, sock: Path | None = None) -> Any:
     try:
         status = stubs.daemon.Status(daemon_pb2.StatusRequest(), timeout=5)
         stubs.daemon.Shutdown(daemon_pb2.ShutdownRequest(), timeout=5)
-    except grpc.RpcError as exc:
+    except wire.RpcError as exc:
         raise client.translate(exc) from None
     finally:
         stubs.channel.close()

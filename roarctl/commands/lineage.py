@@ -139,11 +139,11 @@ EXPORT_FORMATS = ("prov-json", "openlineage", "dot")
 
 def _export_chunks(stubs: client.Stubs, request: Any) -> Iterator[Any]:
     """The daemon's chunks; a gRPC error (raised before the first chunk) as a client error."""
-    import grpc
+    from roarctl import wire
 
     try:
         yield from stubs.lineage.ExportLineage(request)
-    except grpc.RpcError as exc:
+    except wire.RpcError as exc:
         raise client.translate(exc) from None
 
 

@@ -164,7 +164,7 @@ def reproduce(opts: Options, ref: str, execute: bool, lineage: bool, directory: 
 
 
 def _stream(stubs, request, view: _ProgressView):
-    import grpc
+    from roarctl import wire
 
     verdict = None
     try:
@@ -176,7 +176,7 @@ def _stream(stubs, request, view: _ProgressView):
                 view.output(event.output)
             else:
                 verdict = event.verdict
-    except grpc.RpcError as exc:
+    except wire.RpcError as exc:
         view.clear()
         raise client.translate(exc) from None
     except KeyboardInterrupt:

@@ -50,7 +50,7 @@ def inherited_files() -> list[dict]:
 def _end_run(opts: Options, stubs: client.Stubs, run_id: str, outcome: Outcome, explain: bool):
     """EndRun, retrying through a daemon restart: the run's spool and record are on disk, so a
     new daemon picks the run up and finishes it."""
-    import grpc
+    from roarctl import wire
 
     from roar_api.v1 import runs_pb2
 
@@ -61,8 +61,8 @@ def _end_run(opts: Options, stubs: client.Stubs, run_id: str, outcome: Outcome, 
     while True:
         try:
             return stubs.runs.EndRun(request, timeout=None).job
-        except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+        except wire.RpcError as exc:
+            if exc.code() != wire.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
                 raise client.translate(exc) from None
         time.sleep(0.5)
         try:
@@ -121,7 +121,7 @@ def override_params(argv: list[str], overrides: list[str]) -> list[str]:
 def _trace_one(opts: Options, stubs: client.Stubs, kind: str, argv: list[str], cwd: str,
                tracer: str | None, explain: bool, quiet: bool) -> tuple[object, Outcome, bool]:
     """BeginRun, spawn, EndRun for one command. Call inside ``signals_held()``."""
-    import grpc
+    from roarctl import wire
 
     from roar_api.v1 import runs_pb2
 
@@ -131,7 +131,7 @@ def _trace_one(opts: Options, stubs: client.Stubs, kind: str, argv: list[str], c
         environment={k: v for k, v in os.environ.items() if k in ("LD_PRELOAD", "PATH")})
     try:
         begun = stubs.runs.BeginRun(request, timeout=60, metadata=(("roar-client-pid", str(os.getpid())),))
-    except grpc.RpcError as exc:
+    except wire.RpcError as exc:
         raise client.translate(exc) from None
     for warning in begun.warnings:
         if not quiet:

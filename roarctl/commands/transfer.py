@@ -50,7 +50,7 @@ class ProgressLine:
 def _run(call: Any, request: Any, line: ProgressLine) -> Any:
     """Consume the stream: progress to ``line``, then the Transfer. Ctrl-C cancels the transfer,
     which the daemon cleans up."""
-    import grpc
+    from roarctl import wire
 
     responses = call(request)
     try:
@@ -59,7 +59,7 @@ def _run(call: Any, request: Any, line: ProgressLine) -> Any:
                 line.show(update.progress)
             else:
                 return update.transfer
-    except grpc.RpcError as exc:
+    except wire.RpcError as exc:
         raise client.translate(exc) from None
     except KeyboardInterrupt:
         responses.cancel()
