@@ -62,8 +62,13 @@ class JobRecord:
         return asdict(self)
 
 
+def relative_cwd(cwd: str, root: str) -> str:
+    """``cwd`` relative to ``root`` ("." for the root itself), or ``cwd`` itself when it lies
+    outside (``/a/bc`` is outside ``/a/b``)."""
+    inside = cwd == root or cwd.startswith(root.rstrip("/") + "/")
+    return os.path.relpath(cwd, root) if inside else cwd
+
+
 def cwd_relative_to(job: JobRecord, root: str) -> str:
-    """The job's working directory relative to ``root`` ("." for the root itself), or the
-    absolute directory when it lies outside."""
-    inside = job.cwd == root or job.cwd.startswith(root.rstrip("/") + "/")
-    return os.path.relpath(job.cwd, root) if inside else job.cwd
+    """The job's working directory relative to ``root``: see ``relative_cwd``."""
+    return relative_cwd(job.cwd, root)

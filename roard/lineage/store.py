@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import aiosqlite
 
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
-from roard.lineage.model import Decision, FileEntry, JobRecord
+from roard.lineage.model import Decision, FileEntry, JobRecord, relative_cwd
 
 if TYPE_CHECKING:
     from roard.transfers.composite import Composite
@@ -108,9 +108,10 @@ _HEX = re.compile(r"^[0-9a-f]+$")
 
 
 def step_key(kind: str, argv: list[str], cwd: str, root: str) -> str:
-    """What makes two jobs "the same step": kind, argv and cwd relative to the workspace."""
-    rel = cwd[len(root):].lstrip("/") if cwd.startswith(root) else cwd
-    return json.dumps([kind, argv, rel])
+    """What makes two jobs "the same step": kind, argv and cwd relative to the workspace (""
+    for the root itself, as keys were always stored)."""
+    rel = relative_cwd(cwd, root)
+    return json.dumps([kind, argv, "" if rel == "." else rel])
 
 
 class JobStore:
