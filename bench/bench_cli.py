@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -30,21 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import machine  # noqa: E402
+
 TARGET_MS = 100.0
-
-
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        cpu = platform.processor() or "unknown"
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform()}
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
@@ -56,17 +44,8 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float
     return elapsed * 1000
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=30, help="measured runs of each command (default 30)")
-    ap.add_argument("--warmup", type=int, default=3, help="unmeasured runs first (default 3)")
-    ap.add_argument("--as-is", action="store_true",
-                    help="do not give the runs a bytecode cache; keep the environment as it is")
-    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = ap.parse_args(argv)
-    if args.runs < 1:
-        ap.error("--runs must be at least 1")
-
+def measure(runs: int, warmup: int = 3, as_is: bool = False) -> dict:
+    """Run the four commands interleaved against a fresh warm daemon; medians and more."""
     bindir = Path(sys.executable).parent
     roarctl = bindir / "roarctl"
     if not roarctl.exists():
@@ -78,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     env.update({"XDG_RUNTIME_DIR": str(base / "run"), "XDG_STATE_HOME": str(base / "state"),
                 "XDG_CONFIG_HOME": str(base / "config")})
     (base / "run").mkdir(mode=0o700)
-    if not args.as_is:
+    if not as_is:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
 
@@ -99,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(["git", *git_args], cwd=workspace, env=env, check=True)
         subprocess.run([str(roarctl), "init", "-n"], cwd=workspace, env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        for round_ in range(args.warmup + args.runs):
+        for round_ in range(warmup + runs):
             for name, (cmd, cwd) in commands.items():
                 elapsed = timed(cmd, env, cwd)
-                if round_ >= args.warmup:
+                if round_ >= warmup:
                     times[name].append(elapsed)
     finally:
         subprocess.run([str(roarctl), "--no-autostart", "daemon", "stop"], env=env,
@@ -112,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     med = {name: statistics.median(t) for name, t in times.items()}
     run_minus_true = med["roarctl run -q true"] - med["true"]
     result = {
-        "runs": args.runs,
-        "bytecode_cache": not args.as_is,
+        "runs": runs,
+        "bytecode_cache": not as_is,
         "median_ms": {name: round(m, 1) for name, m in med.items()},
         "min_ms": {name: round(min(t), 1) for name, t in times.items()},
         "p90_ms": {name: round(sorted(t)[int(0.9 * (len(t) - 1))], 1) for name, t in times.items()},
@@ -122,19 +101,34 @@ def main(argv: list[str] | None = None) -> int:
         "target_ms": TARGET_MS,
         "machine": machine(),
     }
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=30, help="measured runs of each command (default 30)")
+    ap.add_argument("--warmup", type=int, default=3, help="unmeasured runs first (default 3)")
+    ap.add_argument("--as-is", action="store_true",
+                    help="do not give the runs a bytecode cache; keep the environment as it is")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = ap.parse_args(argv)
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+
+    result = measure(args.runs, args.warmup, args.as_is)
+    med = result["median_ms"]
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        mc = result["machine"]
-        print(f"machine: {mc['nproc']} CPUs, {mc['cpu']}, Python {mc['python']}")
+        print(f"machine: {result['machine']}")
         print(f"runs: {args.runs} each, interleaved; bytecode cache: "
               f"{'private (PYTHONPYCACHEPREFIX)' if not args.as_is else 'environment as is'}")
-        for name in commands:
+        for name in med:
             print(f"{name:<24} median {med[name]:6.1f} ms  (min {result['min_ms'][name]:.1f}, "
                   f"p90 {result['p90_ms'][name]:.1f})")
         print(f"status minus python:     {result['status_minus_python_ms']:6.1f} ms")
-        print(f"run minus true:          {run_minus_true:6.1f} ms  target <= {TARGET_MS:.0f} ms: "
-              f"{'met' if run_minus_true <= TARGET_MS else 'NOT met'}")
+        print(f"run minus true:          {result['run_minus_true_ms']:6.1f} ms  target <= {TARGET_MS:.0f} ms: "
+              f"{'met' if result['run_minus_true_ms'] <= TARGET_MS else 'NOT met'}")
     return 0
 
 
