@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
 """Benchmark of the eBPF backend (roar-ebpf) against the untraced command and strace.
 
-Each workload runs three ways per round, interleaved (untraced, `roar-ebpf --spool DIR --`,
-`strace -f --seccomp-bpf -e trace=%file,%process -o /dev/null`); the ratio reported is the median
-of the per-round ratios. Every roar-ebpf run writes its counters (ROAR_EBPF_STATS) and the lost
-events of all runs are summed: the target is at most 1.1x with zero lost events.
+Each workload runs five ways per round, interleaved: untraced (no tracer loaded anywhere);
+one-shot (`roar-ebpf --spool DIR -- CMD`: loads and verifies the BPF programs every time);
+untraced again while a tracer server is loaded, attached and idle (what any process on the
+machine pays while roard keeps the server); through that persistent server (`roar-ebpf --server
+SOCK`, started before any timing, as roard keeps it: each timed run is what roard and the
+launcher do around CMD for `roarctl run --tracer ebpf`, i.e. the RUN request, `roar-ebpf
+--attach SOCK --run NAME -- CMD`, and the FLUSH request); and `strace -f --seccomp-bpf -e
+trace=%file,%process -o /dev/null`. The server is started and stopped outside the timed region
+in every round, so the first untraced run has no probe attached. Ratios are against the first
+untraced run: the median of the per-round ratios. Lost events of all traced runs are summed: the
+target is at most 1.1x with zero lost events. ROAR_EBPF_HOOK=raw|syscalls in the environment
+chooses the hook of both tracers (default: raw for one-shot, per-call tracepoints for the server).
 
 Workloads: open+close (20,000 different files), stat (200,000 calls), fork+exec (300 x
 /bin/true), python imports (numpy when installed, else the standard library's email/json/
@@ -21,6 +29,7 @@ import json
 import math
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -108,6 +117,31 @@ def timed(argv: list[str], cwd: Path, env: dict | None = None) -> float:
     return time.perf_counter() - t
 
 
+def request(sock: Path, line: str) -> str:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(str(sock))
+        s.sendall(line.encode() + b"\n")
+        answer = s.makefile("rb").readline().decode().strip()
+    if not answer.startswith("OK"):
+        raise SystemExit(f"the tracer server answered {answer!r} to {line!r}")
+    return answer
+
+
+def timed_server(sock: Path, name: str, spool: Path, argv: list[str], cwd: Path) -> tuple[float, int]:
+    """What a `roarctl run --tracer ebpf` pays around CMD: RUN, the launcher, FLUSH."""
+    t = time.perf_counter()
+    request(sock, f"RUN {name} {spool}")
+    subprocess.run([str(EBPF), "--attach", str(sock), "--run", name, "--", *argv], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lost = int(request(sock, f"FLUSH {name}").split()[1])
+    return time.perf_counter() - t, lost
+
+
+def gmean(xs: list[float]) -> float:
+    xs = [x for x in xs if x == x]
+    return math.exp(statistics.fmean(math.log(x) for x in xs)) if xs else float("nan")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
@@ -122,10 +156,11 @@ def main() -> int:
         work = setup(base)
         if a.only:
             work = {k: v for k, v in work.items() if k in a.only.split(",")}
-        lost = 0
+        sock = base / "ebpf.sock"
+        lost = lost_server = 0
         rows = []
         for name, (argv, cwd) in work.items():
-            r_e, r_s, t_u = [], [], []
+            r_e, r_i, r_v, r_s, t_u = [], [], [], [], []
             for rnd in range(a.rounds):
                 spool = base / f"spool-{len(rows)}-{rnd}"
                 spool.mkdir()
@@ -135,21 +170,35 @@ def main() -> int:
                 e = timed([str(EBPF), "--spool", str(spool), "--", *argv], cwd, env)
                 lost += json.loads(stats.read_text())["lost"]
                 shutil.rmtree(spool)
+                spool.mkdir()
+                server = subprocess.Popen([str(EBPF), "--server", str(sock)], stdout=subprocess.PIPE)
+                try:
+                    assert server.stdout is not None
+                    if server.stdout.readline().strip() != b"ready":
+                        sys.exit("the tracer server did not start")
+                    i = timed(argv, cwd)
+                    v, n_lost = timed_server(sock, f"r{len(rows)}-{rnd}", spool, argv, cwd)
+                finally:
+                    server.terminate()
+                    server.wait()
+                lost_server += n_lost
+                shutil.rmtree(spool)
                 r_e.append(e / u)
+                r_i.append(i / u)
+                r_v.append(v / u)
                 t_u.append(u)
                 if strace:
                     s = timed([strace, "-f", "--seccomp-bpf", "-e", "trace=%file,%process", "-o",
                                "/dev/null", *argv], cwd)
                     r_s.append(s / u)
-            rows.append((name, statistics.median(t_u), statistics.median(r_e),
-                         statistics.median(r_s) if r_s else float("nan")))
-    print(f"{'workload':<16}{'untraced s':>11}{'roar-ebpf':>11}{'strace':>9}")
-    for name, u, e, s in rows:
-        print(f"{name:<16}{u:>11.3f}{e:>10.2f}x{s:>8.2f}x")
-    g = math.exp(statistics.fmean(math.log(r[2]) for r in rows))
-    gs = math.exp(statistics.fmean(math.log(r[3]) for r in rows)) if strace else float("nan")
-    print(f"{'geometric mean':<16}{'':>11}{g:>10.2f}x{gs:>8.2f}x")
-    print(f"lost events over all roar-ebpf runs: {lost}")
+            rows.append((name, statistics.median(t_u), statistics.median(r_e), statistics.median(r_i),
+                         statistics.median(r_v), statistics.median(r_s) if r_s else float("nan")))
+    print(f"{'workload':<16}{'untraced s':>11}{'one-shot':>10}{'idle srv':>10}{'server':>9}{'strace':>9}")
+    for name, u, e, i, v, s in rows:
+        print(f"{name:<16}{u:>11.3f}{e:>9.2f}x{i:>9.2f}x{v:>8.2f}x{s:>8.2f}x")
+    print(f"{'geometric mean':<16}{'':>11}" + "".join(
+        f"{gmean([r[k] for r in rows]):>{w}.2f}x" for k, w in ((2, 9), (3, 9), (4, 8), (5, 8))))
+    print(f"lost events: one-shot runs {lost}, server runs {lost_server}")
     return 0
 
 

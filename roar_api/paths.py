@@ -77,6 +77,11 @@ def _private_dir(path: Path) -> bool:
         pass
     except OSError:
         return False
+    return is_private_dir(path)
+
+
+def is_private_dir(path: Path) -> bool:
+    """A real directory (not a symlink), ours, and closed to everyone else."""
     try:
         st = path.lstat()
     except OSError:

@@ -5,7 +5,7 @@ from roar_api.v1 import tracers_pb2, tracers_pb2_grpc
 from roard.daemon import Daemon
 from roard.errors import FailedPrecondition
 from roard.handlers.errors import map_errors
-from roard.tracing.backends import BACKENDS, auto_choice, backend_status
+from roard.tracing.backends import auto_choice
 
 
 @map_errors
@@ -20,7 +20,7 @@ class TracerHandler(tracers_pb2_grpc.TracerServiceServicer):
                 default = self.daemon.workspaces.get(request.workspace).config()["tracer.default"]
             except FailedPrecondition:
                 default = ""
-        tracers = [backend_status(name) for name in BACKENDS]
+        tracers = self.daemon.runs.tracer_statuses()
         return tracers_pb2.ListTracersResponse(
             default=default, auto_choice=auto_choice(),
             tracers=[tracers_pb2.Tracer(name=t.name, usable=t.usable, reason=t.reason, path=t.path,

@@ -11,7 +11,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from roar_api.paths import runtime_spool_dir
@@ -24,8 +24,10 @@ from roard.finalize.finalize import finalize_run
 from roard.hashing import HashCache
 from roard.lineage.model import JobRecord
 from roard.runs.record import RunRecord, process_alive, process_start_time
-from roard.tracing.backends import (LaunchPlan, choose_backend, is_go_executable, launch_plan,
-                                     native_dir, preload_blind)
+from roard.tracing.backends import (BACKENDS, EBPF_BIN, BackendStatus, LaunchPlan, backend_status,
+                                     choose_backend, is_go_executable, launch_plan, native_dir,
+                                     preload_blind)
+from roard.tracing.ebpf_server import EbpfServer
 from roard.workspace import env as ws_env
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
@@ -59,9 +61,17 @@ class RunManager:
         self._active: dict[str, RunRecord] = {}
         self._finishing: dict[str, asyncio.Task[JobRecord]] = {}
         self._watch: asyncio.Task[None] | None = None
+        self.ebpf = EbpfServer(EBPF_BIN)   # the eBPF tracer, kept loaded between runs
 
     def active_count(self) -> int:
         return len(self._active)
+
+    def tracer_statuses(self) -> list[BackendStatus]:
+        """Each backend, usable or why not; ebpf is not while its server failed to start (the
+        next ebpf run tries again)."""
+        statuses = [backend_status(name) for name in BACKENDS]
+        return [replace(s, usable=False, reason=self.ebpf.start_error)
+                if s.name == "ebpf" and s.usable and self.ebpf.start_error else s for s in statuses]
 
     # --- begin ---------------------------------------------------------------------------------
 
@@ -103,6 +113,8 @@ class RunManager:
                            git=git.to_dict(), inherited=inherited, warnings=warnings,
                            quiet=config["output.quiet"], env=injected)
         record.save()
+        if plan.tracer == "ebpf":   # last, so that nothing after it can fail and leave it registered
+            await self._ebpf_open(run_id, spool, run_dir)
         self._active[run_id] = record
         self._ensure_watch()
         self.bus.publish("run.started", workspace=record.workspace, run_id=run_id,
@@ -129,6 +141,8 @@ class RunManager:
         ws = self.registry.get(record.workspace)
         config = ws.config()
         rules = FilterRules.from_config(config, ws.root, native_dir())
+        if record.tracer == "ebpf":   # what the tracer server still holds goes to the spool first
+            record.warnings.extend(await self.ebpf.flush_run(record.run_id))
         t0 = time.perf_counter()
         result = await asyncio.to_thread(finalize_run, record, rules, self.cache)
         t1 = time.perf_counter()
@@ -238,3 +252,14 @@ class RunManager:
         for task in list(self._finishing.values()):
             with contextlib.suppress(Exception):
                 await task
+        await self.ebpf.stop()
+
+    async def _ebpf_open(self, run_id: str, spool: Path, run_dir: Path) -> None:
+        """Register the run with the eBPF tracer server (started if needed); on failure nothing
+        of the run is left behind."""
+        try:
+            await self.ebpf.open_run(run_id, spool)
+        except BaseException:
+            shutil.rmtree(spool, ignore_errors=True)
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise

@@ -256,8 +256,11 @@ def launch_plan(backend: str, spool_dir: Path, caller_env: dict[str, str], run_i
         return LaunchPlan(tracer="ptrace", argv_prefix=[str(PTRACE_BIN), "--spool", str(spool_dir), "--"],
                           environment=env)
     if backend == "ebpf":
-        return LaunchPlan(tracer="ebpf", argv_prefix=[str(EBPF_BIN), "--spool", str(spool_dir), "--"],
-                          environment=env)
+        # The launcher asks roard's tracer server (roard/tracing/ebpf_server.py: started, and
+        # the run registered with it, by RunManager.begin) to follow its own pid, then execs.
+        from roard.tracing.ebpf_server import launcher_argv
+
+        return LaunchPlan(tracer="ebpf", argv_prefix=launcher_argv(EBPF_BIN, run_id), environment=env)
     existing = caller_env.get("LD_PRELOAD", "")
     env["LD_PRELOAD"] = str(PRELOAD_LIB) + (f":{existing}" if existing else "")
     if backend_status("ptrace").usable:

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* roar_ebpf.bpf.c - the kernel side of roar's eBPF tracer (CO-RE; built by tracers/build.py).
  *
- * Follows exactly one process tree: `traced` holds the tgids of the tree, seeded by the loader
- * with its child before the child may exec; fork adds, the death of a process removes.
+ * Follows process trees: `traced` maps each traced tgid to its run (a number the loader chose),
+ * seeded by the loader with a run's first process before it may exec; fork adds the child with
+ * its parent's run, the death of a process removes it. Every record carries its run.
  *
  * Hooks: tracepoints only (BTF-typed raw tracepoints), so the tracer works on kernels built
  * without kprobes or where fentry/fexit programs are refused (see tracers/SPOOL.md):
  *   sched_process_fork/exec/exit   the process tree and each image's executable
- *   raw_syscalls sys_exit          a traced process's successful open/openat/openat2/creat/
+ *   syscalls sys_exit_<call>       (one program attached to each file call's tracepoint; the
+ *   or raw_syscalls sys_exit       fallback: every call's exit) a traced process's successful open/openat/openat2/creat/
  *                                  open_by_handle_at (the new descriptor's file: its path and
  *                                  inode), rename/link/unlink/rmdir/mkdir/truncate families (names
  *                                  from the program's memory, made absolute against the cwd or
@@ -42,7 +44,7 @@ struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 65536);
     __type(key, u32);
-    __type(value, u8);
+    __type(value, u32);       /* the run */
 } traced SEC(".maps");
 
 struct scratch {
@@ -62,12 +64,14 @@ struct {
 struct inode___old { struct timespec64 i_mtime; } __attribute__((preserve_access_index));
 struct inode___66 { struct timespec64 __i_mtime; } __attribute__((preserve_access_index));
 
-static __always_inline int is_traced(u32 tgid)
+/* The run of a traced process, 0 for any other. */
+static __always_inline u32 run_of(u32 tgid)
 {
-    return bpf_map_lookup_elem(&traced, &tgid) != NULL;
+    u32 *run = bpf_map_lookup_elem(&traced, &tgid);
+    return run ? *run : 0;
 }
 
-static __always_inline struct scratch *begin(u32 type, u32 tgid)
+static __always_inline struct scratch *begin(u32 type, u32 tgid, u32 run)
 {
     u32 zero = 0;
     struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
@@ -76,6 +80,7 @@ static __always_inline struct scratch *begin(u32 type, u32 tgid)
     __builtin_memset(&s->rec, 0, sizeof(s->rec));
     s->rec.type = type;
     s->rec.pid = tgid;
+    s->rec.run = run;
     s->rec.tid = (u32)bpf_get_current_pid_tgid();
     s->rec.ts = bpf_ktime_get_ns();
     return s;
@@ -96,6 +101,7 @@ struct walk_ctx {
     struct scratch *s;
     struct dentry *dentry;
     struct mount *mnt;
+    struct dentry *mnt_root;   /* mnt's root, read once per mount crossed */
     u32 pos;
     int done;
 };
@@ -108,7 +114,7 @@ static long walk_step(u32 i, struct walk_ctx *w)
         return 1;
     struct dentry *dentry = w->dentry;
     struct mount *mnt = w->mnt;
-    struct dentry *mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+    struct dentry *mnt_root = w->mnt_root;
     struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
     if (dentry == mnt_root || dentry == parent) {
         struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
@@ -122,6 +128,7 @@ static long walk_step(u32 i, struct walk_ctx *w)
         }
         w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
         w->mnt = up;
+        w->mnt_root = BPF_CORE_READ(up, mnt.mnt_root);
         return 0;
     }
     struct qstr q;
@@ -150,6 +157,7 @@ static __noinline int walk(struct scratch *s, u32 idx, u64 dentry_p, u64 vfsmnt_
         .s = s,
         .dentry = (struct dentry *)dentry_p,
         .mnt = (struct mount *)(vfsmnt_p - bpf_core_field_offset(struct mount, mnt)),
+        .mnt_root = BPF_CORE_READ((struct vfsmount *)vfsmnt_p, mnt_root),
         .pos = RE_PATH_MAX,
     };
     bpf_loop(MAX_DEPTH, walk_step, &w, 0);
@@ -242,11 +250,13 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
     u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
-    if (ptgid == ctgid || !is_traced(ptgid))
+    if (ptgid == ctgid)
         return 0;
-    u8 one = 1;
-    bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
-    struct scratch *s = begin(RE_FORK, ctgid);
+    u32 run = run_of(ptgid);
+    if (!run)
+        return 0;
+    bpf_map_update_elem(&traced, &ctgid, &run, BPF_ANY);
+    struct scratch *s = begin(RE_FORK, ctgid, run);
     if (!s)
         return 0;
     s->rec.a = BPF_CORE_READ(child, real_parent, tgid);
@@ -260,12 +270,16 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
     u32 tgid = BPF_CORE_READ(p, tgid);
-    if (!is_traced(tgid))
+    u32 run = run_of(tgid);
+    if (!run)
         return 0;
-    struct scratch *s = begin(RE_EXEC, tgid);
+    struct scratch *s = begin(RE_EXEC, tgid, run);
     if (!s)
         return 0;
     s->rec.a = BPF_CORE_READ(p, real_parent, tgid);
+    if (bprm->buf[0] == 0x7f && bprm->buf[1] == 'E' && bprm->buf[2] == 'L' && bprm->buf[3] == 'F' &&
+        bprm->buf[4] == 1)
+        s->rec.status |= RE_COMPAT;             /* a 32-bit ELF image */
     walk_path(s, 0, &bprm->file->f_path);
     walk_path(s, 1, &p->fs->pwd);
     submit(s);
@@ -276,10 +290,11 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
     u32 tgid = BPF_CORE_READ(p, tgid);
-    if (!is_traced(tgid) || BPF_CORE_READ(p, signal, live.counter) != 0)
+    u32 run = run_of(tgid);
+    if (!run || BPF_CORE_READ(p, signal, live.counter) != 0)
         return 0;
     bpf_map_delete_elem(&traced, &tgid);
-    struct scratch *s = begin(RE_EXIT, tgid);
+    struct scratch *s = begin(RE_EXIT, tgid, run);
     if (s)
         submit(s);
     return 0;
@@ -333,8 +348,8 @@ static __always_inline void put_uname_at(struct scratch *s, struct task_struct *
     put_str(s, bidx + 1, (const void *)uname, 1);
 }
 
-static __always_inline int do_open(struct task_struct *task, u32 tgid, int sc, long fd, u64 a0,
-                                   u64 a1, u64 a2, int compat)
+static __always_inline int do_open(struct task_struct *task, u32 tgid, u32 run, int sc, long fd,
+                                   u64 a0, u64 a1, u64 a2, int compat)
 {
     int dfd = AT_FDCWD;
     u64 uname = 0, flags = 0;
@@ -349,7 +364,7 @@ static __always_inline int do_open(struct task_struct *task, u32 tgid, int sc, l
     struct file *file = fd_file(task, (int)fd);
     if (!file)
         return 0;
-    struct scratch *s = begin(RE_OPEN, tgid);
+    struct scratch *s = begin(RE_OPEN, tgid, run);
     if (!s)
         return 0;
     if (compat)
@@ -394,21 +409,10 @@ static __always_inline int do_open(struct task_struct *task, u32 tgid, int sc, l
     return 0;
 }
 
-/* Every system call's exit (the only hook that sees results when the kernel has neither
- * kprobes nor fentry): anything but a traced process's successful file call returns at once. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+/* A traced process's successful file call, whichever hook saw it. */
+static __always_inline int file_call(struct task_struct *task, u32 tgid, u32 run, int sc, long ret,
+                                     struct pt_regs *regs, int compat)
 {
-    if (ret < 0)
-        return 0;
-    u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    if (!is_traced(tgid))
-        return 0;
-    struct task_struct *task = bpf_get_current_task_btf();
-    int compat = BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
-    int sc = classify(BPF_CORE_READ(regs, orig_ax), compat);
-    if (!sc)
-        return 0;
     u64 a0, a1, a2, a3, a4;
     if (compat) {
         a0 = (u32)BPF_CORE_READ(regs, bx); a1 = (u32)BPF_CORE_READ(regs, cx);
@@ -419,9 +423,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
         a3 = BPF_CORE_READ(regs, r10); a4 = BPF_CORE_READ(regs, r8);
     }
     if (sc <= SC_BY_HANDLE)
-        return do_open(task, tgid, sc, ret, a0, a1, a2, compat);
+        return do_open(task, tgid, run, sc, ret, a0, a1, a2, compat);
     if (sc == SC_IO_URING_SETUP) {
-        struct scratch *s = begin(RE_IOURING, tgid);
+        struct scratch *s = begin(RE_IOURING, tgid, run);
         if (s)
             submit(s);
         return 0;
@@ -431,7 +435,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
     u32 type = (sc <= SC_RENAMEAT2) ? RE_RENAME : (sc <= SC_LINKAT) ? RE_LINK
              : (sc <= SC_UNLINKAT) ? RE_UNLINK : sc == SC_RMDIR ? RE_RMDIR
              : sc == SC_TRUNCATE ? RE_TRUNC : RE_MKDIR;
-    struct scratch *s = begin(type, tgid);
+    struct scratch *s = begin(type, tgid, run);
     if (!s)
         return 0;
     switch (sc) {
@@ -453,4 +457,51 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
     }
     submit(s);
     return 0;
+}
+
+/* The usual hook: attached by the loader to the `syscalls:sys_exit_<name>` tracepoint of each
+ * file call (open, openat, ..., io_uring_setup), so the kernel runs it for those calls only and
+ * every other system call of the machine pays no BPF program at all. These tracepoints see
+ * 64-bit calls only (the kernel does not report i386 calls there): the loader notes i386 images
+ * (RE_COMPAT on their RE_EXEC) as not followed. */
+SEC("tracepoint")
+int on_file_exit(struct trace_event_raw_sys_exit *ctx)
+{
+    long ret = ctx->ret;
+    if (ret < 0)
+        return 0;
+    int sc = classify((int)ctx->id, 0);   /* an int in the record (__syscall_nr): the upper half is padding */
+    if (!sc)
+        return 0;
+    u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    u32 run = run_of(tgid);
+    if (!run)
+        return 0;
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+    if (!regs)
+        return 0;
+    return file_call(task, tgid, run, sc, ret, regs, 0);
+}
+
+/* The fallback hook (no per-call tracepoints, or ROAR_EBPF_HOOK=raw): every system call's exit,
+ * 64-bit and i386. Anything but a traced process's successful file call returns at once. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+    if (ret < 0)
+        return 0;
+    /* The call's number first, with plain loads through the BTF pointers (no helper call): most
+     * calls are not file calls, and that test costs less than the map lookup (this runs for
+     * every system call of the machine). */
+    struct task_struct *task = bpf_get_current_task_btf();
+    int compat = task->thread_info.status & TS_COMPAT;
+    int sc = classify(regs->orig_ax, compat);
+    if (!sc)
+        return 0;
+    u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    u32 run = run_of(tgid);
+    if (!run)
+        return 0;
+    return file_call(task, tgid, run, sc, ret, regs, compat);
 }

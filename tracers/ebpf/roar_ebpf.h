@@ -8,7 +8,7 @@
 #define RE_DATA (RE_NSTR * RE_PATH_MAX)
 
 enum re_type {
-    RE_EXEC = 1,   /* s0 exe, s1 cwd; a = ppid */
+    RE_EXEC = 1,   /* s0 exe, s1 cwd; a = ppid; status RE_COMPAT: a 32-bit ELF image */
     RE_FORK,       /* a new process: a = ppid; s1 = cwd */
     RE_EXIT,       /* the last thread of pid exited */
     RE_OPEN,       /* an open that succeeded (fd installed): a flags, b dev, c ino, d size, e mtime_ns,
@@ -35,7 +35,7 @@ struct re_rec {
     unsigned int type;
     unsigned int pid;     /* tgid */
     unsigned int tid;
-    int ret;
+    unsigned int run;     /* the run the process belongs to: its value in the `traced` map */
     unsigned long long ts;  /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
     unsigned long long a, b, c, d, e, f;
     unsigned short len[RE_NSTR];
