@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import functools
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from roard.errors import FailedPrecondition, InvalidArgument
+from roard.tracing import elf
 
 NATIVE_DIR = Path(__file__).resolve().parent.parent / "_native"
 PRELOAD_LIB = NATIVE_DIR / "libroar_preload.so"
@@ -141,78 +143,20 @@ def _elf_program_kind(path: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _read_elf_program_kind(path: str, dev: int, ino: int, size: int, mtime_ns: int) -> str:
-    import struct
-
     try:
         with open(path, "rb") as f:
-            head = f.read(1024)
-            if len(head) < 52 or head[:4] != b"\x7fELF" or head[4] not in (1, 2):
-                return "other"
-            is64 = head[4] == 2
-            if is64 and len(head) < 64:
-                return "other"
-            o = "<" if head[5] == 1 else ">"
-
-            def read_at(off: int, n: int) -> bytes:
-                if off + n <= len(head):
-                    return head[off:off + n]
-                f.seek(off)
-                return f.read(n)
-
-            if is64:
-                phoff, shoff = struct.unpack_from(o + "QQ", head, 32)
-                phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(o + "HHHHH", head, 54)
-                ph_fmt, ph_size = o + "IIQQQQQQ", 56   # type flags offset vaddr paddr filesz memsz align
-            else:
-                phoff, shoff = struct.unpack_from(o + "II", head, 28)
-                phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(o + "HHHHH", head, 42)
-                ph_fmt, ph_size = o + "IIIIIIII", 32   # type offset vaddr paddr filesz memsz flags align
-            if phnum and phentsize < ph_size:
-                return "other"
-            dynamic = go = False
-            for i in range(min(phnum, 256)):
-                raw = read_at(phoff + i * phentsize, ph_size)
-                if len(raw) < ph_size:
-                    return "other"
-                fields = struct.unpack(ph_fmt, raw)
-                if is64:
-                    ptype, _, offset, _, _, filesz, _, align = fields
-                else:
-                    ptype, offset, _, _, filesz, _, _, align = fields
-                if ptype == 3:                       # PT_INTERP
-                    dynamic = True
-                elif ptype == 4 and not go:          # PT_NOTE
-                    go = _has_go_note(read_at(offset, min(filesz, 1024)), o, 8 if align == 8 else 4)
-            if not dynamic:
+            image = elf.ElfFile(f)
+            segments = image.segments()
+            if not any(s.type == elf.PT_INTERP for s in segments):
                 return "static"
-            if go:
-                return "go"
-            sh_size = 64 if is64 else 40
-            if shoff and 0 < shstrndx < shnum and shentsize >= sh_size:
-                sh = read_at(shoff + shstrndx * shentsize, sh_size)
-                if len(sh) == sh_size:
-                    off, size = struct.unpack_from(o + ("QQ" if is64 else "II"), sh, 24 if is64 else 16)
-                    if b".go.buildinfo\0" in read_at(off, min(size, 4096)):
-                        return "go"
-            return "dynamic"
-    except (OSError, struct.error):
+            for s in segments:
+                if s.type == elf.PT_NOTE and any(
+                        name == b"Go" and ntype == 4 for name, ntype in
+                        elf.notes(image.read(s.offset, min(s.filesz, 1024)), image.order, 8 if s.align == 8 else 4)):
+                    return "go"
+            return "go" if b".go.buildinfo\0" in image.section_names() else "dynamic"
+    except (OSError, elf.NotElf, struct.error):
         return "other"
-
-
-def _has_go_note(notes: bytes, order: str, align: int) -> bool:
-    import struct
-
-    p = 0
-    while p + 16 <= len(notes):
-        namesz, descsz, ntype = struct.unpack_from(order + "III", notes, p)
-        if namesz == 4 and ntype == 4 and notes[p + 12:p + 16] == b"Go\0\0":
-            return True
-        step = ((12 + namesz + align - 1) & ~(align - 1)) + descsz
-        step = (step + align - 1) & ~(align - 1)
-        if namesz > len(notes) or descsz > len(notes) or step == 0:
-            break
-        p += step
-    return False
 
 
 def is_static_executable(path: str) -> bool:

@@ -16,6 +16,8 @@ import os
 import re
 import struct
 
+from roard.tracing import elf
+
 #: x86-64 numbers of the calls that open, create, rename, link, remove or run files.
 FILE_SYSCALLS_X86_64 = (2, 59, 76, 82, 83, 84, 85, 86, 87, 88, 257, 258, 263, 264, 265, 266,
                         316, 322, 437)
@@ -24,27 +26,6 @@ WINDOW = 32
 _SYSCALL = re.compile(re.escape(b"\x0f\x05"))
 _IMMEDIATES = b"|".join(re.escape(struct.pack("<I", n)) for n in FILE_SYSCALLS_X86_64)
 _MOV_NR = re.compile(b"(?:\xb8|\x48\xc7\xc0)(?:" + _IMMEDIATES + b")")
-_EM_X86_64 = 62
-_PT_LOAD, _PF_X = 1, 1
-
-
-def _executable_segments(data: bytes) -> list[bytes]:
-    """The bytes of an ELF64 little-endian x86-64 file's executable PT_LOAD segments."""
-    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        return []
-    if struct.unpack_from("<H", data, 18)[0] != _EM_X86_64:
-        return []
-    phoff = struct.unpack_from("<Q", data, 32)[0]
-    phentsize, phnum = struct.unpack_from("<HH", data, 54)
-    segments = []
-    for i in range(min(phnum, 256)):
-        base = phoff + i * phentsize
-        if base + 56 > len(data):
-            break
-        ptype, flags, offset, _, _, filesz = struct.unpack_from("<IIQQQQ", data, base)
-        if ptype == _PT_LOAD and flags & _PF_X:
-            segments.append(data[offset:offset + filesz])
-    return segments
 
 
 def _has_raw_file_syscall(code: bytes) -> bool:
@@ -58,10 +39,13 @@ def _has_raw_file_syscall(code: bytes) -> bool:
 def _scan(path: str, size: int, mtime_ns: int) -> bool:
     try:
         with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
+            image = elf.ElfFile(f)
+            if not image.is64 or image.order != "<" or image.machine != elf.EM_X86_64:
+                return False
+            return any(_has_raw_file_syscall(image.read(s.offset, s.filesz)) for s in image.segments()
+                       if s.type == elf.PT_LOAD and s.flags & elf.PF_X)
+    except (OSError, elf.NotElf, struct.error):
         return False
-    return any(_has_raw_file_syscall(seg) for seg in _executable_segments(data))
 
 
 def makes_raw_file_syscalls(path: str) -> bool:
