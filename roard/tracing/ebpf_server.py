@@ -53,6 +53,7 @@ class EbpfServer:
         self._sock: Path | None = None
         self._generation = 0
         self._runs: dict[str, int] = {}            # run id -> generation of the server it is in
+        self._flushed: set[str] = set()            # a retried EndRun has nothing more to flush
         self._lock = asyncio.Lock()
         self._stderr_task: asyncio.Task[None] | None = None
         #: Why the last attempt to start the server failed ("" when it started): `roarctl
@@ -174,12 +175,15 @@ class EbpfServer:
         closed and its processes are no longer followed. Returns warnings for the job (the
         server died during the run); lost events are in the spool (``W ebpf-lost``)."""
         async with self._lock:
+            if run_id in self._flushed:
+                return []
             generation = self._runs.pop(run_id, None)
             if generation is None:
                 # Registered with a server of an earlier daemon (which ended with it, writing
                 # what it had) or never registered (BeginRun failed half-way).
                 return ["the eBPF tracer was restarted during the run (roard restarted?): "
                         "what the job did after that is missing"]
+            self._flushed.add(run_id)
             if generation != self._generation or not self._alive():
                 return ["the eBPF tracer server ended during the run: what the job did after "
                         "that is missing"]
