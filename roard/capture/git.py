@@ -13,8 +13,7 @@ from pathlib import Path
 
 import git
 
-_CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
-
+from roard.capture.credentials import strip_credentials
 
 @dataclass
 class GitState:
@@ -27,11 +26,6 @@ class GitState:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def strip_credentials(url: str) -> str:
-    """``https://user:token@host/x`` -> ``https://host/x``: secrets never leave the machine."""
-    return _CREDENTIALS.sub("", url)
 
 
 def _remote_url(config_lines: list[str]) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from roard.capture.git import strip_credentials
+from roard.capture.credentials import strip_credentials
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound, RoarError
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")

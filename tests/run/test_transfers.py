@@ -58,8 +58,11 @@ def free_port() -> int:
 
 # --- servers -----------------------------------------------------------------------------------
 
+SIGNATURE = "7f3c9a0d1e2b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
-    files = {"/data.csv": PAYLOAD, "/other.csv": b"something else\n"}
+    files = {"/data.csv": PAYLOAD, "/other.csv": b"something else\n", "/signed.csv": PAYLOAD}
 
     def log_message(self, *args) -> None:
         pass
@@ -83,7 +86,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/slow.bin":  # trickles for at most ~10 s, or until the client hangs up
             self._trickle(body)
             return
-        data = self.files.get(self.path)
+        path, _, query = self.path.partition("?")
+        if path == "/signed.csv" and f"X-Amz-Signature={SIGNATURE}" not in query:
+            self.send_error(403)   # a presigned URL: the signature is the credential
+            return
+        data = self.files.get(path)
         if data is None:
             self.send_error(404)
             return
@@ -187,6 +194,19 @@ def test_http_get_records_a_get_job(roard: RoarEnv, workspace: Path, http_url: s
     assert "unsourced" not in run["inputs"][0]["flags"]
     dag = ok_json(roard, workspace, "dag")
     assert any("@1" in n["depends_on"] for n in dag["nodes"] if n["ref"] == "@2")
+
+
+def test_presigned_url_signature_is_never_recorded(roard: RoarEnv, workspace: Path, http_url: str) -> None:
+    query = f"X-Amz-Credential=AKIAEXAMPLE%2F20261201&X-Amz-Expires=600&X-Amz-Signature={SIGNATURE}"
+    t = ok_json(roard, workspace, "get", f"{http_url}/signed.csv?{query}", "signed.csv")
+    assert (workspace / "signed.csv").read_bytes() == PAYLOAD     # the full URL was used to fetch
+    recorded = f"{http_url}/signed.csv?X-Amz-Credential=REDACTED&X-Amz-Expires=600&X-Amz-Signature=REDACTED"
+    assert t["job"]["argv"][2] == recorded
+    assert stored_runtime(workspace, t["job"]["uid"])["transfer"]["url"] == recorded
+    db_bytes = (workspace / ".roar" / "roar.db").read_bytes() + (workspace / ".roar" / "roar.db-wal").read_bytes()
+    assert SIGNATURE.encode() not in db_bytes and SIGNATURE not in roard.read_log()
+    exported = roard.roarctl("export", "signed.csv", "--format", "prov-json", cwd=workspace, check=True).stdout
+    assert SIGNATURE not in exported and "AKIAEXAMPLE" not in exported
 
 
 def test_existing_dest_force_and_dry_run(roard: RoarEnv, workspace: Path, http_url: str) -> None:
