@@ -13,13 +13,17 @@ in every round, so the first untraced run has no probe attached. Ratios are agai
 untraced run: the median of the per-round ratios. Lost events of all traced runs are summed: the
 target is at most 1.1x with zero lost events. ROAR_EBPF_HOOK=raw|syscalls in the environment
 chooses the hook of both tracers (default: raw for one-shot, per-call tracepoints for the server).
+`--compare BIN` also runs the server mode of another roar-ebpf build (e.g. the previous one) in
+the same interleaved rounds (column `cmp srv`), so that a change is judged under the same machine
+state; `--no-oneshot`/`--no-strace` leave those columns out to spend the time on the server.
 
 Workloads: open+close (20,000 different files), stat (200,000 calls), fork+exec (300 x
 /bin/true), python imports (numpy when installed, else the standard library's email/json/
 http), gcc build (8 small files + link), tar extract (3,000 files), sklearn (bench/sklearn_small.py
 when scikit-learn is installed).
 
-Usage: .venv/bin/python bench/bench_ebpf.py [--rounds N] [--only NAME,...] [--dir DIR]
+Usage: .venv/bin/python bench/bench_ebpf.py [--rounds N] [--only NAME,...] [--dir DIR] [--compare BIN]
+       [--no-oneshot] [--no-strace]
 """
 from __future__ import annotations
 
@@ -127,11 +131,12 @@ def request(sock: Path, line: str) -> str:
     return answer
 
 
-def timed_server(sock: Path, name: str, spool: Path, argv: list[str], cwd: Path) -> tuple[float, int]:
+def timed_server(sock: Path, name: str, spool: Path, argv: list[str], cwd: Path,
+                 ebpf: Path = EBPF) -> tuple[float, int]:
     """What a `roarctl run --tracer ebpf` pays around CMD: RUN, the launcher, FLUSH."""
     t = time.perf_counter()
     request(sock, f"RUN {name} {spool}")
-    subprocess.run([str(EBPF), "--attach", str(sock), "--run", name, "--", *argv], cwd=cwd, check=True,
+    subprocess.run([str(ebpf), "--attach", str(sock), "--run", name, "--", *argv], cwd=cwd, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lost = int(request(sock, f"FLUSH {name}").split()[1])
     return time.perf_counter() - t, lost
@@ -147,58 +152,75 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", default="")
     ap.add_argument("--dir", default="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+    ap.add_argument("--compare", type=Path, help="another roar-ebpf build, measured in server mode too")
+    ap.add_argument("--no-oneshot", action="store_true")
+    ap.add_argument("--no-strace", action="store_true")
     a = ap.parse_args()
     if not EBPF.exists():
         sys.exit(f"{EBPF} is not built")
-    strace = shutil.which("strace")
+    other = a.compare.resolve() if a.compare else None
+    strace = None if a.no_strace else shutil.which("strace")
     with tempfile.TemporaryDirectory(prefix="roar-bench-ebpf-", dir=a.dir) as tmp:
         base = Path(tmp)
         work = setup(base)
         if a.only:
             work = {k: v for k, v in work.items() if k in a.only.split(",")}
         sock = base / "ebpf.sock"
-        lost = lost_server = 0
+        lost = lost_server = lost_other = 0
+        nan = float("nan")
         rows = []
         for name, (argv, cwd) in work.items():
-            r_e, r_i, r_v, r_s, t_u = [], [], [], [], []
+            r_e, r_i, r_v, r_c, r_s, t_u = [], [], [], [], [], []
             for rnd in range(a.rounds):
                 spool = base / f"spool-{len(rows)}-{rnd}"
                 spool.mkdir()
                 stats = base / f"stats-{len(rows)}-{rnd}.json"
                 env = dict(os.environ, ROAR_EBPF_STATS=str(stats))
                 u = timed(argv, cwd)
-                e = timed([str(EBPF), "--spool", str(spool), "--", *argv], cwd, env)
-                lost += json.loads(stats.read_text())["lost"]
+                if not a.no_oneshot:
+                    e = timed([str(EBPF), "--spool", str(spool), "--", *argv], cwd, env)
+                    lost += json.loads(stats.read_text())["lost"]
+                    r_e.append(e / u)
                 shutil.rmtree(spool)
                 spool.mkdir()
-                server = subprocess.Popen([str(EBPF), "--server", str(sock)], stdout=subprocess.PIPE)
-                try:
-                    assert server.stdout is not None
-                    if server.stdout.readline().strip() != b"ready":
-                        sys.exit("the tracer server did not start")
-                    i = timed(argv, cwd)
-                    v, n_lost = timed_server(sock, f"r{len(rows)}-{rnd}", spool, argv, cwd)
-                finally:
-                    server.terminate()
-                    server.wait()
-                lost_server += n_lost
+                servers = [(EBPF, r_v, r_i)] + ([(other, r_c, None)] if other else [])
+                if rnd % 2 and other:
+                    servers.reverse()             # alternate which build runs first
+                for binary, r_srv, r_idle in servers:
+                    server = subprocess.Popen([str(binary), "--server", str(sock)], stdout=subprocess.PIPE)
+                    try:
+                        assert server.stdout is not None
+                        if server.stdout.readline().strip() != b"ready":
+                            sys.exit("the tracer server did not start")
+                        if r_idle is not None:
+                            r_idle.append(timed(argv, cwd) / u)
+                        v, n_lost = timed_server(sock, f"r{len(rows)}-{rnd}", spool, argv, cwd, binary)
+                    finally:
+                        server.terminate()
+                        server.wait()
+                    if binary == EBPF:
+                        lost_server += n_lost
+                    else:
+                        lost_other += n_lost
+                    shutil.rmtree(spool)
+                    spool.mkdir()
+                    r_srv.append(v / u)
                 shutil.rmtree(spool)
-                r_e.append(e / u)
-                r_i.append(i / u)
-                r_v.append(v / u)
                 t_u.append(u)
                 if strace:
                     s = timed([strace, "-f", "--seccomp-bpf", "-e", "trace=%file,%process", "-o",
                                "/dev/null", *argv], cwd)
                     r_s.append(s / u)
-            rows.append((name, statistics.median(t_u), statistics.median(r_e), statistics.median(r_i),
-                         statistics.median(r_v), statistics.median(r_s) if r_s else float("nan")))
-    print(f"{'workload':<16}{'untraced s':>11}{'one-shot':>10}{'idle srv':>10}{'server':>9}{'strace':>9}")
-    for name, u, e, i, v, s in rows:
-        print(f"{name:<16}{u:>11.3f}{e:>9.2f}x{i:>9.2f}x{v:>8.2f}x{s:>8.2f}x")
+            med = lambda xs: statistics.median(xs) if xs else nan  # noqa: E731
+            rows.append((name, statistics.median(t_u), med(r_e), med(r_i), med(r_v), med(r_c), med(r_s)))
+    print(f"{'workload':<16}{'untraced s':>11}{'one-shot':>10}{'idle srv':>10}{'server':>9}{'cmp srv':>9}"
+          f"{'strace':>9}")
+    for name, u, e, i, v, c, s in rows:
+        print(f"{name:<16}{u:>11.3f}{e:>9.2f}x{i:>9.2f}x{v:>8.2f}x{c:>8.2f}x{s:>8.2f}x")
     print(f"{'geometric mean':<16}{'':>11}" + "".join(
-        f"{gmean([r[k] for r in rows]):>{w}.2f}x" for k, w in ((2, 9), (3, 9), (4, 8), (5, 8))))
-    print(f"lost events: one-shot runs {lost}, server runs {lost_server}")
+        f"{gmean([r[k] for r in rows]):>{w}.2f}x" for k, w in ((2, 9), (3, 9), (4, 8), (5, 8), (6, 8))))
+    print(f"lost events: one-shot runs {lost}, server runs {lost_server}"
+          + (f", compared server runs {lost_other}" if other else ""))
     return 0
 
 

@@ -18,13 +18,15 @@ PTRACE_BIN = NATIVE_DIR / "roar-ptrace"
 EBPF_BIN = NATIVE_DIR / "roar-ebpf"
 EBPF_SKIPPED = NATIVE_DIR / "roar-ebpf.skipped"   # written by tracers/build.py: why it was not built
 KERNEL_BTF = Path("/sys/kernel/btf/vmlinux")
+#: The oldest kernel roar-ebpf's programs load on (tracers/SPOOL.md, eBPF "Platform").
+EBPF_MIN_KERNEL = (6, 2)
 TRACEFS = (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing"))
 CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 21, 38, 39
 BACKENDS = ("preload", "ptrace", "ebpf")
 DESCRIPTIONS = {
     "preload": "LD_PRELOAD shim: fastest; blind to static binaries, Go programs, inline raw syscalls and set-uid programs",
     "ptrace": "seccomp + ptrace: sees every syscall of every process, including static binaries",
-    "ebpf": "kernel probes: needs root or CAP_BPF+CAP_PERFMON, BTF and tracefs",
+    "ebpf": "kernel probes: needs Linux 6.2+, root or CAP_BPF+CAP_PERFMON, BTF and tracefs",
 }
 
 
@@ -77,6 +79,15 @@ def _tracefs_mounted() -> bool:
     return any(len(f := m.split()) > 2 and f[2] == "tracefs" for m in mounts)
 
 
+def kernel_version(release: str) -> tuple[int, int]:
+    """(major, minor) of a kernel release string such as ``6.1.0-18-amd64``; (0, 0) if unreadable."""
+    parts = release.split(".")
+    try:
+        return int(parts[0]), int("".join(c for c in parts[1][:3] if c.isdigit()) or 0)
+    except (IndexError, ValueError):
+        return 0, 0
+
+
 def _ebpf_status(desc: str) -> BackendStatus:
     path = str(EBPF_BIN)
     if not EBPF_BIN.exists():
@@ -94,6 +105,10 @@ def _ebpf_status(desc: str) -> BackendStatus:
         lacking = [n for n, b in (("CAP_BPF", CAP_BPF), ("CAP_PERFMON", CAP_PERFMON)) if not has(b)]
         return BackendStatus("ebpf", False, "not root and without " + " and ".join(lacking) +
                              " (run as root, or give roard CAP_BPF and CAP_PERFMON)", path, desc)
+    release = os.uname().release
+    if kernel_version(release) < EBPF_MIN_KERNEL:
+        return BackendStatus("ebpf", False, "the eBPF tracer needs Linux {}.{} or later (bpf_rdonly_cast); "
+                             "this kernel is {}".format(*EBPF_MIN_KERNEL, release), path, desc)
     if not KERNEL_BTF.exists():
         return BackendStatus("ebpf", False, f"the kernel has no BTF ({KERNEL_BTF} is missing; "
                              "CONFIG_DEBUG_INFO_BTF)", path, desc)

@@ -139,6 +139,49 @@ def test_files_renames_links_and_processes(ebpf_bin, tmp_path):
     assert ch and ch[0].ppid == root.pid
 
 
+BASES = r"""
+import os
+os.makedirs("a/b/c")
+open("a/b/c/f", "w").write("x")
+os.symlink("a/b", "lb")
+d = os.open("a", os.O_RDONLY | os.O_DIRECTORY)
+for name in ["a/b/c/f", "a/b/../b/c/f", "lb/c/f", "./a/b/c/f"]:
+    os.close(os.open(name, os.O_RDONLY))
+for name in ["b/c/f", "../a/b/c/f", "b/c", "."]:
+    os.close(os.open(name, os.O_RDONLY, dir_fd=d))
+os.chdir("a/b/c")
+for name in ["f", ".", "../../b/c/f"]:
+    os.close(os.open(name, os.O_RDONLY))
+root = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+os.close(os.open("dev/null", os.O_RDONLY, dir_fd=root))
+"""
+
+
+@pytest.mark.parametrize("hook", ["raw", "syscalls"])
+def test_relative_names_against_their_base(ebpf_bin, tmp_path, hook):
+    """A relative name's base (cwd or dirfd) met on the way up from the file is not walked again:
+    its path is the kernel's name minus the components below it. The names must come out the same
+    whether the base is an ancestor (several levels up, across a mount), or not (`..` out of it,
+    a symlinked directory)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "case.py").write_text(BASES)
+    proc, events, stats = trace(ebpf_bin, tmp_path, [sys.executable, "case.py"], work,
+                                env={"ROAR_EBPF_HOOK": hook})
+    assert stats["lost"] == 0
+    got = [(os.path.relpath(e.path, work), e.real and os.path.relpath(e.real, work))
+           for e in under(events, work) if isinstance(e, Open) and e.flags & os.O_ACCMODE == os.O_RDONLY
+           and not e.path.endswith("case.py") and e.path != str(work)]
+    assert got == [
+        ("a", None),
+        ("a/b/c/f", None), ("a/b/c/f", None), ("lb/c/f", "a/b/c/f"), ("a/b/c/f", None),
+        ("a/b/c/f", None), ("a/b/c/f", None), ("a/b/c", None), ("a", None),
+        ("a/b/c/f", None), ("a/b/c", None), ("a/b/c/f", None),
+    ]
+    null = [e for e in events if isinstance(e, Open) and e.path == "/dev/null"]
+    assert len(null) == 1 and null[0].real is None
+
+
 def test_exec_script_and_exit_status(ebpf_bin, tmp_path):
     work = tmp_path / "work"
     work.mkdir()

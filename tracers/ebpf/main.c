@@ -68,6 +68,8 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <linux/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../common/roar_exit.h"
@@ -414,26 +416,31 @@ static void on_open(struct proc *p, const struct re_rec *r, const struct strs *s
         warn_line(p, r->ts, "spool-error", "unresolved-path");
         return;
     }
+    /* s0 the name as given, s1 the kernel's name, s2 the base of a relative name */
+    const char *name = s->s[0], *base = s->s[2];
+    size_t nname = s->n[0], nbase = s->n[2];
     char *real = pathbuf[0], *path = pathbuf[1];
-    size_t nreal = s->n[0];
+    size_t nreal = s->n[1];
     int pseudo = (r->status & RE_PSEUDO) != 0;
-    memcpy(real, s->s[0], nreal);
+    memcpy(real, s->s[1], nreal);
     real[nreal] = 0;
     long np;
-    if (!s->n[2]) {                      /* open_by_handle_at: the kernel's name only */
+    if (!nname) {                        /* open_by_handle_at: the kernel's name only */
         memcpy(path, real, nreal + 1);
         np = (long)nreal;
-    } else if (s->s[2][0] == '/') {
-        np = resolve(path, NULL, 0, s->s[2], s->n[2]);
-    } else if (r->status & RE_BASE_IS_PARENT) {
-        size_t nb = nreal;
-        while (nb > 1 && real[nb - 1] != '/')
-            nb--;
-        if (nb > 1)
-            nb--;                        /* "/a/b" -> "/a"; "/b" -> "/" */
-        np = resolve(path, real, nb, s->s[2], s->n[2]);
+    } else if (name[0] == '/') {
+        np = resolve(path, NULL, 0, name, nname);
+    } else if (r->status & RE_BASE_UP_N) {
+        size_t nb = nreal;               /* the base is the kernel's name minus N components */
+        for (unsigned int up = RE_BASE_UP_OF(r->status); up; up--) {
+            while (nb > 1 && real[nb - 1] != '/')
+                nb--;
+            if (nb > 1)
+                nb--;                    /* "/a/b" -> "/a"; "/b" -> "/" */
+        }
+        np = resolve(path, real, nb, name, nname);
     } else {
-        np = resolve(path, s->s[1], s->n[1], s->s[2], s->n[2]);
+        np = resolve(path, base, nbase, name, nname);
     }
     if (np < 0) {
         if (pseudo || !nreal) {
@@ -474,8 +481,14 @@ static void on_open(struct proc *p, const struct re_rec *r, const struct strs *s
 /* A name-based call that succeeded. */
 static void on_names(struct proc *p, const struct re_rec *c)
 {
-    struct strs s;
-    split(c, &s);
+    struct strs r, s;
+    split(c, &r);
+    for (int i = 0; i < RE_NSTR; i += 2) {   /* the record has (name, base) pairs; below (base, name) */
+        s.s[i] = r.s[i + 1];
+        s.n[i] = r.n[i + 1];
+        s.s[i + 1] = r.s[i];
+        s.n[i + 1] = r.n[i];
+    }
     if (c->status & RE_TRUNCATED) {
         warn_line(p, c->ts, "spool-error", "unresolved-path");
         return;
@@ -645,6 +658,100 @@ static int minimal_btf_for_this_kernel(char *path, size_t size)
     return 1;
 }
 
+/* The kernel's BTF ids of the structs the BPF side casts pointers to (bpf_rdonly_cast): the
+ * running kernel's, not the minimal BTF's the CO-RE relocations may be made against. Found by a
+ * scan of /sys/kernel/btf/vmlinux (mapped when the kernel allows it, else read), which costs less
+ * than having libbpf parse it a second time. */
+static const char *const CAST_TYPES[] = {"file", "mount", "task_struct", "pt_regs", "linux_binprm"};
+#define N_CAST_TYPES (sizeof CAST_TYPES / sizeof *CAST_TYPES)
+
+static int kernel_struct_ids(uint32_t *ids)
+{
+    int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct btf_header)) {
+        close(fd);
+        return -1;
+    }
+    size_t size = (size_t)st.st_size;
+    unsigned char *b = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int mapped = b != MAP_FAILED;
+    if (!mapped) {
+        b = malloc(size);
+        size_t got = 0;
+        while (b && got < size) {
+            ssize_t n = read(fd, b + got, size - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        if (!b || got < size) {
+            free(b);
+            close(fd);
+            return -1;
+        }
+    }
+    close(fd);
+    const struct btf_header *h = (const void *)b;
+    size_t found = 0;
+    if (h->magic == BTF_MAGIC && (uint64_t)h->hdr_len + h->type_off + h->type_len <= size &&
+        (uint64_t)h->hdr_len + h->str_off + h->str_len <= size) {
+        const unsigned char *t = b + h->hdr_len + h->type_off, *end = t + h->type_len;
+        const char *strs = (const char *)b + h->hdr_len + h->str_off;
+        for (uint32_t id = 1; t + sizeof(struct btf_type) <= end && found < N_CAST_TYPES; id++) {
+            const struct btf_type *bt = (const void *)t;
+            uint32_t kind = BTF_INFO_KIND(bt->info), vlen = BTF_INFO_VLEN(bt->info);
+            t += sizeof(struct btf_type);
+            switch (kind) {
+            case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: t += 4; break;
+            case BTF_KIND_ARRAY: t += sizeof(struct btf_array); break;
+            case BTF_KIND_STRUCT: case BTF_KIND_UNION: t += vlen * sizeof(struct btf_member); break;
+            case BTF_KIND_ENUM: t += vlen * sizeof(struct btf_enum); break;
+            case BTF_KIND_FUNC_PROTO: t += vlen * sizeof(struct btf_param); break;
+            case BTF_KIND_DATASEC: t += vlen * sizeof(struct btf_var_secinfo); break;
+            case BTF_KIND_ENUM64: t += vlen * sizeof(struct btf_enum64); break;
+            case BTF_KIND_PTR: case BTF_KIND_FWD: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE:
+            case BTF_KIND_CONST: case BTF_KIND_RESTRICT: case BTF_KIND_FUNC: case BTF_KIND_FLOAT:
+            case BTF_KIND_TYPE_TAG: break;
+            default: t = end; continue;    /* a kind this scan does not know: give up */
+            }
+            if (kind != BTF_KIND_STRUCT || bt->name_off >= h->str_len)
+                continue;
+            for (size_t i = 0; i < N_CAST_TYPES; i++)
+                if (!ids[i] && !strcmp(strs + bt->name_off, CAST_TYPES[i])) {
+                    ids[i] = id;
+                    found++;
+                }
+        }
+    }
+    if (mapped)
+        munmap(b, size);
+    else
+        free(b);
+    return found == N_CAST_TYPES ? 0 : -1;
+}
+
+static int kernel_type_ids(uint32_t *ids)
+{
+    memset(ids, 0, N_CAST_TYPES * sizeof *ids);
+    if (kernel_struct_ids(ids) == 0)
+        return 0;
+    struct btf *vmlinux = btf__load_vmlinux_btf();   /* another layout: let libbpf parse it */
+    for (size_t i = 0; vmlinux && i < N_CAST_TYPES; i++) {
+        int id = btf__find_by_name_kind(vmlinux, CAST_TYPES[i], BTF_KIND_STRUCT);
+        ids[i] = id > 0 ? (uint32_t)id : 0;
+    }
+    btf__free(vmlinux);
+    for (size_t i = 0; i < N_CAST_TYPES; i++)
+        if (!ids[i]) {
+            say("cannot find struct %s in the kernel's BTF", CAST_TYPES[i]);
+            return -1;
+        }
+    return 0;
+}
+
 /* Open, size and load the BPF object, map the ring. 0, or 125 after saying why. */
 static int load(int server_mode)
 {
@@ -658,11 +765,6 @@ static int load(int server_mode)
     LIBBPF_OPTS(bpf_object_open_opts, open_opts);
     if (minimal_btf_for_this_kernel(min_btf, sizeof min_btf))
         open_opts.btf_custom_path = min_btf;
-    skel = roar_ebpf__open_opts(&open_opts);
-    if (!skel) {
-        say("cannot open the BPF object: %s", strerror(errno));
-        return 125;
-    }
     const char *rk = getenv("ROAR_EBPF_RINGBUF_KB");
     if (rk && *rk) {
         ring_kb = strtoul(rk, NULL, 10);
@@ -682,15 +784,37 @@ static int load(int server_mode)
     if (per_syscall)
         per_syscall = access("/sys/kernel/tracing/events/syscalls/sys_exit_openat/id", R_OK) == 0 ||
                       access("/sys/kernel/debug/tracing/events/syscalls/sys_exit_openat/id", R_OK) == 0;
-    bpf_program__set_autoload(skel->progs.on_file_exit, per_syscall);
-    bpf_program__set_autoload(skel->progs.on_sys_exit, !per_syscall);
-    bpf_map__set_max_entries(skel->maps.rb, (uint32_t)(ring_kb << 10));
-    skel->rodata->wake_bytes = (ring_kb << 10) / 4;
-    int err = roar_ebpf__load(skel);
-    if (err) {
-        say("cannot load the BPF programs (%s); run with ROAR_EBPF_DEBUG=1 for the verifier's log",
-            strerror(-err));
+    uint32_t ids[N_CAST_TYPES];
+    if (kernel_type_ids(ids) != 0)
         return 125;
+    /* Plain loads from raw addresses (raw_loads) need Linux 6.17; before, the same programs read
+     * those bytes with bpf_probe_read_kernel. */
+    for (int raw_loads = 1;; raw_loads = 0) {
+        skel = roar_ebpf__open_opts(&open_opts);
+        if (!skel) {
+            say("cannot open the BPF object: %s", strerror(errno));
+            return 125;
+        }
+        bpf_program__set_autoload(skel->progs.on_file_exit, per_syscall);
+        bpf_program__set_autoload(skel->progs.on_sys_exit, !per_syscall);
+        bpf_map__set_max_entries(skel->maps.rb, (uint32_t)(ring_kb << 10));
+        skel->rodata->wake_bytes = (ring_kb << 10) / 4;
+        skel->rodata->file_btf_id = ids[0];
+        skel->rodata->mount_btf_id = ids[1];
+        skel->rodata->task_btf_id = ids[2];
+        skel->rodata->regs_btf_id = ids[3];
+        skel->rodata->binprm_btf_id = ids[4];
+        skel->rodata->raw_loads = raw_loads;
+        int err = roar_ebpf__load(skel);
+        if (!err)
+            break;
+        roar_ebpf__destroy(skel);
+        skel = NULL;
+        if (!raw_loads) {
+            say("cannot load the BPF programs (%s); run with ROAR_EBPF_DEBUG=1 for the verifier's "
+                "log", strerror(-err));
+            return 125;
+        }
     }
     rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), handle, NULL, NULL);
     if (!rb) {

@@ -47,10 +47,22 @@ struct {
     __type(value, u32);       /* the run */
 } traced SEC(".maps");
 
+/* A walk builds its path backwards in tmp, ending at TMP_END, then copies it to data. Short names
+ * are copied as whole words (plain loads and stores, no helper call), which may spill up to 32
+ * bytes below where the name starts (not yet used, hence the slack below the longest path); the
+ * copy to data may write up to 31 bytes past the string's end (free space). */
+#define TMP_SLACK 32
+#define TMP_END (RE_PATH_MAX + TMP_SLACK)
+/* 8 bytes at any address (x86 has no alignment constraint), through an integer so that clang does
+ * not split the access into single bytes */
+#define U64_AT(p) (*(u64 *)(unsigned long)(p))
+#define TMP_MASK 8191
+
 struct scratch {
+    u64 unqueried;             /* bytes this CPU submitted since it last looked at the ring's fill */
     struct re_rec rec;
     char data[RE_DATA + RE_PATH_MAX];
-    char tmp[RE_PATH_MAX + 256];
+    char tmp[TMP_MASK + 1 + 256];  /* indices masked with TMP_MASK, + a name */
 };
 
 struct {
@@ -59,6 +71,39 @@ struct {
     __type(key, u32);
     __type(value, struct scratch);
 } scratch_map SEC(".maps");
+
+/* Direct (BTF-typed) loads: a pointer read as a plain number (the fd table's entries, a mount
+ * found from its vfsmount) becomes a typed one through bpf_rdonly_cast, and loads through typed
+ * pointers are PROBE_MEM loads (a fault reads 0) instead of bpf_probe_read_kernel calls. The
+ * trusted pointers the kernel hands over (the current task, the tracepoints' arguments) are cast
+ * the same way, to untrusted ones, before their fields are read: the verifier looks every load
+ * through a trusted pointer up in the kernel's BTF by name (a scan of all its types), which
+ * tripled the load time. The type ids are the running kernel's, set by the loader (the CO-RE
+ * relocations may be made against a minimal BTF whose ids are not the kernel's). bpf_rdonly_cast
+ * costs nothing at run time (the verifier turns it into a register move). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+const volatile unsigned int file_btf_id = 0;
+const volatile unsigned int mount_btf_id = 0;
+const volatile unsigned int task_btf_id = 0;
+const volatile unsigned int regs_btf_id = 0;
+const volatile unsigned int binprm_btf_id = 0;
+
+/* 1: bpf_rdonly_cast(p, 0) makes any kernel address readable with plain loads (Linux 6.17+): the
+ * fd table's entries and short names are read that way; 0: they are read with
+ * bpf_probe_read_kernel (the loader loads again with 0 when the kernel refuses the first). */
+const volatile int raw_loads = 1;
+
+#define UNTRUSTED(type, p, id) ((struct type *)bpf_rdonly_cast((void *)(p), id))
+
+static __always_inline struct file *as_file(u64 p)
+{
+    return UNTRUSTED(file, p, file_btf_id);
+}
+
+static __always_inline struct mount *mount_of(struct vfsmount *v)
+{
+    return UNTRUSTED(mount, (u64)v - bpf_core_field_offset(struct mount, mnt), mount_btf_id);
+}
 
 /* inode timestamps before 6.6 (i_mtime) and in 6.6 (__i_mtime); 6.7+ has i_mtime_sec/nsec */
 struct inode___old { struct timespec64 i_mtime; } __attribute__((preserve_access_index));
@@ -91,8 +136,14 @@ static __always_inline void submit(struct scratch *s)
     u64 size = s->rec.size;
     if (size > RE_DATA)
         size = RE_DATA;
-    u64 flags = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                        : BPF_RB_NO_WAKEUP;
+    /* The reader is woken when the backlog passes wake_bytes; each CPU looks every 16 KiB. */
+    u64 flags = BPF_RB_NO_WAKEUP;
+    s->unqueried += sizeof(struct re_rec) + size;
+    if (s->unqueried >= 16384) {
+        s->unqueried = 0;
+        if (bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes)
+            flags = BPF_RB_FORCE_WAKEUP;
+    }
     if (bpf_ringbuf_output(&rb, &s->rec, sizeof(struct re_rec) + size, flags))
         __sync_fetch_and_add(&lost, 1);
 }
@@ -102,7 +153,11 @@ struct walk_ctx {
     struct dentry *dentry;
     struct mount *mnt;
     struct dentry *mnt_root;   /* mnt's root, read once per mount crossed */
+    struct dentry *base;       /* a directory to find on the way (0: none) ... */
+    struct mount *base_mnt;    /* ... in this mount */
     u32 pos;
+    u32 up;                    /* 1 + components written when base was met (0: not met) */
+    u32 n;                     /* components written */
     int done;
 };
 
@@ -115,9 +170,11 @@ static long walk_step(u32 i, struct walk_ctx *w)
     struct dentry *dentry = w->dentry;
     struct mount *mnt = w->mnt;
     struct dentry *mnt_root = w->mnt_root;
-    struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+    if (dentry == w->base && mnt == w->base_mnt && !w->up)
+        w->up = w->n + 1;
+    struct dentry *parent = dentry->d_parent;
     if (dentry == mnt_root || dentry == parent) {
-        struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+        struct mount *up = mnt->mnt_parent;
         if (dentry != mnt_root) {
             w->done = 2;        /* a dentry of no directory tree (pipe, socket, anonymous file) */
             return 1;
@@ -126,40 +183,82 @@ static long walk_step(u32 i, struct walk_ctx *w)
             w->done = 1;        /* the root of the namespace */
             return 1;
         }
-        w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+        w->dentry = mnt->mnt_mountpoint;
         w->mnt = up;
-        w->mnt_root = BPF_CORE_READ(up, mnt.mnt_root);
+        w->mnt_root = up->mnt.mnt_root;
         return 0;
     }
-    struct qstr q;
-    if (bpf_core_read(&q, sizeof(q), &dentry->d_name))
+    u32 len = dentry->d_name.len, pos = w->pos;
+    if (len > 255 || len + 1 > pos - TMP_SLACK)
         return 1;
-    u32 len = q.len, pos = w->pos;
-    if (len > 255 || len + 1 > pos)
-        return 1;
-    pos -= len;
-    bpf_probe_read_kernel(&s->tmp[pos & (RE_PATH_MAX - 1)], len & 255, q.name);
-    pos -= 1;
-    s->tmp[pos & (RE_PATH_MAX - 1)] = '/';
+    const unsigned char *name = dentry->d_name.name;
+    if (len <= 32 && raw_loads) {
+        /* The name into tmp[pos - len, pos) as the four words ending at its end: they start up to
+         * 32 bytes before the name, still inside the dentry (a name this short is stored there),
+         * and spill below pos - len, where nothing was written yet (TMP_SLACK). */
+        const char *src = bpf_rdonly_cast((void *)((u64)name + len - 32), 0);
+        char *dst = &s->tmp[(pos - 32) & TMP_MASK];
+        U64_AT(dst) = *(const u64 *)src;
+        U64_AT(dst + 8) = *(const u64 *)(src + 8);
+        U64_AT(dst + 16) = *(const u64 *)(src + 16);
+        U64_AT(dst + 24) = *(const u64 *)(src + 24);
+    } else {
+        bpf_probe_read_kernel(&s->tmp[(pos - len) & TMP_MASK], len & 255, name);
+    }
+    pos -= len + 1;
+    s->tmp[pos & TMP_MASK] = '/';
     w->pos = pos;
     w->dentry = parent;
+    w->n++;
+    return 0;
+}
+
+/* len bytes from tmp[pos] to data[cur] (cur <= RE_DATA - RE_PATH_MAX, len <= RE_PATH_MAX), whole
+ * words, four at a time: the last may write up to 31 bytes past the string (free space). */
+struct copy_ctx {
+    struct scratch *s;
+    u32 from, to, len;
+};
+
+static long copy_words(u32 j, struct copy_ctx *c)
+{
+    struct scratch *s = c->s;
+    if (!s || j * 32 >= c->len)
+        return 1;
+    u32 to = c->to + j * 32;
+    if (to > RE_DATA + RE_PATH_MAX - 32)
+        return 1;
+    char *d = &s->data[to];
+    const char *f = &s->tmp[(c->from + j * 32) & TMP_MASK];
+    U64_AT(d) = U64_AT(f);
+    U64_AT(d + 8) = U64_AT(f + 8);
+    U64_AT(d + 16) = U64_AT(f + 16);
+    U64_AT(d + 24) = U64_AT(f + 24);
     return 0;
 }
 
 /* Append the absolute path of (dentry, vfsmount) as string idx of the record: the dentry chain
  * up to each mount's root, then the mount point in the parent mount, up to the namespace's root
- * mount (what d_path does, without its locks: a concurrent rename can give a mixed name). */
-static __noinline int walk(struct scratch *s, u32 idx, u64 dentry_p, u64 vfsmnt_p)
+ * mount (what d_path does, without its locks: a concurrent rename can give a mixed name).
+ * base: a directory looked for on the way up; returns 1 + the number of components below
+ * it when it was met (its own path is then the record's string minus that many components), else
+ * 0. */
+static __noinline int walk(struct scratch *s, u32 idx, const struct path *p, const struct path *base)
 {
-    if (!s || idx >= RE_NSTR)
+    if (!s || idx >= RE_NSTR || !p)
         return 0;
+    struct vfsmount *vfsmnt = p->mnt;
     struct walk_ctx w = {
         .s = s,
-        .dentry = (struct dentry *)dentry_p,
-        .mnt = (struct mount *)(vfsmnt_p - bpf_core_field_offset(struct mount, mnt)),
-        .mnt_root = BPF_CORE_READ((struct vfsmount *)vfsmnt_p, mnt_root),
-        .pos = RE_PATH_MAX,
+        .dentry = p->dentry,
+        .mnt = mount_of(vfsmnt),
+        .mnt_root = vfsmnt->mnt_root,
+        .pos = TMP_END,
     };
+    if (base) {
+        w.base = base->dentry;
+        w.base_mnt = mount_of(base->mnt);
+    }
     bpf_loop(MAX_DEPTH, walk_step, &w, 0);
     if (!w.done) {
         s->rec.status |= RE_TRUNCATED;
@@ -171,70 +270,60 @@ static __noinline int walk(struct scratch *s, u32 idx, u64 dentry_p, u64 vfsmnt_
         return 0;
     }
     u32 pos = w.pos;
-    if (pos >= RE_PATH_MAX) {
-        pos = RE_PATH_MAX - 1;
+    if (pos >= TMP_END) {
+        pos = TMP_END - 1;
         s->tmp[pos] = '/';
     }
-    u32 len = RE_PATH_MAX - pos;
+    u32 len = TMP_END - pos;
     u32 cur = s->rec.size;
     if (cur > RE_DATA - RE_PATH_MAX)
         return 0;
-    bpf_probe_read_kernel(&s->data[cur & (RE_DATA - 1)], len & (RE_PATH_MAX - 1),
-                          &s->tmp[pos & (RE_PATH_MAX - 1)]);
+    struct copy_ctx c = { .s = s, .from = pos, .to = cur, .len = len };
+    bpf_loop(RE_PATH_MAX / 32 + 1, copy_words, &c, 0);
     s->rec.len[idx & (RE_NSTR - 1)] = len;
     s->rec.size = cur + len;
-    return 0;
+    return w.up;
 }
 
-/* Append a NUL-terminated string (kernel or user memory) as string idx. */
-static __always_inline void put_str(struct scratch *s, u32 idx, const void *p, int user)
+/* Append a NUL-terminated string from the program's memory as string idx; its first byte (0 for
+ * none, or when unreadable or too long). */
+static __always_inline char put_ustr(struct scratch *s, u32 idx, const void *p)
 {
     u32 cur = s->rec.size;
     if (cur > RE_DATA - RE_PATH_MAX || !p)
-        return;
-    long n = user ? bpf_probe_read_user_str(&s->data[cur & (RE_DATA - 1)], RE_PATH_MAX, p)
-                  : bpf_probe_read_kernel_str(&s->data[cur & (RE_DATA - 1)], RE_PATH_MAX, p);
+        return 0;
+    long n = bpf_probe_read_user_str(&s->data[cur & (RE_DATA - 1)], RE_PATH_MAX, p);
     if (n <= 1)
-        return;
+        return 0;
     if (n >= RE_PATH_MAX) {
         s->rec.status |= RE_TRUNCATED;
-        return;
+        return 0;
     }
     s->rec.len[idx & (RE_NSTR - 1)] = n - 1;
     s->rec.size = cur + n - 1;
-}
-
-static __always_inline void walk_path(struct scratch *s, u32 idx, const struct path *p)
-{
-    walk(s, idx, (u64)BPF_CORE_READ(p, dentry), (u64)BPF_CORE_READ(p, mnt));
+    return s->data[cur & (RE_DATA - 1)];
 }
 
 static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 {
-    struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-    if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+    struct fdtable *fdt = task->files->fdt;
+    if (!fdt || fd < 0 || (unsigned int)fd >= fdt->max_fds)
         return NULL;
-    struct file **arr = BPF_CORE_READ(fdt, fd);
-    struct file *f = NULL;
-    bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
-    return f;
+    u64 f = 0;
+    if (raw_loads)
+        f = ((const u64 *)bpf_rdonly_cast(fdt->fd, 0))[fd];
+    else
+        bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+    return f ? as_file(f) : NULL;
 }
 
 /* The directory a name relative to dfd starts from: the cwd or the descriptor's file. */
-static __always_inline int base_of(struct task_struct *task, int dfd, u64 *dentry, u64 *mnt)
+static __always_inline struct path *base_of(struct task_struct *task, int dfd)
 {
-    if (dfd == AT_FDCWD) {
-        struct fs_struct *fs = BPF_CORE_READ(task, fs);
-        *dentry = (u64)BPF_CORE_READ(fs, pwd.dentry);
-        *mnt = (u64)BPF_CORE_READ(fs, pwd.mnt);
-        return 0;
-    }
+    if (dfd == AT_FDCWD)
+        return &task->fs->pwd;
     struct file *f = fd_file(task, dfd);
-    if (!f)
-        return -1;
-    *dentry = (u64)BPF_CORE_READ(f, f_path.dentry);
-    *mnt = (u64)BPF_CORE_READ(f, f_path.mnt);
-    return 0;
+    return f ? &f->f_path : NULL;
 }
 
 static __always_inline u64 user_dev(u32 kdev)
@@ -247,9 +336,11 @@ static __always_inline u64 user_dev(u32 kdev)
 /* ---- the process tree ---- */
 
 SEC("tp_btf/sched_process_fork")
-int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+int BPF_PROG(on_fork, struct task_struct *parent_t, struct task_struct *child_t)
 {
-    u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+    struct task_struct *parent = UNTRUSTED(task_struct, parent_t, task_btf_id);
+    struct task_struct *child = UNTRUSTED(task_struct, child_t, task_btf_id);
+    u32 ptgid = parent->tgid, ctgid = child->tgid;
     if (ptgid == ctgid)
         return 0;
     u32 run = run_of(ptgid);
@@ -259,39 +350,42 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
     struct scratch *s = begin(RE_FORK, ctgid, run);
     if (!s)
         return 0;
-    s->rec.a = BPF_CORE_READ(child, real_parent, tgid);
+    s->rec.a = child->real_parent->tgid;
     s->rec.tid = ctgid;
-    walk_path(s, 1, &child->fs->pwd);
+    walk(s, 1, &child->fs->pwd, 0);
     submit(s);
     return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+int BPF_PROG(on_exec, struct task_struct *p_t, pid_t old_pid, struct linux_binprm *bprm_t)
 {
-    u32 tgid = BPF_CORE_READ(p, tgid);
+    struct task_struct *p = UNTRUSTED(task_struct, p_t, task_btf_id);
+    struct linux_binprm *bprm = UNTRUSTED(linux_binprm, bprm_t, binprm_btf_id);
+    u32 tgid = p->tgid;
     u32 run = run_of(tgid);
     if (!run)
         return 0;
     struct scratch *s = begin(RE_EXEC, tgid, run);
     if (!s)
         return 0;
-    s->rec.a = BPF_CORE_READ(p, real_parent, tgid);
+    s->rec.a = p->real_parent->tgid;
     if (bprm->buf[0] == 0x7f && bprm->buf[1] == 'E' && bprm->buf[2] == 'L' && bprm->buf[3] == 'F' &&
         bprm->buf[4] == 1)
         s->rec.status |= RE_COMPAT;             /* a 32-bit ELF image */
-    walk_path(s, 0, &bprm->file->f_path);
-    walk_path(s, 1, &p->fs->pwd);
+    walk(s, 0, &bprm->file->f_path, 0);
+    walk(s, 1, &p->fs->pwd, 0);
     submit(s);
     return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p)
+int BPF_PROG(on_exit, struct task_struct *p_t)
 {
-    u32 tgid = BPF_CORE_READ(p, tgid);
+    struct task_struct *p = UNTRUSTED(task_struct, p_t, task_btf_id);
+    u32 tgid = p->tgid;
     u32 run = run_of(tgid);
-    if (!run || BPF_CORE_READ(p, signal, live.counter) != 0)
+    if (!run || p->signal->live.counter != 0)
         return 0;
     bpf_map_delete_elem(&traced, &tgid);
     struct scratch *s = begin(RE_EXIT, tgid, run);
@@ -331,21 +425,16 @@ static __always_inline int classify(long nr, int compat)
     return 0;
 }
 
-/* base (string bidx, only for a relative name) and the name as given (string bidx+1), read from
- * the program's memory at the call's exit */
-static __always_inline void put_uname_at(struct scratch *s, struct task_struct *task, u32 bidx,
+/* The name as given (string idx, read from the program's memory at the call's exit) and, for a
+ * relative name, its base directory (string idx+1). */
+static __always_inline void put_uname_at(struct scratch *s, struct task_struct *task, u32 idx,
                                          int dfd, u64 uname)
 {
-    char c = 0;
     if (!uname)
         return;
-    bpf_probe_read_user(&c, 1, (const void *)uname);
-    if (c != '/' && c != 0) {
-        u64 d = 0, m = 0;
-        if (base_of(task, dfd, &d, &m) == 0)
-            walk(s, bidx, d, m);
-    }
-    put_str(s, bidx + 1, (const void *)uname, 1);
+    char c = put_ustr(s, idx, (const void *)uname);
+    if (c != '/' && c != 0)
+        walk(s, idx + 1, base_of(task, dfd), 0);
 }
 
 static __always_inline int do_open(struct task_struct *task, u32 tgid, u32 run, int sc, long fd,
@@ -369,14 +458,14 @@ static __always_inline int do_open(struct task_struct *task, u32 tgid, u32 run, 
         return 0;
     if (compat)
         s->rec.status |= RE_COMPAT;
-    struct inode *inode = BPF_CORE_READ(file, f_inode);
-    u16 mode = BPF_CORE_READ(inode, i_mode);
+    struct inode *inode = file->f_inode;
+    u16 mode = inode->i_mode;
     s->rec.a = flags;
-    s->rec.b = user_dev(BPF_CORE_READ(inode, i_sb, s_dev));
-    s->rec.c = BPF_CORE_READ(inode, i_ino);
-    s->rec.d = BPF_CORE_READ(inode, i_size);
+    s->rec.b = user_dev(inode->i_sb->s_dev);
+    s->rec.c = inode->i_ino;
+    s->rec.d = inode->i_size;
     if (bpf_core_field_exists(inode->i_mtime_sec)) {
-        s->rec.e = BPF_CORE_READ(inode, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(inode, i_mtime_nsec);
+        s->rec.e = inode->i_mtime_sec * 1000000000ULL + inode->i_mtime_nsec;
     } else if (bpf_core_field_exists(((struct inode___66 *)inode)->__i_mtime)) {
         struct inode___66 *i6 = (void *)inode;
         s->rec.e = BPF_CORE_READ(i6, __i_mtime.tv_sec) * 1000000000ULL + BPF_CORE_READ(i6, __i_mtime.tv_nsec);
@@ -385,25 +474,23 @@ static __always_inline int do_open(struct task_struct *task, u32 tgid, u32 run, 
         s->rec.e = BPF_CORE_READ(io, i_mtime.tv_sec) * 1000000000ULL + BPF_CORE_READ(io, i_mtime.tv_nsec);
     }
     s->rec.f = (mode & 0xf000) == 0x8000 ? 'f' : (mode & 0xf000) == 0x4000 ? 'd' : 'o';
-    struct dentry *fdentry = BPF_CORE_READ(file, f_path.dentry);
-    struct vfsmount *fmnt = BPF_CORE_READ(file, f_path.mnt);
-    walk(s, 0, (u64)fdentry, (u64)fmnt);
-    if (!BPF_CORE_READ(fdentry, d_hash.pprev) && BPF_CORE_READ(fdentry, d_parent) != fdentry)
-        s->rec.status |= RE_DELETED;    /* unhashed: the file was unlinked (an open of /proc/N/fd/M) */
+    struct dentry *fdentry = file->f_path.dentry;
+    /* A relative name's base directory: found on the way up from the file (its path is then a
+     * prefix of the file's, RE_BASE_UP), or walked itself. */
+    struct path *base = 0;
     if (uname) {
-        char c = 0;
-        bpf_probe_read_user(&c, 1, (const void *)uname);
-        if (c != '/' && c != 0) {
-            u64 d = 0, m = 0;
-            if (base_of(task, dfd, &d, &m) == 0) {
-                /* A name in the base directory itself needs no second walk. */
-                if (d == (u64)BPF_CORE_READ(fdentry, d_parent) && m == (u64)fmnt)
-                    s->rec.status |= RE_BASE_IS_PARENT;
-                else
-                    walk(s, 1, d, m);
-            }
-        }
-        put_str(s, 2, (const void *)uname, 1);   /* strings are stored in index order */
+        char c = put_ustr(s, 0, (const void *)uname);
+        if (c != '/' && c != 0)
+            base = base_of(task, dfd);
+    }
+    u32 up = walk(s, 1, &file->f_path, base);
+    if (!fdentry->d_hash.pprev && fdentry->d_parent != fdentry)
+        s->rec.status |= RE_DELETED;    /* unhashed: the file was unlinked (an open of /proc/N/fd/M) */
+    if (base) {
+        if (up)
+            s->rec.status |= RE_BASE_UP(up - 1);
+        else
+            walk(s, 2, base, 0);
     }
     submit(s);
     return 0;
@@ -415,12 +502,10 @@ static __always_inline int file_call(struct task_struct *task, u32 tgid, u32 run
 {
     u64 a0, a1, a2, a3, a4;
     if (compat) {
-        a0 = (u32)BPF_CORE_READ(regs, bx); a1 = (u32)BPF_CORE_READ(regs, cx);
-        a2 = (u32)BPF_CORE_READ(regs, dx); a3 = (u32)BPF_CORE_READ(regs, si);
-        a4 = (u32)BPF_CORE_READ(regs, di);
+        a0 = (u32)regs->bx; a1 = (u32)regs->cx; a2 = (u32)regs->dx; a3 = (u32)regs->si;
+        a4 = (u32)regs->di;
     } else {
-        a0 = BPF_CORE_READ(regs, di); a1 = BPF_CORE_READ(regs, si); a2 = BPF_CORE_READ(regs, dx);
-        a3 = BPF_CORE_READ(regs, r10); a4 = BPF_CORE_READ(regs, r8);
+        a0 = regs->di; a1 = regs->si; a2 = regs->dx; a3 = regs->r10; a4 = regs->r8;
     }
     if (sc <= SC_BY_HANDLE)
         return do_open(task, tgid, run, sc, ret, a0, a1, a2, compat);
@@ -481,7 +566,8 @@ int on_file_exit(struct trace_event_raw_sys_exit *ctx)
     struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
     if (!regs)
         return 0;
-    return file_call(task, tgid, run, sc, ret, regs, 0);
+    return file_call(UNTRUSTED(task_struct, task, task_btf_id), tgid, run, sc, ret,
+                     UNTRUSTED(pt_regs, regs, regs_btf_id), 0);
 }
 
 /* The fallback hook (no per-call tracepoints, or ROAR_EBPF_HOOK=raw): every system call's exit,
@@ -503,5 +589,6 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
     u32 run = run_of(tgid);
     if (!run)
         return 0;
-    return file_call(task, tgid, run, sc, ret, regs, compat);
+    return file_call(UNTRUSTED(task_struct, task, task_btf_id), tgid, run, sc, ret,
+                     UNTRUSTED(pt_regs, regs, regs_btf_id), compat);
 }

@@ -12,24 +12,27 @@ enum re_type {
     RE_FORK,       /* a new process: a = ppid; s1 = cwd */
     RE_EXIT,       /* the last thread of pid exited */
     RE_OPEN,       /* an open that succeeded (fd installed): a flags, b dev, c ino, d size, e mtime_ns,
-                      f ftype char; s0 the kernel's name, s1 base dir of a relative name (empty when
-                      not needed), s2 the name as given (empty for open_by_handle_at) */
-    RE_RENAME,     /* succeeded: a flags; s0 old base (a relative name only), s1 old name as given,
-                      s2 new base, s3 new name */
+                      f ftype char; s0 the name as given (empty for open_by_handle_at), s1 the
+                      kernel's name, s2 base dir of a relative name (empty when not needed) */
+    RE_RENAME,     /* succeeded: a flags; s0 old name as given, s1 its base (a relative name only),
+                      s2 new name, s3 its base */
     RE_LINK,       /* succeeded: a flags; s0..s3 as RE_RENAME */
-    RE_UNLINK,     /* succeeded (unlink, unlinkat): s0 base, s1 name */
-    RE_RMDIR,      /* succeeded: s0 base, s1 name */
-    RE_MKDIR,      /* succeeded: s0 base, s1 name */
-    RE_TRUNC,      /* succeeded: s0 base, s1 name */
+    RE_UNLINK,     /* succeeded (unlink, unlinkat): s0 name, s1 base */
+    RE_RMDIR,      /* succeeded: s0 name, s1 base */
+    RE_MKDIR,      /* succeeded: s0 name, s1 base */
+    RE_TRUNC,      /* succeeded: s0 name, s1 base */
     RE_IOURING,    /* the process set up an io_uring */
 };
 
 /* status bits */
 #define RE_TRUNCATED 1u   /* a path did not fit (or had too many components) */
 #define RE_COMPAT 2u      /* the call came from a 32-bit program */
-#define RE_BASE_IS_PARENT 4u  /* RE_OPEN: the name's base directory is the parent of s0 */
+#define RE_BASE_UP_N 4u   /* RE_OPEN: the name's base directory is s1 minus RE_BASE_UP_OF(status)
+                             trailing components (s2 is empty) */
 #define RE_PSEUDO 8u      /* s0 names no directory tree (pipe, socket, anonymous inode) */
 #define RE_DELETED 16u    /* RE_OPEN: the file had been unlinked */
+#define RE_BASE_UP(n) (RE_BASE_UP_N | (unsigned int)(n) << 8)
+#define RE_BASE_UP_OF(status) (((status) >> 8) & 0xffu)
 
 struct re_rec {
     unsigned int type;
