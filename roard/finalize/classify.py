@@ -183,6 +183,8 @@ WARNING_TEXT = {
     "nested-ptrace": "a program in the run tried to ptrace another ({path}); nested tracing is refused under roar",
     "seccomp-listener": "{path} installed a seccomp notification filter; calls it lets through are not seen",
     "io-uring": "{path} set up io_uring; file I/O through the ring bypasses system calls and was not seen",
+    "ebpf-i386": "{path} is a 32-bit (i386) program, whose file calls the eBPF tracer server does not "
+                 "see: its file I/O was not recorded (use --tracer ptrace or preload)",
     "ebpf-lost": "the eBPF tracer LOST {path} event(s) (ring buffer full): this job's inputs and outputs are incomplete",
 }
 

@@ -175,7 +175,7 @@ def test_i386_program_is_reported_as_not_followed(roard: RoarEnv, workspace: Pat
     if cc.returncode != 0:
         pytest.skip("cannot build i386 programs here (install gcc-multilib)")
     job = ebpf_job(roard, workspace, "./w32")
-    assert any("i386 program" in w and "w32" in w for w in job["warnings"]), job["warnings"]
+    assert any("32-bit (i386) program" in w and "w32" in w for w in job["warnings"]), job["warnings"]
 
 
 def test_tracer_status_and_run_say_why_when_unusable(roard: RoarEnv, workspace: Path, tmp_path: Path) -> None:

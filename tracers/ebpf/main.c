@@ -390,12 +390,8 @@ static void on_exec(struct run *run, const struct re_rec *r, const struct strs *
     put_cstr(&l, p->exe);
     put_cstr(&l, *p->cwd ? p->cwd : "/");
     end(p, &l);
-    if ((r->status & RE_COMPAT) && per_syscall) {
-        char why[PATH_MAX + 96];
-        snprintf(why, sizeof why, "i386 program %s: the eBPF tracer does not see its file calls",
-                 p->exe ? p->exe : "?");
-        warn_line(p, r->ts, "spool-error", why);
-    }
+    if ((r->status & RE_COMPAT) && per_syscall)
+        warn_line(p, r->ts, "ebpf-i386", p->exe ? p->exe : "?");
 }
 
 static void on_fork(struct run *run, const struct re_rec *r, const struct strs *s)
