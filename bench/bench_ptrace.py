@@ -10,6 +10,9 @@ the per-round ratios (robust when a busy VM host changes the machine's speed bet
   strace     strace -f --seccomp-bpf -e trace=%file,%process -o /dev/null command
              (the same seccomp-filtered ptrace design; it stops on more calls, since %file
              includes the stat family, but formats nothing anyone reads)
+  preload    (with --preload) the command with LD_PRELOAD=roard/_native/libroar_preload.so and
+             a fresh ROAR_SPOOL_DIR: the preload tracer on the same workloads (issue 4's
+             targets for it: geometric mean <= 1.05, no workload above 1.4)
 
 Workloads:
   open+close   a C loop: open+close of 20,000 different existing files (each one an event)
@@ -28,7 +31,7 @@ minute or more of deleting thousands scans past every recently freed inode, and 
 which depends on what else ran on the machine, would swamp what is measured here.
 
 Usage: .venv/bin/python bench/bench_ptrace.py [--rounds N] [--only NAME,...] [--dir DIR]
-                                             [--compare OTHER-ROAR-PTRACE-BINARY]
+                                             [--compare OTHER-ROAR-PTRACE-BINARY] [--preload]
 """
 from __future__ import annotations
 
@@ -185,8 +188,18 @@ def run_once(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
+def preload_env(env: dict[str, str], spools: Path) -> dict[str, str]:
+    """The environment `roarctl run --tracer preload` gives a command, with a fresh spool."""
+    from roard.tracing.backends import PRELOAD_LIB
+
+    spool = spools / f"p{time.monotonic_ns()}"
+    spool.mkdir()
+    return {**env, "LD_PRELOAD": str(PRELOAD_LIB), "ROAR_SPOOL_DIR": str(spool)}
+
+
 def measure(workload, ptrace: Path, strace: str | None, spools: Path, rounds: int,
-            env: dict[str, str], compare: Path | None = None) -> dict[str, list[float]]:
+            env: dict[str, str], compare: Path | None = None,
+            preload: bool = False) -> dict[str, list[float]]:
     """Seconds of each way in each round. Every roar run gets a new spool directory, kept
     until the end (see fresh_extract_dir for why nothing is deleted in between)."""
     name, cmd, cwd = workload
@@ -199,10 +212,12 @@ def measure(workload, ptrace: Path, strace: str | None, spools: Path, rounds: in
     if strace:
         ways["strace"] = lambda: [strace, "-f", "--seccomp-bpf", "-e", "trace=%file,%process",
                                   "-o", "/dev/null", *cmd]
+    if preload:
+        ways["preload"] = lambda: cmd
     times: dict[str, list[float]] = {k: [] for k in ways}
     for r in range(rounds + 1):  # round 0 warms the page cache and is not counted
         for way, make in ways.items():
-            t = run_once(make(), cwd(), env)
+            t = run_once(make(), cwd(), preload_env(env, spools) if way == "preload" else env)
             if r:
                 times[way].append(t)
     return times
@@ -223,6 +238,8 @@ def main() -> int:
     ap.add_argument("--compare", default=None, metavar="BIN",
                     help="another roar-ptrace binary (e.g. an older build) measured in the same "
                          "rounds, as the column 'other'")
+    ap.add_argument("--preload", action="store_true",
+                    help="also measure the preload tracer in the same rounds (column 'preload')")
     opts = ap.parse_args()
     base = opts.dir
     if base is None and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
@@ -243,7 +260,7 @@ def main() -> int:
             if opts.only and not any(w[0].startswith(p) for p in opts.only.split(",")):
                 continue
             m = measure(w, ptrace, strace, spools, opts.rounds, env,
-                        Path(opts.compare).resolve() if opts.compare else None)
+                        Path(opts.compare).resolve() if opts.compare else None, opts.preload)
             rows.append((w[0], m))
             print(f"  measured {w[0]}: " + ", ".join(
                 f"{k} {' '.join(f'{x:.3f}' for x in v)}" for k, v in m.items()), file=sys.stderr)
@@ -253,9 +270,9 @@ def main() -> int:
           f"load average before: {load_before}\n")
     other = bool(opts.compare)
     print("| workload | untraced | roar-ptrace | ratio | strace | ratio | roar/strace |"
-          + (" other | ratio |" if other else ""))
-    print("|---|---|---|---|---|---|---|" + ("---|---|" if other else ""))
-    ratios, other_ratios, ok = [], [], True
+          + (" other | ratio |" if other else "") + (" preload | ratio |" if opts.preload else ""))
+    print("|---|---|---|---|---|---|---|" + ("---|---|" if other else "") + ("---|---|" if opts.preload else ""))
+    ratios, other_ratios, preload_ratios, ok = [], [], [], True
     for name, m in rows:
         med = {k: statistics.median(v) for k, v in m.items()}
         r = ratio(m, "roar", "untraced")
@@ -271,6 +288,9 @@ def main() -> int:
         if other:
             other_ratios.append(ratio(m, "other", "untraced"))
             other_cols = f" {med['other']:.3f}s | {other_ratios[-1]:.2f}x |"
+        if opts.preload:
+            preload_ratios.append(ratio(m, "preload", "untraced"))
+            other_cols += f" {med['preload']:.3f}s | {preload_ratios[-1]:.2f}x |"
         print(f"| {name} | {med['untraced']:.3f}s | {med['roar']:.3f}s | {r:.2f}x | "
               f"{strace_cols} |{other_cols}")
     geo = math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else float("nan")
@@ -279,6 +299,10 @@ def main() -> int:
     if other_ratios:
         og = math.exp(sum(map(math.log, other_ratios)) / len(other_ratios))
         print(f"geometric mean other ({opts.compare})/untraced: {og:.2f}x")
+    if preload_ratios:
+        pg = math.exp(sum(map(math.log, preload_ratios)) / len(preload_ratios))
+        print(f"geometric mean preload/untraced: {pg:.2f}x (target <= 1.05), highest "
+              f"{max(preload_ratios):.2f}x (target <= 1.4)")
     return 0 if ok and geo <= 1.45 else 1
 
 
