@@ -794,7 +794,9 @@ static int load(int server_mode)
         bpf_program__set_autoload(skel->progs.on_file_exit, per_syscall);
         bpf_program__set_autoload(skel->progs.on_sys_exit, !per_syscall);
         bpf_map__set_max_entries(skel->maps.rb, (uint32_t)(ring_kb << 10));
-        skel->rodata->wake_bytes = (ring_kb << 10) / 4;
+        /* The server formats while the run goes on (the other CPU), so that FLUSH, which
+         * roarctl run waits for, has little left; one-shot reads when the program exits. */
+        skel->rodata->wake_bytes = server_mode && ring_kb >= 256 ? (64u << 10) : (ring_kb << 10) / 4;
         skel->rodata->file_btf_id = ids[0];
         skel->rodata->mount_btf_id = ids[1];
         skel->rodata->task_btf_id = ids[2];
