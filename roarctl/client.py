@@ -75,7 +75,7 @@ def daemon_answers(sock: Path, timeout: float = 1.0) -> bool:
 
     from roarctl import wire
 
-    channel = wire.Channel(str(sock))
+    channel = _channel(sock)
     try:
         check = wire.ServiceStub(channel, "grpc_health.v1.health_pb2", "Health").Check
         resp = check(health_pb2.HealthCheckRequest(), timeout=timeout)

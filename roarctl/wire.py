@@ -111,7 +111,6 @@ class Connection:
         except OSError as exc:
             self.sock.close()
             raise RpcError(StatusCode.UNAVAILABLE, f"cannot connect to {path}: {exc.strerror or exc}") from None
-        self.path = path
         self.decoder = HeaderDecoder()
         self.streams: dict[int, _Stream] = {}
         self.next_id = 1
@@ -120,7 +119,6 @@ class Connection:
         self.peer_max_frame = 16384
         self.received = 0
         self.dead: str = ""              # why the connection can carry no more calls
-        self.last_stream_id: int | None = None  # from GOAWAY
         self._inbox = bytearray()
         settings = struct.pack(">HIHI", SETTINGS_ENABLE_PUSH, 0, SETTINGS_INITIAL_WINDOW_SIZE, MAX_WINDOW)
         self._send(PREFACE + self._frame(SETTINGS, 0, 0, settings)
@@ -201,9 +199,9 @@ class Connection:
         elif kind == PING and not flags & ACK:
             self._send(self._frame(PING, ACK, 0, payload))
         elif kind == GOAWAY:
-            self.last_stream_id = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
+            last_stream_id = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
             for sid, s in self.streams.items():
-                if sid > self.last_stream_id and not s.closed:
+                if sid > last_stream_id and not s.closed:
                     s.closed = True
                     s.error = RpcError(StatusCode.UNAVAILABLE, "roard is shutting down")
             self.dead = self.dead or "roard is shutting down"

@@ -1247,16 +1247,13 @@ static void cmd_flush(int fd, const char *name)
     reply(fd, "OK %llu %llu", (unsigned long long)lost, (unsigned long long)events);
 }
 
-/* One request per connection. A client that does not send its line within a second is dropped
- * (the socket is private to the user, so this is only against a stuck client). */
-static void serve_client(int fd)
+/* Read from fd until a newline, end of input or a full buffer; NUL-terminated. The protocol's
+ * one line each way (server and launcher). */
+static void recv_line(int fd, char *buf, size_t cap)
 {
-    struct timeval tv = {1, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char buf[PATH_MAX + 256];
     size_t n = 0;
-    while (n < sizeof buf - 1) {
-        ssize_t k = recv(fd, buf + n, sizeof buf - 1 - n, 0);
+    while (n < cap - 1) {
+        ssize_t k = recv(fd, buf + n, cap - 1 - n, 0);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -1266,6 +1263,16 @@ static void serve_client(int fd)
             break;
     }
     buf[n] = 0;
+}
+
+/* One request per connection. A client that does not send its line within a second is dropped
+ * (the socket is private to the user, so this is only against a stuck client). */
+static void serve_client(int fd)
+{
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[PATH_MAX + 256];
+    recv_line(fd, buf, sizeof buf);
     char *nl = strchr(buf, '\n');
     if (!nl) {
         reply(fd, "ERR incomplete request");
@@ -1418,18 +1425,7 @@ static int launch(const char *sock, const char *name, char **argv)
         return 125;
     }
     char ans[1100];
-    size_t got = 0;
-    while (got < sizeof ans - 1) {
-        ssize_t k = recv(fd, ans + got, sizeof ans - 1 - got, 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-        if (memchr(ans, '\n', got))
-            break;
-    }
-    ans[got] = 0;
+    recv_line(fd, ans, sizeof ans);
     ans[strcspn(ans, "\n")] = 0;
     if (strncmp(ans, "OK", 2) != 0) {
         say("%s", !strncmp(ans, "ERR ", 4) ? ans + 4 : "the eBPF tracer server did not answer");
