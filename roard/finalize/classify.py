@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from roard.tracing.spool import UNRESOLVED
+
 O_ACCMODE = os.O_ACCMODE
 O_TMPFILE = getattr(os, "O_TMPFILE", 0o20200000)
 
@@ -38,17 +40,49 @@ def _val(value: Any) -> str:
     return "" if value in (None, "-") else str(value)
 
 
-def canonical(path: str) -> str:
-    """Physical path for an event that carries no resolved name: realpath of the parent dir."""
-    parent, base = os.path.split(path)
-    try:
-        return os.path.join(os.path.realpath(parent), base)
-    except OSError:
-        return os.path.normpath(path)
+_PER_PROCESS = ("/proc/", "/dev/fd/", "/dev/std")  # names whose meaning depends on the process
+
+
+class PhysicalPaths:
+    """Physical paths of names the tracer did not resolve, as they are when the run ends.
+
+    Directories are resolved once each (a run's files share a few directories), so a name costs
+    one ``lstat`` of its own.
+    """
+
+    def __init__(self) -> None:
+        self._dirs: dict[str, str] = {}
+
+    def parent(self, path: str) -> str:
+        """Realpath of the directory part, the last component kept (for renames and unlinks)."""
+        parent, base = os.path.split(path)
+        real = self._dirs.get(parent)
+        if real is None:
+            try:
+                real = os.path.realpath(parent)
+            except OSError:
+                real = os.path.normpath(parent)
+            self._dirs[parent] = real
+        return os.path.join(real, base)
+
+    def full(self, path: str) -> str:
+        """Realpath of the whole name (the last component too, when it is a symlink). A name
+        that leads into /proc is kept as it is: it meant something only in the traced process."""
+        physical = self.parent(path)
+        if os.path.islink(physical):
+            try:
+                target = os.path.join(os.path.dirname(physical), os.readlink(physical))
+            except OSError:
+                return physical
+            if target.startswith(_PER_PROCESS):
+                return path
+            physical = os.path.realpath(physical)
+        return path if physical.startswith(_PER_PROCESS) else physical
 
 
 class Classifier:
     def __init__(self) -> None:
+        self.paths = PhysicalPaths()
         self.states: dict[str, PathState] = {}
         self.executables: list[str] = []
         self.warnings: list[str] = []
@@ -79,6 +113,8 @@ class Classifier:
         flags = int(ev.flags)
         path = _val(ev.path)
         real = _val(ev.real)
+        if real == UNRESOLVED:
+            real = self.paths.full(path)
         if flags & O_TMPFILE == O_TMPFILE:
             return  # an anonymous file; it becomes visible (and an output) through a link event
         if real.endswith(" (deleted)"):  # unlinked while open: its last name is still the key
@@ -86,7 +122,7 @@ class Classifier:
         key = real or path
         # The name used is kept only when it is itself a symlink (case 2); otherwise the
         # kernel's name wins, since a lexical ".." after a symlinked directory misleads (case 17).
-        via_fd = path.startswith(("/proc/", "/dev/fd/", "/dev/std"))
+        via_fd = path.startswith(_PER_PROCESS)
         name = path if real and real != path and not via_fd and os.path.islink(path) else key
         acc = flags & O_ACCMODE
         trunc = bool(flags & os.O_TRUNC)
@@ -104,7 +140,7 @@ class Classifier:
             self.write(key, name, "open")
 
     def on_rename(self, ev: Any) -> None:
-        old, new = canonical(_val(ev.old)), canonical(_val(ev.new))
+        old, new = self.paths.parent(_val(ev.old)), self.paths.parent(_val(ev.new))
         exchange = int(ev.flags) & 2  # RENAME_EXCHANGE
         if exchange:
             a, b = self._state(old, _val(ev.old)), self._state(new, _val(ev.new))
@@ -122,11 +158,11 @@ class Classifier:
         src.renamed_to = new
 
     def on_link(self, ev: Any) -> None:
-        new = canonical(_val(ev.new))
+        new = self.paths.parent(_val(ev.new))
         self.write(new, _val(ev.new), "link")
 
     def on_unlink(self, ev: Any) -> None:
-        st = self._state(canonical(_val(ev.path)), _val(ev.path))
+        st = self._state(self.paths.parent(_val(ev.path)), _val(ev.path))
         st.deleted = True
         st.how.add("unlink")
 
@@ -144,10 +180,10 @@ class Classifier:
                 self.on_unlink(ev)
             elif kind == "T":
                 p = _val(ev.path)
-                self.write(canonical(p), p, "truncate")
+                self.write(self.paths.parent(p), p, "truncate")
             elif kind == "K":
                 p = _val(ev.path)
-                st = self._state(canonical(p), p)
+                st = self._state(self.paths.parent(p), p)
                 st.ftype = "d"
                 st.how.add("mkdir")
                 st.written = True

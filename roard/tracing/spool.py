@@ -18,12 +18,15 @@ Event types: one frozen (slotted) dataclass per kind. All have ``ts`` (CLOCK_MON
   "path" is a short reason such as ``unresolved-path``)
 
 A ``-`` field becomes ``None`` (``Open.real``: the kernel's name equals ``path``;
-``Link.old``: an ``O_TMPFILE`` made visible). Paths are unescaped, then decoded with
+``Link.old``: an ``O_TMPFILE`` made visible). ``Open.real`` is :data:`UNRESOLVED` (``"?"``) when
+the tracer left symlink resolution to the reader. Paths are unescaped, then decoded with
 :func:`os.fsdecode`, so names that are not UTF-8 survive as surrogate escapes and
 ``os.fsencode`` gives back the original bytes.
 
-The reader is tolerant: a final line without ``\\n`` (a torn write), lines of unknown kinds and
-malformed lines are skipped and counted in :attr:`SpoolReader.stats` (reset by each
+Files are ``<pid>.spool`` (lines appended with ``write``) and ``<pid>.<ns>.spoolmap`` (lines
+copied into a file mapping, followed by NUL padding). The reader is tolerant: a line without its
+``\\n`` (a torn write, or a copy into a mapping cut short, which NUL bytes follow), NUL padding,
+lines of unknown kinds and malformed lines are skipped and counted in :attr:`SpoolReader.stats` (reset by each
 :meth:`SpoolReader.events` call). Pure Python; 10,000 events parse in about 30 ms.
 """
 from __future__ import annotations
@@ -36,9 +39,14 @@ from pathlib import Path
 from typing import Callable, ClassVar, Union
 
 __all__ = [
-    "Event", "ProcessStart", "Open", "Rename", "Link", "Unlink", "Truncate", "Mkdir",
+    "UNRESOLVED", "Event", "ProcessStart", "Open", "Rename", "Link", "Unlink", "Truncate", "Mkdir",
     "Library", "TracerWarning", "SpoolEvent", "SpoolStats", "SpoolReader", "unescape",
 ]
+
+
+#: ``Open.real`` when the tracer did not ask the kernel for the file's name: the reader resolves
+#: the symlinks in ``path`` itself (see tracers/SPOOL.md).
+UNRESOLVED = "?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +89,9 @@ class Open(Event):
 
     @property
     def target(self) -> str:
-        """The kernel's name of the file (``real``, or ``path`` when they are the same)."""
-        return self.real if self.real is not None else self.path
+        """The kernel's name of the file (``real``, or ``path`` when they are the same or the
+        name was left unresolved)."""
+        return self.real if self.real not in (None, UNRESOLVED) else self.path
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +227,8 @@ _FTYPES = {b"f": "f", b"d": "d", b"o": "o"}
 def _parse_o(ts: int, pid: int, f: list[bytes]) -> Event:
     flags, ftype, dev, ino, size, mtime, path, real = f
     return Open(ts, pid, int(flags, 16), _FTYPES[ftype], int(dev), int(ino), int(size),
-                int(mtime), _path(path), None if real == b"-" else _path(real))
+                int(mtime), _path(path),
+                None if real == b"-" else UNRESOLVED if real == b"?" else _path(real))
 
 
 def _parse_r(ts: int, pid: int, f: list[bytes]) -> Event:
@@ -264,7 +274,7 @@ class SpoolReader:
         self.stats = SpoolStats()
 
     def files(self) -> list[Path]:
-        return sorted(self.spool_dir.glob("*.spool"))
+        return sorted([*self.spool_dir.glob("*.spool"), *self.spool_dir.glob("*.spoolmap")])
 
     def events(self) -> list[SpoolEvent]:
         """Every event, merged across files by ``(ts, pid, position in the file)``."""
@@ -279,11 +289,7 @@ class SpoolReader:
         return [k[4] for k in keyed]  # type: ignore[misc]
 
     def _read_file(self, path: Path, fileno: int) -> list[tuple[int, int, int, int, Event]]:
-        data = path.read_bytes()
-        lines = data.split(b"\n")
-        if lines[-1]:
-            self.stats.torn += 1  # a final line without its newline: a torn write
-        lines.pop()
+        lines = self._lines(path.read_bytes())
         stats = self.stats
         stats.lines += len(lines)
         out: list[tuple[int, int, int, int, Event]] = []
@@ -305,3 +311,20 @@ class SpoolReader:
                 continue
             out.append((ts, pid, fileno, seq, event))
         return out
+
+    def _lines(self, data: bytes) -> list[bytes]:
+        """Whole lines of a file. Pieces without their ``\\n`` are torn (counted): the end of
+        a file, or a line copied into a mapping and cut short, which a NUL byte always follows."""
+        data = data.rstrip(b"\0")  # a mapping's unused space
+        pieces = [data] if b"\0" not in data else [p for p in _NULS.split(data) if p]
+        lines: list[bytes] = []
+        for piece in pieces:
+            split = piece.split(b"\n")
+            if split[-1]:
+                self.stats.torn += 1
+            split.pop()
+            lines.extend(split)
+        return lines
+
+
+_NULS = re.compile(rb"\0+")

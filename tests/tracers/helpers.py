@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from roard.tracing.spool import Event, Open, SpoolReader, SpoolStats
+from roard.finalize.classify import PhysicalPaths
+from roard.tracing.spool import UNRESOLVED, Event, Open, SpoolReader, SpoolStats
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"
@@ -94,6 +95,20 @@ class Traced:
     @property
     def stdout(self) -> str:
         return self.proc.stdout.decode(errors="replace")
+
+
+def kernel_name(e: Open) -> str | None:
+    """REAL as the reader settles it: the file's physical name, None when that is PATH. The
+    preload shim leaves most names for the reader to resolve (``?``)."""
+    if e.real != UNRESOLVED:
+        return e.real
+    full = PhysicalPaths().full(e.path)
+    return None if full == e.path else full
+
+
+def spool_bytes(spool: Path) -> bytes:
+    """Every spool file's bytes (``.spool`` and ``.spoolmap``), for tests of raw escaping."""
+    return b"".join(p.read_bytes() for p in SpoolReader(spool).files())
 
 
 def _under(path: str, root: str) -> bool:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from roard.tracing.spool import (Library, Link, Mkdir, Open, ProcessStart, Rename, SpoolReader,
-                                 TracerWarning, Truncate, Unlink, unescape)
+from roard.tracing.spool import (UNRESOLVED, Library, Link, Mkdir, Open, ProcessStart, Rename,
+                                 SpoolReader, TracerWarning, Truncate, Unlink, unescape)
 
 
 def write(spool: Path, pid: int, lines: list[str], tail: bytes = b"") -> None:
@@ -96,6 +96,26 @@ def test_torn_unknown_and_malformed_lines(tmp_path):
     s = reader.stats
     assert (s.torn, s.unknown, s.malformed, s.lines, s.events) == (1, 1, 5, 8, 2)
     assert s.unknown_kinds == {"Z": 1}
+
+
+def test_mapped_file_nul_padding_and_cut_short_lines(tmp_path):
+    """A .spoolmap file: lines copied into a mapping, NUL bytes where a copy was cut short (its
+    '\\n' is always the missing byte) or a reservation never filled, and unused space at the end.
+    Its events merge with the same pid's .spool file by TS."""
+    write(tmp_path, 4, ["H | 1 | 4 | 1 | /bin/x | /w", "U | 6 | 4 | /late"])
+    (tmp_path / "4.123.spoolmap").write_bytes(
+        b"U\t2\t4\t/a\n"
+        b"U\t3\t4\t/cut\0\0"            # cut short: no newline, NUL follows
+        b"\0\0\0\0\0"                    # a reservation never written
+        b"U\t4\t4\t/b\n"
+        b"O\t5\t4\t0\tf\t1\t2\t3\t4\t/c\t?\n"
+        + b"\0" * 65536)
+    reader = SpoolReader(tmp_path)
+    events = reader.events()
+    assert [getattr(e, "path", None) for e in events] == [None, "/a", "/b", "/c", "/late"]
+    assert events[3].real == UNRESOLVED and events[3].target == "/c"
+    s = reader.stats
+    assert (s.files, s.torn, s.malformed, s.events) == (2, 1, 0, 5)
 
 
 def test_empty_and_missing_files(tmp_path):

@@ -79,6 +79,33 @@ def test_dotdot_after_symlinked_dir_uses_kernel_name(tmp_path) -> None:
     assert st.name == physical
 
 
+def test_unresolved_name_is_resolved_by_the_reader(tmp_path) -> None:
+    """REAL '?': the shim left symlink resolution to finalize. A symlinked directory in the
+    path, a symlink as the last component, and a file removed before the end are all keyed by
+    their physical path; the name used is kept only when it is itself a symlink."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("x")
+    (tmp_path / "data" / "y.csv").write_text("y")
+    os.symlink(tmp_path / "data", tmp_path / "via")
+    os.symlink("y.csv", tmp_path / "data" / "latest.csv")
+    via_dir, via_link = str(tmp_path / "via" / "x.csv"), str(tmp_path / "via" / "latest.csv")
+    gone = str(tmp_path / "via" / "gone.tmp")
+    states = run(o(1, via_dir, RD, real="?"), o(2, via_link, RD, real="?"),
+                 o(3, gone, WR, real="?"), Ev(kind="U", ts=4, pid=10, path=gone))
+    x, y = str(tmp_path / "data" / "x.csv"), str(tmp_path / "data" / "y.csv")
+    assert set(states) == {x, y, str(tmp_path / "data" / "gone.tmp")}
+    assert states[x].name == x and states[x].read_first
+    assert states[y].name == via_link and states[y].read_first
+    assert states[str(tmp_path / "data" / "gone.tmp")].deleted
+
+
+def test_unresolved_name_into_proc_is_kept(tmp_path) -> None:
+    """A symlink into /proc meant the traced process's descriptors, not the daemon's."""
+    os.symlink("/proc/self/fd/0", tmp_path / "stdin-link")
+    name = str(tmp_path / "stdin-link")
+    assert list(run(o(1, name, RD, real="?"))) == [name]
+
+
 def test_warnings_are_sentences() -> None:
     c = Classifier().feed([Ev(kind="W", ts=1, pid=1, code="static-exec", path="/bin/busybox")])
     assert "statically linked" in c.warnings[0] and "/bin/busybox" in c.warnings[0]

@@ -8,7 +8,9 @@
  *  - The event path is async-signal-safe and fork-safe: no malloc, no stdio, no locks. State
  *    shared between threads is a few words updated with __atomic builtins.
  *  - Each event is one write(2) of a stack buffer to an O_APPEND descriptor, so a line is either
- *    wholly in the file or (disk full / crash mid-write) a torn last line the reader drops.
+ *    wholly in the file or (disk full / crash mid-write) a torn last line the reader drops. A
+ *    process past its first MAP_AFTER_EVENTS events copies lines into a shared file mapping
+ *    instead (no system call per event; the page cache keeps them if the process is killed).
  *  - Exec wrappers may run in a vfork child that shares memory with its parent: they change no
  *    global state (they use a private descriptor to emit a W line, and build envp on the stack).
  *  - errno as seen by the caller is whatever the real call left.
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -535,6 +538,173 @@ static int spool_fd(pid_t pid)
     return spool_reopen(w, pid);
 }
 
+/* ======================================================================================
+ * The mapped spool
+ *
+ * A system call per event is most of what an event costs (a write of ~150 bytes to tmpfs is
+ * ~1 us here; an open+close ~2.5 us). After MAP_AFTER_EVENTS events a process therefore maps a
+ * file of its own, <pid>.<ns>.spoolmap, and appends lines with a memcpy: threads reserve space
+ * with one atomic add, space is fallocate()d MAP_CHUNK at a time (so a full disk is an error
+ * of fallocate, never a SIGBUS), and each line's '\n' is stored last, so a process killed in the
+ * middle of a copy leaves a line cut short followed by NUL bytes, which the reader drops. The
+ * page cache keeps what was copied when the process or the daemon is killed.
+ *
+ * Nothing but these copies ever writes to a .spoolmap file, so the O_APPEND lines of <pid>.spool
+ * (the image's H and D lines, exec wrappers' W lines, a forked child's first lines) never
+ * collide with it. The reader merges both files by TS.
+ *
+ * The state lives in a page marked MADV_WIPEONFORK: a child made by any fork-like clone (fork,
+ * _Fork, syscall(SYS_clone), inline clone) finds it zeroed and starts afresh, so the cached pid
+ * and the mapping can never be a parent's. A CLONE_VM child (vfork, posix_spawn) shares it: an
+ * open there (undefined behaviour in POSIX) is written as the parent's. Only the process that
+ * owns this image (g_owner_pid: set by the constructor and by the fork handler) sets a mapping
+ * up, so a vfork child never installs its pid in the shared page.
+ * ==================================================================================== */
+
+#define MAP_AFTER_EVENTS 16
+#define MAP_CHUNK (64 * 1024)
+#define MAP_SPAN ((uint64_t)(sizeof(void *) == 8 ? 256u << 20 : 16u << 20))
+
+struct proc_page {
+    int claimed;        /* a thread is setting the mapping up, or gave up: never twice */
+    pid_t pid;          /* this process, once the mapping is set up */
+    int dead;           /* fallocate failed: every thread goes back to write(2) */
+    char *map;          /* <pid>.<ns>.spoolmap from offset 0, MAP_SPAN long; NULL = none */
+    uint64_t cursor;    /* next free byte */
+    uint64_t allocated; /* bytes fallocate()d */
+    char path[PATH_MAX + 48];
+};
+
+static struct proc_page *g_proc; /* MAP_PRIVATE page, MADV_WIPEONFORK; NULL until needed */
+static int g_map_unusable;       /* no MADV_WIPEONFORK here: never map */
+static pid_t g_owner_pid;        /* the process allowed to set a mapping up */
+static uint32_t g_events_written;
+
+/* The mapping of this process when it has one (never a parent's: see above). */
+static inline struct proc_page *mapped_spool(void)
+{
+    struct proc_page *p = __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE);
+    if (p == NULL || __atomic_load_n(&p->map, __ATOMIC_ACQUIRE) == NULL ||
+        __atomic_load_n(&p->dead, __ATOMIC_RELAXED))
+        return NULL;
+    return p;
+}
+
+static struct proc_page *proc_page(void)
+{
+    struct proc_page *p = __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE);
+    if (p != NULL || g_map_unusable)
+        return p;
+    long size = sysconf(_SC_PAGESIZE);
+    if (size < (long)sizeof *p)
+        size = (long)sizeof *p;
+    void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (madvise(m, (size_t)size, MADV_WIPEONFORK) != 0) { /* before Linux 4.14 */
+        munmap(m, (size_t)size);
+        g_map_unusable = 1;
+        return NULL;
+    }
+    struct proc_page *expected = NULL;
+    if (!__atomic_compare_exchange_n(&g_proc, &expected, (struct proc_page *)m, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        munmap(m, (size_t)size);
+        return expected;
+    }
+    return (struct proc_page *)m;
+}
+
+/* fallocate [from, to) of the map file (opened by path: no descriptor is kept for the program
+ * to close). 0 on success. */
+static int map_allocate(const struct proc_page *p, uint64_t from, uint64_t to)
+{
+    int fd = sys_openat(AT_FDCWD, p->path, O_WRONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int r;
+    do
+        r = fallocate(fd, 0, (off_t)from, (off_t)(to - from));
+    while (r != 0 && errno == EINTR);
+    sys_close(fd);
+    return r;
+}
+
+/* Called after an event went through write(2): the MAP_AFTER_EVENTS-th sets the mapping up. */
+static void map_after_write(pid_t pid)
+{
+    if (__atomic_add_fetch(&g_events_written, 1, __ATOMIC_RELAXED) < MAP_AFTER_EVENTS ||
+        g_map_unusable || pid != __atomic_load_n(&g_owner_pid, __ATOMIC_RELAXED))
+        return;
+    struct proc_page *p = proc_page();
+    int expected = 0;
+    if (p == NULL || !__atomic_compare_exchange_n(&p->claimed, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                                  __ATOMIC_ACQUIRE))
+        return;
+    struct line l;
+    line_init(&l, p->path, sizeof p->path - 1, pid);
+    line_puts(&l, g_spool_dir);
+    line_putc(&l, '/');
+    line_put_i64(&l, pid);
+    line_putc(&l, '.');
+    line_put_u64(&l, now_ns());
+    line_puts(&l, ".spoolmap");
+    if (!line_ok(&l))
+        return;
+    p->path[l.len] = '\0';
+    int fd = sys_openat(AT_FDCWD, p->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    int r;
+    do
+        r = fallocate(fd, 0, 0, MAP_CHUNK);
+    while (r != 0 && errno == EINTR);
+    void *m = r == 0 ? mmap(NULL, MAP_SPAN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                            fd, 0)
+                     : MAP_FAILED;
+    sys_close(fd);
+    if (m == MAP_FAILED) {
+        unlink(p->path);
+        return;
+    }
+    madvise(m, MAP_SPAN, MADV_DONTFORK); /* a child has no use for it (its page is wiped) */
+    p->pid = pid;
+    p->cursor = 0;
+    p->allocated = MAP_CHUNK;
+    __atomic_store_n(&p->map, (char *)m, __ATOMIC_RELEASE);
+}
+
+/* Copy one whole line (ending in '\n') into the mapping; 0 on success, -1 when the line must go
+ * through write(2) instead (space could not be allocated: the mapping is then given up). */
+static int map_append(struct proc_page *p, const char *buf, size_t len)
+{
+    uint64_t off = __atomic_fetch_add(&p->cursor, len, __ATOMIC_RELAXED);
+    uint64_t end = off + len;
+    if (end > MAP_SPAN) {
+        __atomic_store_n(&p->dead, 1, __ATOMIC_RELAXED);
+        return -1;
+    }
+    uint64_t have = __atomic_load_n(&p->allocated, __ATOMIC_ACQUIRE);
+    if (end > have) {
+        uint64_t want = (end + MAP_CHUNK - 1) / MAP_CHUNK * MAP_CHUNK;
+        if (want > MAP_SPAN)
+            want = MAP_SPAN;
+        if (map_allocate(p, have < off ? have : off, want) != 0) {
+            __atomic_store_n(&p->dead, 1, __ATOMIC_RELAXED);
+            return -1;
+        }
+        while (have < want && !__atomic_compare_exchange_n(&p->allocated, &have, want, 0,
+                                                           __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            ;
+    }
+    /* The '\n' last: a copy cut short by a kill leaves at least that byte NUL, and lines have
+     * no other '\n', so the reader can tell it from a whole line. */
+    memcpy(p->map + off, buf, len - 1);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(p->map + off + len - 1, buf[len - 1], __ATOMIC_RELAXED);
+    return 0;
+}
+
 /* For the exec wrappers (perhaps in a vfork child): a private descriptor, no global state. */
 static int spool_write_private(const char *buf, size_t len, pid_t pid)
 {
@@ -641,19 +811,6 @@ static void line_put_abs(struct line *l, const char *path)
     line_put_path(l, AT_FDCWD, path);
 }
 
-/* Is PATH certainly the kernel's name too, without asking /proc (readlink there costs more than
- * the open itself)? Yes for a bare name ("out.txt") whose directory part came from getcwd or
- * from /proc/self/fd/<dirfd>, both physical paths, when the name is no symlink and still names
- * the inode we opened (a rename in between makes us fall back to readlink). */
-static int bare_name_is_real(int dirfd, const char *name, const struct stat *opened)
-{
-    if (name[0] == '\0' || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return 0;
-    struct stat st;
-    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(st.st_mode) &&
-           st.st_dev == opened->st_dev && st.st_ino == opened->st_ino;
-}
-
 /* Append REAL of an O line: the kernel's name for fd, or "-" when equal to the PATH field at
  * [path_start, path_start + path_len) (both compared escaped; escaping is injective). */
 static void line_put_real(struct line *l, int fd, size_t path_start, size_t path_len)
@@ -683,10 +840,18 @@ struct sink {
     pid_t pid;
     char *batch;
     size_t batch_len, batch_cap;
+    struct proc_page *map; /* set: lines are copied into this process's mapping (fd unused) */
 };
 
 static int sink_write(struct sink *k, const char *buf, size_t len)
 {
+    if (k->map != NULL) {
+        if (map_append(k->map, buf, len) == 0)
+            return 0;
+        k->map = NULL;
+        if ((k->fd = spool_fd(k->pid)) < 0)
+            return -1;
+    }
     return k->fd >= 0 ? write_all(k->fd, buf, len) : spool_write_private(buf, len, k->pid);
 }
 
@@ -761,15 +926,25 @@ static int emit_to(builder build, const void *ctx, struct sink *k)
  * than the event that made the child open its file. */
 static int emit_built(builder build, const void *ctx)
 {
-    struct sink k = {-1, getpid(), NULL, 0, 0};
+    struct proc_page *p = mapped_spool();
+    if (p != NULL) {
+        struct sink k = {-1, p->pid, NULL, 0, 0, p};
+        return emit_to(build, ctx, &k);
+    }
+    struct sink k = {-1, getpid(), NULL, 0, 0, NULL};
     k.fd = spool_fd(k.pid);
-    return k.fd < 0 ? -1 : emit_to(build, ctx, &k);
+    if (k.fd < 0)
+        return -1;
+    int r = emit_to(build, ctx, &k);
+    if (r == 0)
+        map_after_write(k.pid);
+    return r;
 }
 
 /* Through a private descriptor: safe in a vfork child. */
 static int emit_private(builder build, const void *ctx)
 {
-    struct sink k = {-1, getpid(), NULL, 0, 0};
+    struct sink k = {-1, getpid(), NULL, 0, 0, NULL};
     return emit_to(build, ctx, &k);
 }
 
@@ -866,6 +1041,8 @@ static void seen_lib_insert(uint64_t fp)
 static void on_fork_child(void)
 {
     __atomic_add_fetch(&g_seen_gen, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&g_owner_pid, getpid(), __ATOMIC_RELAXED);
+    __atomic_store_n(&g_events_written, 0, __ATOMIC_RELAXED);
 }
 
 /* ======================================================================================
@@ -902,6 +1079,32 @@ static char file_type(mode_t m)
     return S_ISREG(m) ? 'f' : S_ISDIR(m) ? 'd' : 'o';
 }
 
+static int has_dotdot(const char *name)
+{
+    for (const char *p = name; (p = strstr(p, "..")) != NULL; p += 2)
+        if ((p == name || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+            return 1;
+    return 0;
+}
+
+static int starts_with(const char *s, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && memcmp(s, prefix, k) == 0;
+}
+
+/* May REAL be left to the reader ("?": it resolves symlinks in PATH when the run ends)? Asking
+ * the kernel here (readlink of /proc/self/fd/N, ~3.5 us) costs more than the open itself. Not
+ * when PATH lost information the kernel's name has: a ".." component was normalised away
+ * lexically (wrong after a symlinked directory), PATH names a descriptor (/proc/self/fd/N,
+ * /dev/stdin), which only this process can resolve, or the file has no name (O_TMPFILE). */
+static int real_left_to_reader(const struct open_ev *e, const char *path, size_t path_len)
+{
+    return (e->flags & O_TMPFILE) != O_TMPFILE && !has_dotdot(e->name) &&
+           !starts_with(path, path_len, "/proc/") &&
+           !starts_with(path, path_len, "/dev/fd/") && !starts_with(path, path_len, "/dev/std");
+}
+
 static int build_open(struct line *l, const void *ctx)
 {
     const struct open_ev *e = ctx;
@@ -923,8 +1126,8 @@ static int build_open(struct line *l, const void *ctx)
     line_put_path(l, e->dirfd, e->name);
     size_t path_len = l->len - path_start;
     line_tab(l);
-    if (line_ok(l) && bare_name_is_real(e->dirfd, e->name, e->st))
-        line_putc(l, '-');
+    if (line_ok(l) && real_left_to_reader(e, l->buf + path_start, path_len))
+        line_putc(l, '?');
     else
         line_put_real(l, e->fd, path_start, path_len);
     return 1;
@@ -1174,7 +1377,8 @@ __attribute__((constructor)) static void roar_init(void)
     /* H and the D lines of what the loader mapped, in as few writes as possible: this runs at
      * every exec of every traced process. */
     char batch[4096];
-    struct sink k = {-1, getpid(), batch, 0, sizeof batch};
+    struct sink k = {-1, getpid(), batch, 0, sizeof batch, NULL};
+    g_owner_pid = k.pid;
     k.fd = spool_fd(k.pid);
     if (k.fd < 0)
         return;
