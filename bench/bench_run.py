@@ -137,22 +137,33 @@ def main() -> None:
     shims = [PRELOAD_LIB] + ([opts.compare.resolve()] if opts.compare else [])
     rows = []
     py = sys.executable
+    files = Path(tempfile.mkdtemp(prefix="roar-bench-files-"))
+    for i in range(20000):
+        (files / f"f{i}").write_bytes(b"x")
     workloads = [
-        ("open+close loop, 20,000 files", f"{py} -c \"import os\nfor i in range(20000):\n os.close(os.open('/etc/hostname', os.O_RDONLY))\"", "<= 1.15"),
+        ("open+close loop, 20,000 different files",
+         f"{py} -c \"import os\nfor i in range(20000):\n os.close(os.open('{files}/f%d' % i, os.O_RDONLY))\"",
+         "<= 1.15"),
+        ("open+close loop, one file 20,000 times (the de-dup path)",
+         f"{py} -c \"import os\nfor i in range(20000):\n os.close(os.open('/etc/hostname', os.O_RDONLY))\"",
+         "<= 1.15"),
         ("python -c 'import numpy'", f"{py} -c 'import numpy'", "<= 1.05"),
         ("small scikit-learn pipeline", f"{py} {Path(__file__).parent / 'sklearn_small.py'}", "<= 1.05"),
         ("fork+exec loop (200 x /bin/true)", "for i in $(seq 200); do /bin/true; done", "<= 1.3"),
     ]
-    for name, cmd, target in workloads:
-        try:
-            base, traced, *other = traced_ratio(cmd, rounds, spool_root, shims)
-        except subprocess.CalledProcessError:
-            rows.append((name, "-", "-", "skipped (workload failed: is numpy/scikit-learn installed?)"))
-            continue
-        extra = "".join(f"; {opts.compare.name} from {opts.compare.parent}: {o * 1000:.0f} ms, "
-                        f"{o / base:.3f}" for o in other)
-        rows.append((name + ", traced / untraced", f"{base * 1000:.0f} ms", f"{traced * 1000:.0f} ms",
-                     f"{traced / base:.3f} (target {target}){extra}"))
+    try:
+        for name, cmd, target in workloads:
+            try:
+                base, traced, *other = traced_ratio(cmd, rounds, spool_root, shims)
+            except subprocess.CalledProcessError:
+                rows.append((name, "-", "-", "skipped (workload failed: is numpy/scikit-learn installed?)"))
+                continue
+            extra = "".join(f"; {opts.compare.name} from {opts.compare.parent}: {o * 1000:.0f} ms, "
+                            f"{o / base:.3f}" for o in other)
+            rows.append((name + ", traced / untraced", f"{base * 1000:.0f} ms", f"{traced * 1000:.0f} ms",
+                         f"{traced / base:.3f} (target {target}){extra}"))
+    finally:
+        shutil.rmtree(files, ignore_errors=True)
     if opts.ratios_only:
         print(report("roarctl run (preload tracer)", rows))
         print(f"\nSpool directory under {spool_root}; median of {rounds} interleaved rounds.")
