@@ -85,6 +85,16 @@ def test_child_of_a_fork_without_handlers_writes_its_own_files(run, cc, work):
     assert owners == {parent}
 
 
+def test_repeated_opens_of_many_files_are_reported_once(run, cc, work):
+    """20,000 files read twice: more than the static de-dup table holds, so the process maps a
+    bigger one, and the second pass reports nothing again."""
+    for i in range(20000):
+        (work / f"r{i}.txt").write_bytes(b"r")
+    t = run([cc("mapped"), "reread", work, "20000"])
+    paths = [e.path for e in _opened(t, "r")]
+    assert len(paths) == 20000 and len(set(paths)) == 20000
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("mount") is None,
                     reason="mounting a small tmpfs needs root")
 def test_full_spool_file_system_never_kills_the_program(shim, cc, work, tmp_path):

@@ -572,6 +572,7 @@ struct proc_page {
     char *map;          /* <pid>.<ns>.spoolmap from offset 0, MAP_SPAN long; NULL = none */
     uint64_t cursor;    /* next free byte */
     uint64_t allocated; /* bytes fallocate()d */
+    uint64_t *seen_big; /* the de-dup table once the static one filled up (SEEN_BIG_SLOTS) */
     char path[PATH_MAX + 48];
 };
 
@@ -1013,15 +1014,60 @@ static int table_insert(uint64_t *table, unsigned slots, uint64_t key)
     return 0;
 }
 
-static int seen_contains(uint64_t fp)
+/* The static table fills up after ~4,000 files (two keys each); a process opening more (a data
+ * loader going over 100,000 images each epoch) would then report every repeated open again. The
+ * first insert that finds its neighbourhood full maps a bigger table (2 MiB, touched as used),
+ * which takes the static one's keys and replaces it for the rest of the process (a key another
+ * thread adds meanwhile may be missed: that file is reported once more at most). Its pointer
+ * lives in the wiped page, so a forked child starts with the static table again. */
+#define SEEN_BIG_SLOTS (1u << 18)
+
+static uint64_t *seen_big(void)
 {
-    return table_contains(g_seen, SEEN_SLOTS, seen_key(fp));
+    struct proc_page *p = __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE);
+    return p ? __atomic_load_n(&p->seen_big, __ATOMIC_ACQUIRE) : NULL;
 }
 
-/* Neighbourhood full: the open is simply reported again next time. */
+static uint64_t *seen_big_create(void)
+{
+    struct proc_page *p = proc_page();
+    if (p == NULL)
+        return NULL;
+    size_t size = SEEN_BIG_SLOTS * sizeof(uint64_t);
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    madvise(m, size, MADV_DONTFORK);
+    uint64_t *big = m, *expected = NULL;
+    for (unsigned i = 0; i < SEEN_SLOTS; i++) {
+        uint64_t key = __atomic_load_n(&g_seen[i], __ATOMIC_RELAXED);
+        if (key != 0)
+            table_insert(big, SEEN_BIG_SLOTS, key);
+    }
+    if (!__atomic_compare_exchange_n(&p->seen_big, &expected, big, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        munmap(m, size);
+        return expected;
+    }
+    return big;
+}
+
+static int seen_contains(uint64_t fp)
+{
+    uint64_t *big = seen_big();
+    return big ? table_contains(big, SEEN_BIG_SLOTS, seen_key(fp))
+               : table_contains(g_seen, SEEN_SLOTS, seen_key(fp));
+}
+
+/* Neighbourhood full even in the big table: the open is simply reported again next time. */
 static void seen_insert(uint64_t fp)
 {
-    table_insert(g_seen, SEEN_SLOTS, seen_key(fp));
+    uint64_t key = seen_key(fp), *big = seen_big();
+    if (big == NULL && table_insert(g_seen, SEEN_SLOTS, key))
+        return;
+    if (big != NULL || (big = seen_big_create()) != NULL)
+        table_insert(big, SEEN_BIG_SLOTS, key);
 }
 
 static int seen_lib_contains(uint64_t fp)

@@ -5,7 +5,8 @@
  *   threads  8 threads, each creating and reading N files DIR/t<k>_<i>.txt
  *   fork     open N files, then a forked child opens N files DIR/c<i>.txt while the parent
  *            opens N more DIR/p<i>.txt; prints the child's pid
- *   _fork    the same with _Fork, which runs no fork handlers */
+ *   _fork    the same with _Fork, which runs no fork handlers
+ *   reread   read the existing files DIR/r<i>.txt twice over */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -70,6 +71,15 @@ int main(int argc, char **argv)
         int st;
         CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0);
         printf("%d\n", (int)child);
+    } else if (strcmp(mode, "reread") == 0) {
+        char name[4096];
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < n; i++) {
+                snprintf(name, sizeof name, "%s/r%d.txt", dir, i);
+                int fd = open(name, O_RDONLY);
+                CHECK(fd >= 0);
+                CHECK(close(fd) == 0);
+            }
     } else {
         return 2;
     }
