@@ -6,7 +6,7 @@ prints traced/untraced. The loops are in C (a Python loop would hide the shim's 
 interpreter's) and time themselves, so process start-up is not counted:
 
   open-distinct  open+close of 20,000 different existing files: every open is a new event
-                 (fstat, path resolution, readlink, one write to the spool)
+                 (fstat, getcwd for the relative name, a copy into the mapped spool)
   open-repeat    20,000 open+close of 200 files: after the first round the de-dup table answers
                  and the shim adds one fstat
   fork+exec      fork, execve("/bin/true"), waitpid: the child's shim writes H and D lines
