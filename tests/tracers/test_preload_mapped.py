@@ -5,6 +5,7 @@ the spool's file system is full (which must never kill the program with SIGBUS).
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from roard.tracing.spool import Open, ProcessStart, SpoolReader
 
-from .helpers import traced_env
+from .helpers import read_spool, traced_env
 
 
 def _opened(t, prefix: str) -> list[Open]:
@@ -93,6 +94,24 @@ def test_repeated_opens_of_many_files_are_reported_once(run, cc, work):
     t = run([cc("mapped"), "reread", work, "20000"])
     paths = [e.path for e in _opened(t, "r")]
     assert len(paths) == 20000 and len(set(paths)) == 20000
+
+
+def test_the_mapping_leaves_the_address_space_to_the_program(shim, cc, work, tmp_path):
+    """Under `ulimit -v 512M` a program that maps 300 MiB after 6,000 events still gets it: the
+    shim maps its spool 1 MiB at a time, not one big reservation."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    limit = 512 << 20
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run([str(cc("mapped")), "alloc", str(work), "3000"], capture_output=True,
+                          env=traced_env(shim, spool, {"ROAR_TEST_MIB": "300"}), timeout=120,
+                          preexec_fn=cap)
+    assert proc.returncode == 0 and proc.stdout.split() == [b"done"], proc.stderr
+    t = read_spool(proc, spool)
+    assert len(_opened(t, "m")) == 6000 and _mapped_files(spool)
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("mount") is None,

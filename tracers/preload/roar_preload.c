@@ -562,21 +562,25 @@ static int spool_fd(pid_t pid)
  * ==================================================================================== */
 
 #define MAP_AFTER_EVENTS 16
-#define MAP_CHUNK (64 * 1024)
-#define MAP_SPAN ((uint64_t)(sizeof(void *) == 8 ? 256u << 20 : 16u << 20))
+#define MAP_CHUNK (64 * 1024)      /* fallocate()d at a time */
+#define MAP_WINDOW (1024 * 1024)   /* mapped at a time */
+#define MAP_WINDOWS 256            /* so at most 256 MiB of lines go through the mapping */
 
+/* Windows of 1 MiB rather than one big mapping: the address space a process is allowed
+ * (RLIMIT_AS, `ulimit -v`) is the program's, and the shim takes only what it uses. */
 struct proc_page {
     int claimed;        /* a thread is setting the mapping up, or gave up: never twice */
     pid_t pid;          /* this process, once the mapping is set up */
-    int dead;           /* fallocate failed: every thread goes back to write(2) */
-    char *map;          /* <pid>.<ns>.spoolmap from offset 0, MAP_SPAN long; NULL = none */
+    int live;           /* the mapping is set up */
+    int dead;           /* fallocate or mmap failed: every thread goes back to write(2) */
     uint64_t cursor;    /* next free byte */
     uint64_t allocated; /* bytes fallocate()d */
     uint64_t *seen_big; /* the de-dup table once the static one filled up (SEEN_BIG_SLOTS) */
-    char path[PATH_MAX + 48];
+    char *windows[MAP_WINDOWS]; /* window k maps bytes [k MiB, k+1 MiB) of the file */
+    char path[PATH_MAX + 48];   /* <spooldir>/<pid>.<ns>.spoolmap */
 };
 
-static struct proc_page *g_proc; /* MAP_PRIVATE page, MADV_WIPEONFORK; NULL until needed */
+static struct proc_page *g_proc; /* MAP_PRIVATE pages, MADV_WIPEONFORK; NULL until needed */
 static int g_map_unusable;       /* no MADV_WIPEONFORK here: never map */
 static pid_t g_owner_pid;        /* the process allowed to set a mapping up */
 static uint32_t g_events_written;
@@ -585,10 +589,16 @@ static uint32_t g_events_written;
 static inline struct proc_page *mapped_spool(void)
 {
     struct proc_page *p = __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE);
-    if (p == NULL || __atomic_load_n(&p->map, __ATOMIC_ACQUIRE) == NULL ||
+    if (p == NULL || !__atomic_load_n(&p->live, __ATOMIC_ACQUIRE) ||
         __atomic_load_n(&p->dead, __ATOMIC_RELAXED))
         return NULL;
     return p;
+}
+
+static size_t proc_page_size(void)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (sizeof(struct proc_page) + page - 1) / page * page;
 }
 
 static struct proc_page *proc_page(void)
@@ -596,21 +606,19 @@ static struct proc_page *proc_page(void)
     struct proc_page *p = __atomic_load_n(&g_proc, __ATOMIC_ACQUIRE);
     if (p != NULL || g_map_unusable)
         return p;
-    long size = sysconf(_SC_PAGESIZE);
-    if (size < (long)sizeof *p)
-        size = (long)sizeof *p;
-    void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t size = proc_page_size();
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
-    if (madvise(m, (size_t)size, MADV_WIPEONFORK) != 0) { /* before Linux 4.14 */
-        munmap(m, (size_t)size);
+    if (madvise(m, size, MADV_WIPEONFORK) != 0) { /* before Linux 4.14 */
+        munmap(m, size);
         g_map_unusable = 1;
         return NULL;
     }
     struct proc_page *expected = NULL;
     if (!__atomic_compare_exchange_n(&g_proc, &expected, (struct proc_page *)m, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        munmap(m, (size_t)size);
+        munmap(m, size);
         return expected;
     }
     return (struct proc_page *)m;
@@ -629,6 +637,30 @@ static int map_allocate(const struct proc_page *p, uint64_t from, uint64_t to)
     while (r != 0 && errno == EINTR);
     sys_close(fd);
     return r;
+}
+
+/* Window k of the map file, mapped on first use; NULL when it cannot be. Only the bytes
+ * fallocate()d are ever touched, so the part of a window beyond the file's end is harmless. */
+static char *map_window(struct proc_page *p, unsigned k)
+{
+    char *w = __atomic_load_n(&p->windows[k], __ATOMIC_ACQUIRE);
+    if (w != NULL)
+        return w;
+    int fd = sys_openat(AT_FDCWD, p->path, O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    void *m = mmap(NULL, MAP_WINDOW, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd,
+                   (off_t)k * MAP_WINDOW);
+    sys_close(fd);
+    if (m == MAP_FAILED)
+        return NULL;
+    madvise(m, MAP_WINDOW, MADV_DONTFORK); /* a child has no use for it (its page is wiped) */
+    if (!__atomic_compare_exchange_n(&p->windows[k], &w, (char *)m, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        munmap(m, MAP_WINDOW);
+        return w;
+    }
+    return (char *)m;
 }
 
 /* Called after an event went through write(2): the MAP_AFTER_EVENTS-th sets the mapping up. */
@@ -660,50 +692,61 @@ static void map_after_write(pid_t pid)
     do
         r = fallocate(fd, 0, 0, MAP_CHUNK);
     while (r != 0 && errno == EINTR);
-    void *m = r == 0 ? mmap(NULL, MAP_SPAN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-                            fd, 0)
-                     : MAP_FAILED;
     sys_close(fd);
-    if (m == MAP_FAILED) {
+    if (r != 0 || map_window(p, 0) == NULL) {
         unlink(p->path);
         return;
     }
-    madvise(m, MAP_SPAN, MADV_DONTFORK); /* a child has no use for it (its page is wiped) */
     p->pid = pid;
     p->cursor = 0;
     p->allocated = MAP_CHUNK;
-    __atomic_store_n(&p->map, (char *)m, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->live, 1, __ATOMIC_RELEASE);
+}
+
+/* Copy n bytes to file offset off, across windows (all already mapped). */
+static void map_put(struct proc_page *p, uint64_t off, const char *buf, size_t n)
+{
+    while (n > 0) {
+        uint64_t in = off % MAP_WINDOW;
+        size_t part = MAP_WINDOW - in < n ? (size_t)(MAP_WINDOW - in) : n;
+        memcpy(p->windows[off / MAP_WINDOW] + in, buf, part);
+        off += part;
+        buf += part;
+        n -= part;
+    }
 }
 
 /* Copy one whole line (ending in '\n') into the mapping; 0 on success, -1 when the line must go
- * through write(2) instead (space could not be allocated: the mapping is then given up). */
+ * through write(2) instead (space or address space could not be had: the mapping is then given
+ * up, before any byte of this line was copied). */
 static int map_append(struct proc_page *p, const char *buf, size_t len)
 {
     uint64_t off = __atomic_fetch_add(&p->cursor, len, __ATOMIC_RELAXED);
     uint64_t end = off + len;
-    if (end > MAP_SPAN) {
-        __atomic_store_n(&p->dead, 1, __ATOMIC_RELAXED);
-        return -1;
-    }
+    if (end > (uint64_t)MAP_WINDOWS * MAP_WINDOW)
+        goto give_up;
     uint64_t have = __atomic_load_n(&p->allocated, __ATOMIC_ACQUIRE);
     if (end > have) {
         uint64_t want = (end + MAP_CHUNK - 1) / MAP_CHUNK * MAP_CHUNK;
-        if (want > MAP_SPAN)
-            want = MAP_SPAN;
-        if (map_allocate(p, have < off ? have : off, want) != 0) {
-            __atomic_store_n(&p->dead, 1, __ATOMIC_RELAXED);
-            return -1;
-        }
+        if (map_allocate(p, have < off ? have : off, want) != 0)
+            goto give_up;
         while (have < want && !__atomic_compare_exchange_n(&p->allocated, &have, want, 0,
                                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             ;
     }
+    for (uint64_t k = off / MAP_WINDOW; k <= (end - 1) / MAP_WINDOW; k++)
+        if (map_window(p, (unsigned)k) == NULL)
+            goto give_up;
     /* The '\n' last: a copy cut short by a kill leaves at least that byte NUL, and lines have
      * no other '\n', so the reader can tell it from a whole line. */
-    memcpy(p->map + off, buf, len - 1);
+    map_put(p, off, buf, len - 1);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    __atomic_store_n(p->map + off + len - 1, buf[len - 1], __ATOMIC_RELAXED);
+    char *last = p->windows[(end - 1) / MAP_WINDOW] + (end - 1) % MAP_WINDOW;
+    __atomic_store_n(last, buf[len - 1], __ATOMIC_RELAXED);
     return 0;
+give_up:
+    __atomic_store_n(&p->dead, 1, __ATOMIC_RELAXED);
+    return -1;
 }
 
 /* For the exec wrappers (perhaps in a vfork child): a private descriptor, no global state. */

@@ -6,7 +6,8 @@
  *   fork     open N files, then a forked child opens N files DIR/c<i>.txt while the parent
  *            opens N more DIR/p<i>.txt; prints the child's pid
  *   _fork    the same with _Fork, which runs no fork handlers
- *   reread   read the existing files DIR/r<i>.txt twice over */
+ *   reread   read the existing files DIR/r<i>.txt twice over
+ *   alloc    like open, then malloc ROAR_TEST_MIB MiB (the address space left to the program) */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -71,6 +72,12 @@ int main(int argc, char **argv)
         int st;
         CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0);
         printf("%d\n", (int)child);
+    } else if (strcmp(mode, "alloc") == 0) {
+        touch_and_read("m", n);
+        size_t mib = (size_t)atol(getenv("ROAR_TEST_MIB"));
+        char *big = malloc(mib << 20);
+        CHECK(big != NULL);
+        free(big);
     } else if (strcmp(mode, "reread") == 0) {
         char name[4096];
         for (int pass = 0; pass < 2; pass++)
