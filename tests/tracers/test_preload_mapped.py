@@ -40,6 +40,16 @@ def test_lines_go_through_the_mapping_and_all_arrive(run, cc, work):
     assert t.stats.torn == 0 and t.stats.malformed == 0
 
 
+def test_a_small_process_allocates_little(run, cc, work):
+    """On tmpfs what the map file allocates is memory until finalize, and a build runs thousands
+    of compilers with a few dozen events each: space grows from 4 KiB."""
+    t = run([cc("mapped"), "open", work, "20"])
+    assert len(_opened(t, "m")) == 40
+    (mapped,) = _mapped_files(t.spool)
+    assert 0 < mapped.read_bytes().rstrip(b"\0").count(b"\n") <= 24
+    assert mapped.stat().st_size <= 8192
+
+
 def test_sigkilled_process_keeps_every_line_it_copied(run, cc, work):
     t = run([cc("mapped"), "kill", work, "2000"], check=False)
     assert t.proc.returncode == -9

@@ -544,9 +544,10 @@ static int spool_fd(pid_t pid)
  * A system call per event is most of what an event costs (a write of ~150 bytes to tmpfs is
  * ~1 us here; an open+close ~2.5 us). After MAP_AFTER_EVENTS events a process therefore maps a
  * file of its own, <pid>.<ns>.spoolmap, and appends lines with a memcpy: threads reserve space
- * with one atomic add, space is fallocate()d MAP_CHUNK at a time (so a full disk is an error
- * of fallocate, never a SIGBUS), and each line's '\n' is stored last, so a process killed in the
- * middle of a copy leaves a line cut short followed by NUL bytes, which the reader drops. The
+ * with one atomic add, space is fallocate()d in steps (4 KiB doubling up to MAP_CHUNK, so a
+ * full disk is an error of fallocate, never a SIGBUS), and each line's '\n' is stored last, so
+ * a process killed in the middle of a copy leaves a line cut short followed by NUL bytes, which
+ * the reader drops. The
  * page cache keeps what was copied when the process or the daemon is killed.
  *
  * Nothing but these copies ever writes to a .spoolmap file, so the O_APPEND lines of <pid>.spool
@@ -562,7 +563,8 @@ static int spool_fd(pid_t pid)
  * ==================================================================================== */
 
 #define MAP_AFTER_EVENTS 16
-#define MAP_CHUNK (64 * 1024)      /* fallocate()d at a time */
+#define MAP_FIRST 4096             /* fallocate()d first; then as much again, up to MAP_CHUNK */
+#define MAP_CHUNK (64 * 1024)      /* fallocate()d at a time once the file is that big */
 #define MAP_WINDOW (1024 * 1024)   /* mapped at a time */
 #define MAP_WINDOWS 256            /* so at most 256 MiB of lines go through the mapping */
 
@@ -690,7 +692,7 @@ static void map_after_write(pid_t pid)
         return;
     int r;
     do
-        r = fallocate(fd, 0, 0, MAP_CHUNK);
+        r = fallocate(fd, 0, 0, MAP_FIRST);
     while (r != 0 && errno == EINTR);
     sys_close(fd);
     if (r != 0 || map_window(p, 0) == NULL) {
@@ -699,7 +701,7 @@ static void map_after_write(pid_t pid)
     }
     p->pid = pid;
     p->cursor = 0;
-    p->allocated = MAP_CHUNK;
+    p->allocated = MAP_FIRST;
     __atomic_store_n(&p->live, 1, __ATOMIC_RELEASE);
 }
 
@@ -727,7 +729,10 @@ static int map_append(struct proc_page *p, const char *buf, size_t len)
         goto give_up;
     uint64_t have = __atomic_load_n(&p->allocated, __ATOMIC_ACQUIRE);
     if (end > have) {
-        uint64_t want = (end + MAP_CHUNK - 1) / MAP_CHUNK * MAP_CHUNK;
+        /* Small steps while the file is small: a build runs thousands of compilers, each with
+         * a few dozen events, and on tmpfs every byte fallocate()d is memory until finalize. */
+        uint64_t step = have < MAP_CHUNK ? (have > MAP_FIRST ? have : MAP_FIRST) : MAP_CHUNK;
+        uint64_t want = (end + step - 1) / step * step;
         if (map_allocate(p, have < off ? have : off, want) != 0)
             goto give_up;
         while (have < want && !__atomic_compare_exchange_n(&p->allocated, &have, want, 0,
