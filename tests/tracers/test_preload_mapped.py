@@ -129,7 +129,10 @@ def test_the_mapping_leaves_the_address_space_to_the_program(shim, cc, work, tmp
 def test_full_spool_file_system_never_kills_the_program(shim, cc, work, tmp_path):
     small = tmp_path / "small"
     small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
         spool = small / "spool"
         spool.mkdir()
