@@ -547,16 +547,16 @@ static int spool_fd(pid_t pid)
  * with one atomic add, space is fallocate()d in steps (4 KiB doubling up to MAP_CHUNK, so a
  * full disk is an error of fallocate, never a SIGBUS), and each line's '\n' is stored last, so
  * a process killed in the middle of a copy leaves a line cut short followed by NUL bytes, which
- * the reader drops. The
- * page cache keeps what was copied when the process or the daemon is killed.
+ * the reader drops. The page cache keeps what was copied when the process or the daemon is
+ * killed.
  *
  * Nothing but these copies ever writes to a .spoolmap file, so the O_APPEND lines of <pid>.spool
  * (the image's H and D lines, exec wrappers' W lines, a forked child's first lines) never
  * collide with it. The reader merges both files by TS.
  *
- * The state lives in a page marked MADV_WIPEONFORK: a child made by any fork-like clone (fork,
- * _Fork, syscall(SYS_clone), inline clone) finds it zeroed and starts afresh, so the cached pid
- * and the mapping can never be a parent's. A CLONE_VM child (vfork, posix_spawn) shares it: an
+ * The state lives in pages marked MADV_WIPEONFORK: a child made by any fork-like clone (fork,
+ * _Fork, syscall(SYS_clone), inline clone) finds them zeroed and starts afresh, so the cached
+ * pid, the mapping and the big de-dup table can never be a parent's. A CLONE_VM child (vfork, posix_spawn) shares it: an
  * open there (undefined behaviour in POSIX) is written as the parent's. Only the process that
  * owns this image (g_owner_pid: set by the constructor and by the fork handler) sets a mapping
  * up, so a vfork child never installs its pid in the shared page.
