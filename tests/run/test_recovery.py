@@ -97,3 +97,20 @@ def test_command_killed_by_signal_exit_code(roard, workspace: Path) -> None:
     assert proc.returncode == 128 + 9
     job = json.loads(proc.stdout[proc.stdout.find("{\n"):])
     assert job["exit_code"] == 137 and "k.txt" in paths(job["outputs"])
+
+
+def test_killed_command_keeps_lines_copied_into_the_mapped_spool(roard, workspace: Path) -> None:
+    """A Python job's later events go through the preload shim's file mapping, not write(2):
+    they are in the page cache when the job is SIGKILLed, so every output is recorded."""
+    write_script(workspace, "many.py", """
+import os, signal
+for i in range(200):
+    with open(f"out{i:03d}.txt", "w") as f:
+        f.write(str(i))
+os.kill(os.getpid(), signal.SIGKILL)
+""")
+    proc = roard.roarctl("run", "--json", PY, "many.py", cwd=workspace)
+    assert proc.returncode == 128 + 9
+    job = json.loads(proc.stdout[proc.stdout.find("{\n"):])
+    assert paths(job["outputs"]) >= {f"out{i:03d}.txt" for i in range(200)}
+    assert not any("cut short" in w for w in job.get("warnings", []))
