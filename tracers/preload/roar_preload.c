@@ -376,6 +376,38 @@ static int sys_openat(int dirfd, const char *path, int flags, mode_t mode)
 
 /* close(2) for the shim's own descriptors: the exported close() wrapper watches the spool
  * descriptor's number, and the shim must not trip it itself. */
+/* The exec path runs in a fresh fork child, where every libc page it calls into is a page fault
+ * of its own (~2.3 us here): it makes its few system calls and string tests inline. */
+static ssize_t sys_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+    return (ssize_t)sys_call(SYS_pread64, fd, (long)buf, (long)len, (long)off, 0, 0);
+}
+
+static int sys_fstat(int fd, struct stat *st)
+{
+#ifdef __x86_64__
+    return (int)sys_call(SYS_fstat, fd, (long)st, 0, 0, 0, 0);
+#else
+    return fstat(fd, st);
+#endif
+}
+
+static size_t str_len(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    while (*prefix)
+        if (*s++ != *prefix++)
+            return 0;
+    return 1;
+}
+
 static int sys_close(int fd)
 {
     return (int)sys_call(SYS_close, fd, 0, 0, 0, 0, 0);
@@ -558,7 +590,7 @@ static int spool_fd(pid_t pid)
  * _Fork, syscall(SYS_clone), inline clone) finds them zeroed and starts afresh, so the cached
  * pid, the mapping and the big de-dup table can never be a parent's. A CLONE_VM child (vfork, posix_spawn) shares it: an
  * open there (undefined behaviour in POSIX) is written as the parent's. Only the process that
- * owns this image (g_owner_pid: set by the constructor and by the fork handler) sets a mapping
+ * owns this image (owner_pid: set by the constructor and by the fork handler) sets a mapping
  * up, so a vfork child never installs its pid in the shared page.
  * ==================================================================================== */
 
@@ -584,8 +616,13 @@ struct proc_page {
 
 static struct proc_page *g_proc; /* MAP_PRIVATE pages, MADV_WIPEONFORK; NULL until needed */
 static int g_map_unusable;       /* no MADV_WIPEONFORK here: never map */
-static pid_t g_owner_pid;        /* the process allowed to set a mapping up */
-static uint32_t g_events_written;
+/* What the fork handler resets in a child, on one cache line: one copy-on-write fault in each
+ * forked child instead of one per variable. */
+static struct {
+    uint64_t seen_gen;       /* de-dup generation (see seen_key) */
+    pid_t owner_pid;         /* the process allowed to set a mapping up */
+    uint32_t events_written; /* events this process wrote through write(2) */
+} g_fork_state __attribute__((aligned(64)));
 
 /* The mapping of this process when it has one (never a parent's: see above). */
 static inline struct proc_page *mapped_spool(void)
@@ -668,8 +705,8 @@ static char *map_window(struct proc_page *p, unsigned k)
 /* Called after an event went through write(2): the MAP_AFTER_EVENTS-th sets the mapping up. */
 static void map_after_write(pid_t pid)
 {
-    if (__atomic_add_fetch(&g_events_written, 1, __ATOMIC_RELAXED) < MAP_AFTER_EVENTS ||
-        g_map_unusable || pid != __atomic_load_n(&g_owner_pid, __ATOMIC_RELAXED))
+    if (__atomic_add_fetch(&g_fork_state.events_written, 1, __ATOMIC_RELAXED) < MAP_AFTER_EVENTS ||
+        g_map_unusable || pid != __atomic_load_n(&g_fork_state.owner_pid, __ATOMIC_RELAXED))
         return;
     struct proc_page *p = proc_page();
     int expected = 0;
@@ -1004,14 +1041,13 @@ static int emit_private(builder build, const void *ctx)
  * ==================================================================================== */
 
 static uint64_t g_seen[SEEN_SLOTS];
-/* Bumped in a fork() child: entries of the parent no longer match (cheaper than clearing 64 KiB
- * in every child, most of which exec at once). */
-static uint64_t g_seen_gen;
+/* g_fork_state.seen_gen is bumped in a fork() child: entries of the parent no longer match
+ * (cheaper than clearing 64 KiB in every child, most of which exec at once). */
 
 /* A key as stored: salted with the generation, never 0 (0 marks an empty slot). */
 static uint64_t seen_key(uint64_t fp)
 {
-    uint64_t k = mix64(fp, __atomic_load_n(&g_seen_gen, __ATOMIC_RELAXED));
+    uint64_t k = mix64(fp, __atomic_load_n(&g_fork_state.seen_gen, __ATOMIC_RELAXED));
     return k ? k : 1;
 }
 
@@ -1134,9 +1170,9 @@ static void seen_lib_insert(uint64_t fp)
 /* fork() child: its own spool file must list what it opens, even what the parent saw. */
 static void on_fork_child(void)
 {
-    __atomic_add_fetch(&g_seen_gen, 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&g_owner_pid, getpid(), __ATOMIC_RELAXED);
-    __atomic_store_n(&g_events_written, 0, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&g_fork_state.seen_gen, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&g_fork_state.owner_pid, getpid(), __ATOMIC_RELAXED);
+    __atomic_store_n(&g_fork_state.events_written, 0, __ATOMIC_RELAXED);
 }
 
 /* ======================================================================================
@@ -1472,7 +1508,7 @@ __attribute__((constructor)) static void roar_init(void)
      * every exec of every traced process. */
     char batch[4096];
     struct sink k = {-1, getpid(), batch, 0, sizeof batch, NULL};
-    g_owner_pid = k.pid;
+    g_fork_state.owner_pid = k.pid;
     k.fd = spool_fd(k.pid);
     if (k.fd < 0)
         return;
@@ -2028,7 +2064,7 @@ static int read_at(int fd, const unsigned char *buf, size_t n, uint64_t off, voi
         memcpy(out, buf + off, len);
         return 0;
     }
-    return off < (uint64_t)INT64_MAX && pread(fd, out, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+    return off < (uint64_t)INT64_MAX && sys_pread(fd, out, len, off) == (ssize_t)len ? 0 : -1;
 }
 
 /* Does the note segment [off, off+size) hold Go's build-id note (name "Go\0\0", type 4)? Go's
@@ -2071,29 +2107,27 @@ static int has_go_section(int fd, const unsigned char *buf, size_t n, int is64)
     size_t shsize = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
     if (shoff == 0 || shstrndx == SHN_UNDEF || shstrndx >= shnum || shentsize < shsize)
         return 0;
-    unsigned char block[4096];
-    uint64_t end = shoff + (uint64_t)shstrndx * shentsize + shsize; /* end of its header */
-    uint64_t start = end > sizeof block ? end - sizeof block : 0;
-    size_t len = (size_t)(end - start);
-    if (read_at(fd, buf, n, start, block, len) != 0)
-        return 0;
     union {
         Elf64_Shdr s64;
         Elf32_Shdr s32;
     } sh;
-    memcpy(&sh, block + len - shsize, shsize);
+    if (read_at(fd, buf, n, shoff + (uint64_t)shstrndx * shentsize, &sh, shsize) != 0)
+        return 0;
     uint64_t off = is64 ? sh.s64.sh_offset : sh.s32.sh_offset;
     uint64_t size = is64 ? sh.s64.sh_size : sh.s32.sh_size;
-    if (size > sizeof block)
-        size = sizeof block;
+    /* Two small reads rather than one of 4 KiB around both: this runs in the fork child before
+     * every exec, where each stack page touched is a page fault costing more than a pread. The
+     * names of a program's sections fit in 2 KiB (~300 bytes for a C program, ~600 for Go). */
+    char names[2048];
+    if (size > sizeof names)
+        size = sizeof names;
     static const char want[] = ".go.buildinfo"; /* searched with its NUL */
-    if (size == 0)
+    if (size < sizeof want || read_at(fd, buf, n, off, names, (size_t)size) != 0)
         return 0;
-    if (off >= start && off + size <= end)
-        return memmem(block + (off - start), (size_t)size, want, sizeof want) != NULL;
-    if (read_at(fd, buf, n, off, block, (size_t)size) != 0)
-        return 0;
-    return memmem(block, (size_t)size, want, sizeof want) != NULL;
+    for (size_t i = 0; i + sizeof want <= size; i++)
+        if (names[i] == '.' && __builtin_memcmp(names + i, want, sizeof want) == 0)
+            return 1;
+    return 0;
 }
 
 /* Classify the program open on fd with one read of its head: an ELF with or without PT_INTERP
@@ -2106,7 +2140,7 @@ static enum program_kind classify_program(int fd, char *interp, size_t cap)
         Elf64_Ehdr e64;
         Elf32_Ehdr e32;
     } u;
-    ssize_t got = pread(fd, u.b, sizeof u.b, 0);
+    ssize_t got = sys_pread(fd, u.b, sizeof u.b, 0);
     if (got < 4)
         return PROGRAM_OTHER;
     size_t n = (size_t)got;
@@ -2148,7 +2182,7 @@ static int is_setuid_file(int fd, const struct stat *st)
     if ((st->st_mode & S_ISUID) || ((st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP)))
         return 1;
     /* File capabilities make the loader drop LD_PRELOAD just the same (AT_SECURE). */
-    return fgetxattr(fd, "security.capability", NULL, 0) > 0;
+    return sys_call(SYS_fgetxattr, fd, (long)"security.capability", 0, 0, 0, 0) > 0;
 }
 
 struct warn_ev {
@@ -2181,7 +2215,7 @@ static void warn_exec(const char *code, const char *path)
 static int inspect_exec_fd(int fd, const char *path, int depth, char *static_out)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    if (sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
     if (is_setuid_file(fd, &st))
         warn_exec("setuid-exec", path);
@@ -2356,14 +2390,16 @@ static size_t env_count(char *const envp[])
 /* Does an LD_PRELOAD value (space or colon separated) list this library? */
 static int preload_lists_us(const char *value)
 {
-    size_t blen = strlen(g_lib_base);
+    size_t blen = str_len(g_lib_base);
     for (const char *p = value; *p;) {
-        size_t len = strcspn(p, " :");
+        size_t len = 0;
+        while (p[len] && p[len] != ' ' && p[len] != ':')
+            len++;
         const char *base = p;
         for (const char *q = p; q < p + len; q++)
             if (*q == '/')
                 base = q + 1;
-        if ((size_t)(p + len - base) == blen && memcmp(base, g_lib_base, blen) == 0)
+        if ((size_t)(p + len - base) == blen && has_prefix(base, g_lib_base))
             return 1;
         p += len;
         while (*p == ' ' || *p == ':')
@@ -2377,7 +2413,7 @@ static const char *env_preload(char *const envp[])
 {
     const char *found = NULL;
     for (size_t i = 0; envp && envp[i]; i++)
-        if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0)
+        if (has_prefix(envp[i], "LD_PRELOAD="))
             found = envp[i];
     return found;
 }
@@ -2386,7 +2422,7 @@ static const char *env_preload(char *const envp[])
 static size_t env_preload_room(char *const envp[])
 {
     const char *theirs = env_preload(envp);
-    return (theirs ? strlen(theirs) : 0) + strlen(g_lib_path) + 2;
+    return (theirs ? str_len(theirs) : 0) + str_len(g_lib_path) + 2;
 }
 
 /* envp, or a copy in vec[] (env_count + 3 slots) with our two variables put back. pre_buf
@@ -2398,13 +2434,13 @@ static char *const *env_with_roar(char *const envp[], char **vec, char *pre_buf,
     const char *pre = env_preload(envp);
     size_t n = env_count(envp);
     for (size_t i = 0; i < n && !has_spool; i++)
-        has_spool = strncmp(envp[i], "ROAR_SPOOL_DIR=", 15) == 0;
+        has_spool = has_prefix(envp[i], "ROAR_SPOOL_DIR=");
     int pre_ok = pre && preload_lists_us(pre + 11);
     if (has_spool && pre_ok)
         return envp;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (pre_ok || strncmp(envp[i], "LD_PRELOAD=", 11) != 0)
+        if (pre_ok || !has_prefix(envp[i], "LD_PRELOAD="))
             vec[k++] = envp[i];
     if (!has_spool)
         vec[k++] = g_env_spool;
