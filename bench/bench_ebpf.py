@@ -42,6 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import compile_c  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 EBPF = REPO / "roard" / "_native" / "roar-ebpf"
 
@@ -76,10 +79,7 @@ int main(int argc, char **argv) {
 
 
 def setup(base: Path) -> dict[str, tuple[list[str], Path]]:
-    src = base / "loop.c"
-    src.write_text(LOOP_C)
-    loop = base / "loop"
-    subprocess.run(["cc", "-O2", "-o", str(loop), str(src)], check=True)
+    loop = compile_c(LOOP_C, base / "loop")
     files = base / "files"
     files.mkdir()
     for i in range(20000):

@@ -48,6 +48,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import compile_c  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -116,10 +119,7 @@ class Workloads:
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
-        src = tmp / "loop.c"
-        src.write_text(LOOP_C)
-        self.loop = tmp / "loop"
-        subprocess.run(["cc", "-O2", "-o", str(self.loop), str(src)], check=True)
+        self.loop = compile_c(LOOP_C, tmp / "loop")
         self.data = tmp / "data"
         self.data.mkdir()
         for i in range(20000):

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import machine  # noqa: E402
+from bench.common import compile_c, machine  # noqa: E402
 
 EXTRAS = ["none", "fstat", "getpid", "readlink /proc/self/fd/N", "write 160 B (O_APPEND)",
           "memcpy 160 B into a shared mapping", "getcwd"]
@@ -81,9 +81,7 @@ def main() -> int:
     opts = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="roar-bench-sys-") as t, \
             tempfile.TemporaryDirectory(prefix="roar-bench-sys-", dir=opts.dir) as d:
-        src, exe = Path(t) / "loop.c", Path(t) / "loop"
-        src.write_text(LOOP_C)
-        subprocess.run(["cc", "-O2", "-o", str(exe), str(src)], check=True)
+        exe = compile_c(LOOP_C, Path(t) / "loop")
         for i in range(opts.files):
             (Path(d) / f"f{i}").write_bytes(b"x")
         best = [float("inf")] * len(EXTRAS)

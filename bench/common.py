@@ -27,6 +27,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
 
 
+def compile_c(source: str, out: Path) -> Path:
+    """Compile a benchmark's C loop (source text) into the executable `out`, beside `out.c`."""
+    src = out.with_suffix(".c")
+    src.write_text(source)
+    subprocess.run(["cc", "-O2", "-o", str(out), str(src)], check=True)
+    return out
+
+
 def timed(cmd: list[str] | str, repeat: int = 5, warmup: int = 1, **kw) -> float:
     """Median wall seconds of running ``cmd`` (a list, or a shell string)."""
     shell = isinstance(cmd, str)

@@ -116,6 +116,13 @@ static __always_inline u32 run_of(u32 tgid)
     return run ? *run : 0;
 }
 
+/* The run of the calling process (0: not traced); its tgid goes to *tgid. */
+static __always_inline u32 current_run(u32 *tgid)
+{
+    *tgid = bpf_get_current_pid_tgid() >> 32;
+    return run_of(*tgid);
+}
+
 static __always_inline struct scratch *begin(u32 type, u32 tgid, u32 run)
 {
     u32 zero = 0;
@@ -558,8 +565,7 @@ int on_file_exit(struct trace_event_raw_sys_exit *ctx)
     int sc = classify((int)ctx->id, 0);   /* an int in the record (__syscall_nr): the upper half is padding */
     if (!sc)
         return 0;
-    u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    u32 run = run_of(tgid);
+    u32 tgid, run = current_run(&tgid);
     if (!run)
         return 0;
     struct task_struct *task = bpf_get_current_task_btf();
@@ -585,8 +591,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
     int sc = classify(regs->orig_ax, compat);
     if (!sc)
         return 0;
-    u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    u32 run = run_of(tgid);
+    u32 tgid, run = current_run(&tgid);
     if (!run)
         return 0;
     return file_call(UNTRUSTED(task_struct, task, task_btf_id), tgid, run, sc, ret,

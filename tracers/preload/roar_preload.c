@@ -400,10 +400,11 @@ static size_t str_len(const char *s)
     return n;
 }
 
-static int has_prefix(const char *s, const char *prefix)
+/* Do the first n bytes of s (SIZE_MAX: up to its NUL) start with prefix? */
+static int has_prefix(const char *s, size_t n, const char *prefix)
 {
-    while (*prefix)
-        if (*s++ != *prefix++)
+    for (size_t i = 0; prefix[i]; i++)
+        if (i >= n || s[i] != prefix[i])
             return 0;
     return 1;
 }
@@ -430,19 +431,31 @@ static void proc_fd_path(char *buf, int fd)
     buf[l.len] = '\0';
 }
 
-/* "<spooldir>/<pid>.spool" into buf (PATH_MAX + 32 bytes); 0 on success. */
-static int spool_path(char *buf, pid_t pid)
+#define SPOOL_PATH_MAX (PATH_MAX + 48)
+
+/* A spool file's name into buf (SPOOL_PATH_MAX bytes): "<spooldir>/<pid>.spool", or with a
+ * stamp "<spooldir>/<pid>.<stamp>.spoolmap" (a mapped file, see below). 0 on success. */
+static int spool_file_path(char *buf, pid_t pid, uint64_t stamp)
 {
     struct line l;
-    line_init(&l, buf, PATH_MAX + 31, 0);
+    line_init(&l, buf, SPOOL_PATH_MAX - 1, 0);
     line_puts(&l, g_spool_dir);
     line_putc(&l, '/');
     line_put_i64(&l, pid);
-    line_puts(&l, ".spool");
+    if (stamp) {
+        line_putc(&l, '.');
+        line_put_u64(&l, stamp);
+    }
+    line_puts(&l, stamp ? ".spoolmap" : ".spool");
     if (!line_ok(&l))
         return -1;
     buf[l.len] = '\0';
     return 0;
+}
+
+static int spool_path(char *buf, pid_t pid)
+{
+    return spool_file_path(buf, pid, 0);
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -497,7 +510,7 @@ static int emit_built(builder build, const void *ctx);
 static int fd_is_spool(int fd, pid_t pid)
 {
     struct stat st, named;
-    char path[PATH_MAX + 32];
+    char path[SPOOL_PATH_MAX];
     return fstat(fd, &st) == 0 && spool_path(path, pid) == 0 && stat(path, &named) == 0 &&
            st.st_dev == named.st_dev && st.st_ino == named.st_ino;
 }
@@ -520,7 +533,7 @@ static int move_high(int fd)
 /* Open <pid>.spool by path and move it high. Returns the fd or -1. */
 static int spool_open(pid_t pid)
 {
-    char path[PATH_MAX + 32];
+    char path[SPOOL_PATH_MAX];
     if (spool_path(path, pid) != 0)
         return -1;
     int fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -611,7 +624,7 @@ struct proc_page {
     uint64_t allocated; /* bytes fallocate()d */
     uint64_t *seen_big; /* the de-dup table once the static one filled up (SEEN_BIG_SLOTS) */
     char *windows[MAP_WINDOWS]; /* window k maps bytes [k MiB, k+1 MiB) of the file */
-    char path[PATH_MAX + 48];   /* <spooldir>/<pid>.<ns>.spoolmap */
+    char path[SPOOL_PATH_MAX];  /* <spooldir>/<pid>.<ns>.spoolmap */
 };
 
 static struct proc_page *g_proc; /* MAP_PRIVATE pages, MADV_WIPEONFORK; NULL until needed */
@@ -634,6 +647,17 @@ static inline struct proc_page *mapped_spool(void)
     return p;
 }
 
+/* Publish the fresh mapping m (size bytes) in *slot, unless another thread published one first:
+ * then m is unmapped. Returns what *slot holds. Lock-free, so safe in a signal handler. */
+static void *publish_mapping(void **slot, void *m, size_t size)
+{
+    void *expected = NULL;
+    if (__atomic_compare_exchange_n(slot, &expected, m, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return m;
+    munmap(m, size);
+    return expected;
+}
+
 static size_t proc_page_size(void)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -654,13 +678,7 @@ static struct proc_page *proc_page(void)
         g_map_unusable = 1;
         return NULL;
     }
-    struct proc_page *expected = NULL;
-    if (!__atomic_compare_exchange_n(&g_proc, &expected, (struct proc_page *)m, 0,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        munmap(m, size);
-        return expected;
-    }
-    return (struct proc_page *)m;
+    return publish_mapping((void **)&g_proc, m, size);
 }
 
 /* fallocate [from, to) of the map file (opened by path: no descriptor is kept for the program
@@ -694,12 +712,7 @@ static char *map_window(struct proc_page *p, unsigned k)
     if (m == MAP_FAILED)
         return NULL;
     madvise(m, MAP_WINDOW, MADV_DONTFORK); /* a child has no use for it (its page is wiped) */
-    if (!__atomic_compare_exchange_n(&p->windows[k], &w, (char *)m, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
-        munmap(m, MAP_WINDOW);
-        return w;
-    }
-    return (char *)m;
+    return publish_mapping((void **)&p->windows[k], m, MAP_WINDOW);
 }
 
 /* Called after an event went through write(2): the MAP_AFTER_EVENTS-th sets the mapping up. */
@@ -713,26 +726,13 @@ static void map_after_write(pid_t pid)
     if (p == NULL || !__atomic_compare_exchange_n(&p->claimed, &expected, 1, 0, __ATOMIC_ACQ_REL,
                                                   __ATOMIC_ACQUIRE))
         return;
-    struct line l;
-    line_init(&l, p->path, sizeof p->path - 1, pid);
-    line_puts(&l, g_spool_dir);
-    line_putc(&l, '/');
-    line_put_i64(&l, pid);
-    line_putc(&l, '.');
-    line_put_u64(&l, now_ns());
-    line_puts(&l, ".spoolmap");
-    if (!line_ok(&l))
+    if (spool_file_path(p->path, pid, now_ns()) != 0)
         return;
-    p->path[l.len] = '\0';
     int fd = sys_openat(AT_FDCWD, p->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
-    int r;
-    do
-        r = fallocate(fd, 0, 0, MAP_FIRST);
-    while (r != 0 && errno == EINTR);
     sys_close(fd);
-    if (r != 0 || map_window(p, 0) == NULL) {
+    if (map_allocate(p, 0, MAP_FIRST) != 0 || map_window(p, 0) == NULL) {
         unlink(p->path);
         return;
     }
@@ -794,7 +794,7 @@ give_up:
 /* For the exec wrappers (perhaps in a vfork child): a private descriptor, no global state. */
 static int spool_write_private(const char *buf, size_t len, pid_t pid)
 {
-    char path[PATH_MAX + 32];
+    char path[SPOOL_PATH_MAX];
     if (spool_path(path, pid) != 0)
         return -1;
     int fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -1123,18 +1123,13 @@ static uint64_t *seen_big_create(void)
     if (m == MAP_FAILED)
         return NULL;
     madvise(m, size, MADV_DONTFORK);
-    uint64_t *big = m, *expected = NULL;
+    uint64_t *big = m;
     for (unsigned i = 0; i < SEEN_SLOTS; i++) {
         uint64_t key = __atomic_load_n(&g_seen[i], __ATOMIC_RELAXED);
         if (key != 0)
             table_insert(big, SEEN_BIG_SLOTS, key);
     }
-    if (!__atomic_compare_exchange_n(&p->seen_big, &expected, big, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
-        munmap(m, size);
-        return expected;
-    }
-    return big;
+    return publish_mapping((void **)&p->seen_big, m, size);
 }
 
 static int seen_contains(uint64_t fp)
@@ -1217,12 +1212,6 @@ static int has_dotdot(const char *name)
     return 0;
 }
 
-static int starts_with(const char *s, size_t n, const char *prefix)
-{
-    size_t k = strlen(prefix);
-    return n >= k && memcmp(s, prefix, k) == 0;
-}
-
 /* May REAL be left to the reader ("?": it resolves symlinks in PATH when the run ends)? Asking
  * the kernel here (readlink of /proc/self/fd/N, ~3.5 us) costs more than the open itself. Not
  * when PATH lost information the kernel's name has: a ".." component was normalised away
@@ -1231,8 +1220,8 @@ static int starts_with(const char *s, size_t n, const char *prefix)
 static int real_left_to_reader(const struct open_ev *e, const char *path, size_t path_len)
 {
     return (e->flags & O_TMPFILE) != O_TMPFILE && !has_dotdot(e->name) &&
-           !starts_with(path, path_len, "/proc/") &&
-           !starts_with(path, path_len, "/dev/fd/") && !starts_with(path, path_len, "/dev/std");
+           !has_prefix(path, path_len, "/proc/") && !has_prefix(path, path_len, "/dev/fd/") &&
+           !has_prefix(path, path_len, "/dev/std");
 }
 
 static int build_open(struct line *l, const void *ctx)
@@ -2399,7 +2388,7 @@ static int preload_lists_us(const char *value)
         for (const char *q = p; q < p + len; q++)
             if (*q == '/')
                 base = q + 1;
-        if ((size_t)(p + len - base) == blen && has_prefix(base, g_lib_base))
+        if ((size_t)(p + len - base) == blen && has_prefix(base, blen, g_lib_base))
             return 1;
         p += len;
         while (*p == ' ' || *p == ':')
@@ -2413,7 +2402,7 @@ static const char *env_preload(char *const envp[])
 {
     const char *found = NULL;
     for (size_t i = 0; envp && envp[i]; i++)
-        if (has_prefix(envp[i], "LD_PRELOAD="))
+        if (has_prefix(envp[i], SIZE_MAX, "LD_PRELOAD="))
             found = envp[i];
     return found;
 }
@@ -2434,13 +2423,13 @@ static char *const *env_with_roar(char *const envp[], char **vec, char *pre_buf,
     const char *pre = env_preload(envp);
     size_t n = env_count(envp);
     for (size_t i = 0; i < n && !has_spool; i++)
-        has_spool = has_prefix(envp[i], "ROAR_SPOOL_DIR=");
+        has_spool = has_prefix(envp[i], SIZE_MAX, "ROAR_SPOOL_DIR=");
     int pre_ok = pre && preload_lists_us(pre + 11);
     if (has_spool && pre_ok)
         return envp;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (pre_ok || !has_prefix(envp[i], "LD_PRELOAD="))
+        if (pre_ok || !has_prefix(envp[i], SIZE_MAX, "LD_PRELOAD="))
             vec[k++] = envp[i];
     if (!has_spool)
         vec[k++] = g_env_spool;
