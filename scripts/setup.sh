@@ -50,9 +50,15 @@ PY
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-# Reinstall only when what the install depends on changed (deps, build hook, tracer sources).
+# Reinstall only when what the install depends on changed: deps, build hook, tracer sources, and
+# the toolchain the tracers are built with (clang, bpftool and libbpf appearing after a first
+# install without them must build the eBPF tracer that was skipped then).
 stamp=.venv/.roar-install-stamp
-want=$(cat pyproject.toml setup.py tracers/build.py tracers/*/*.[ch] systemd/* launchd/* 2>/dev/null | sha256sum | cut -d' ' -f1)
+toolchain() {
+  for tool in cc clang bpftool; do printf '%s %s\n' "$tool" "$(command -v "$tool" || echo absent)"; done
+  ls -l /usr/include/bpf/libbpf.h /sys/kernel/btf/vmlinux 2>/dev/null | awk '{print $5, $NF}'
+}
+want=$( { cat pyproject.toml setup.py tracers/build.py tracers/*/*.[ch] systemd/* launchd/* 2>/dev/null; toolchain; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/roarctl ]; then
   echo "setup: installing roar into .venv (compiles the tracers)" >&2
   # compat mode: a .pth path entry instead of an import hook, about 10 ms less on every roarctl start
