@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from typing import Any, Iterable
 
@@ -51,6 +52,21 @@ def table(rows: Iterable[Iterable[Any]], headers: list[str] | None = None) -> st
     if headers:
         lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def command_line(argv: Iterable[str]) -> str:
+    """A recorded argv as a shell would need it typed (quoted where needed): the one way a
+    command is shown anywhere in roarctl's human output."""
+    return shlex.join(argv)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters at a word boundary, ending in "…" when cut."""
+    if len(text) <= width:
+        return text
+    cut = text[:max(1, width - 1)]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width // 2 else cut).rstrip() + "…"
 
 
 def short_hash(h: str, n: int = 12) -> str:
@@ -114,8 +130,14 @@ class StatusLine:
             self.width = 0
 
 
-def _columns() -> int:
+def _columns(stream=None) -> int:
     try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
+        return os.get_terminal_size((stream or sys.stderr).fileno()).columns
     except OSError:
         return 80
+
+
+def stdout_columns() -> int | None:
+    """The terminal's width when stdout is one; None when output goes to a pipe or file (then
+    nothing is cut)."""
+    return _columns(sys.stdout) if sys.stdout.isatty() else None

@@ -10,8 +10,8 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option, yes_option
 from roarctl.errors import ClientError
-from roarctl.render import (checklist, emit_json, human_duration, human_size, message_dict,
-                            short_hash, table)
+from roarctl.render import (checklist, command_line, emit_json, fit, human_duration, human_size,
+                            message_dict, short_hash, stdout_columns, table)
 
 _JOB_REF = re.compile(r"^@B?\d+$", re.I)
 _HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
@@ -23,7 +23,7 @@ def _local_time(ts) -> str:
 
 def print_job(job) -> None:
     click.echo(f"{job.ref}  job {job.uid}  ({job.kind}, {job.status}, exit {job.exit_code})")
-    click.echo(f"  command   {' '.join(job.argv)}")
+    click.echo(f"  command   {command_line(job.argv)}")
     click.echo(f"  cwd       {job.cwd}")
     click.echo(f"  started   {_local_time(job.started_at)}   duration {human_duration(job.duration_seconds)}"
                f"   tracer {job.tracer}")
@@ -129,10 +129,16 @@ def log(opts: Options, all_sessions: bool, limit: int, as_json: bool) -> None:
     if not resp.jobs:
         click.echo("no jobs yet: record one with `roarctl run COMMAND`")
         return
-    rows = [(j.ref, j.uid[:8], _local_time(j.started_at), j.status, j.exit_code,
-             human_duration(j.duration_seconds), len(j.inputs), len(j.outputs), " ".join(j.argv)[:60])
+    headers = ["step", "job", "started", "status", "exit", "took", "in", "out", "command"]
+    rows = [[j.ref, j.uid[:8], _local_time(j.started_at), j.status, j.exit_code,
+             human_duration(j.duration_seconds), len(j.inputs), len(j.outputs), command_line(j.argv)]
             for j in resp.jobs]
-    click.echo(table(rows, ["step", "job", "started", "status", "exit", "took", "in", "out", "command"]))
+    columns = stdout_columns()
+    if columns is not None:   # on a terminal the command column takes what the others leave
+        others = sum(max(len(str(r[i])) for r in [headers, *rows]) + 2 for i in range(len(headers) - 1))
+        for r in rows:
+            r[-1] = fit(r[-1], max(20, columns - others))
+    click.echo(table(rows, headers))
 
 
 @click.command()
@@ -152,13 +158,13 @@ def pop(opts: Options, yes: bool, delete_outputs: bool, as_json: bool) -> None:
             raise ClientError("the active session has no jobs to pop", 4)
         j = last.jobs[-1]
         what = " and delete its outputs" if delete_outputs else ""
-        click.confirm(f"Remove {j.ref} ({' '.join(j.argv)}){what}?", abort=True)
+        click.confirm(f"Remove {j.ref} ({command_line(j.argv)}){what}?", abort=True)
     resp = client.call(stubs.jobs.PopJob, jobs_pb2.PopJobRequest(workspace=os.getcwd(),
                                                                  delete_outputs=delete_outputs))
     if as_json:
         emit_json(message_dict(resp))
         return
-    click.echo(f"removed {resp.job.ref} ({' '.join(resp.job.argv)}) from the session")
+    click.echo(f"removed {resp.job.ref} ({command_line(resp.job.argv)}) from the session")
     for p in resp.deleted_paths:
         click.echo(f"  deleted {p}")
 

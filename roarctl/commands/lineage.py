@@ -13,12 +13,11 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option
 from roarctl.errors import ClientError
-from roarctl.render import emit_json, human_size, message_dict, short_hash
+from roarctl.render import command_line, emit_json, fit, human_size, message_dict, short_hash
 
 
 def _label(node) -> str:
-    cmd = " ".join(node.argv)
-    return cmd if len(cmd) <= 60 else cmd[:57] + "..."
+    return fit(command_line(node.argv), 60)
 
 
 def render_dot(dag) -> str:
@@ -95,7 +94,7 @@ def dag(opts: Options, expanded: bool, show_artifacts: bool, stale_only: bool, f
         if node.stale:
             marks.append(click.style("stale", fg="yellow"))
         mark = f"  ({', '.join(marks)})" if marks else ""
-        click.echo(f"{node.ref:>5}  {' '.join(node.argv)}{mark}{deps}")
+        click.echo(f"{node.ref:>5}  {command_line(node.argv)}{mark}{deps}")
         for reason in node.stale_reasons:
             click.echo(f"         ! {reason}")
         if show_artifacts:

@@ -11,7 +11,8 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option, yes_option
 from roarctl.errors import EXIT_DIVERGED, ClientError
-from roarctl.render import StatusLine, checklist, emit_json, message_dict, short_hash, table
+from roarctl.render import (StatusLine, checklist, command_line, emit_json, message_dict,
+                            short_hash, table)
 
 #: Packages shown in the plan before "and N more" (--list-requirements shows all).
 PACKAGES_SHOWN = 12
@@ -31,7 +32,7 @@ def _print_plan(plan, list_requirements: bool) -> None:
         where = f"  [in {step.cwd}]" if step.cwd else ""
         dirty = "  [+ recorded diff]" if step.diff_path else ""
         env = f"  [env: {', '.join(step.env_names)}]" if step.env_names else ""
-        click.echo(f"  {step.ref:<10} {' '.join(step.argv)}{where}{dirty}{env}")
+        click.echo(f"  {step.ref:<10} {command_line(step.argv)}{where}{dirty}{env}")
     if plan.python_version or plan.python_found:
         click.echo(f"\nPython: {plan.python_version or '?'}"
                    + (f"  (using {plan.python_found})" if plan.python_found else ""))

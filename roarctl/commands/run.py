@@ -13,7 +13,8 @@ import click
 from roarctl import client
 from roarctl.client import Options
 from roarctl.errors import ClientError
-from roarctl.render import emit_json, human_duration, human_size, message_dict, short_hash
+from roarctl.render import (command_line, emit_json, human_duration, human_size, message_dict,
+                            short_hash)
 from roarctl.spawn import Outcome, run_command, signals_held
 
 _STEP_REF = re.compile(r"^@B?\d+$", re.I)
@@ -72,14 +73,20 @@ def _end_run(opts: Options, stubs: client.Stubs, run_id: str, outcome: Outcome, 
                 raise
 
 
+SUMMARY_OUTPUTS = 10   #: outputs listed after a run; the rest are counted (all with --explain)
+
+
 def print_summary(job, explain: bool) -> None:
     out = sys.stderr
     status = job.status if job.status != "ok" else "recorded"
     click.echo(f"roar: {job.ref} {status} in {human_duration(job.duration_seconds)} "
                f"(exit {job.exit_code}): {len(job.outputs)} output(s), {len(job.inputs)} input(s)",
                file=out)
-    for f in job.outputs:
+    shown = job.outputs if explain else job.outputs[:SUMMARY_OUTPUTS]
+    for f in shown:
         click.echo(f"  wrote {f.path}  {short_hash(f.hash)}  {human_size(f.size)}", file=out)
+    if len(shown) < len(job.outputs):
+        click.echo(f"  … and {len(job.outputs) - len(shown):,} more (roarctl show {job.ref})", file=out)
     for w in job.warnings:
         click.echo(click.style("  warning: ", fg="yellow") + w, file=out)
     if explain:
@@ -199,7 +206,7 @@ def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explai
             plan = [(kind, list(command), cwd, "")]
         for step_kind, argv, step_cwd, ref in plan:
             if ref and not (quiet or as_json):
-                click.echo(f"roar: re-running {ref}: {' '.join(argv)}", err=True)
+                click.echo(f"roar: re-running {ref}: {command_line(argv)}", err=True)
             job, outcome, quiet_ws = _trace_one(opts, stubs, step_kind, argv, step_cwd, tracer, explain, quiet)
             if as_json:
                 emit_json(message_dict(job))
