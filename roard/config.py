@@ -10,13 +10,14 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from roard.capture import omission
 from roard.errors import InvalidArgument
 
 
@@ -26,9 +27,15 @@ class ConfigKey:
     default: Any
     description: str
     choices: tuple[str, ...] = ()
+    parse: Callable[[Any], Any] | None = None   # the key's own conversion; ValueError if bad
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to the key's type, or raise InvalidArgument."""
+        if self.parse is not None:
+            try:
+                return self.parse(value)
+            except ValueError as exc:
+                raise InvalidArgument(f"{self.name}: {exc}") from None
         kind = type(self.default)
         if kind is bool:
             if isinstance(value, bool):
@@ -63,6 +70,14 @@ KEYS: dict[str, ConfigKey] = {k.name: k for k in [
     ConfigKey("glaas.url", "", "GLaaS server URL."),
     ConfigKey("glaas.web_url", "", "GLaaS web UI URL."),
     ConfigKey("registration.omit.enabled", True, "Omit secrets (tokens, keys, passwords) from registered lineage."),
+    ConfigKey("registration.omit.secrets.values", [], "Literal secrets redacted wherever they appear "
+              "(JSON list or comma-separated).", parse=omission.parse_secret_values),
+    ConfigKey("registration.omit.env_vars.names", list(omission.DEFAULT_ENV_NAMES),
+              "Environment variables whose values are redacted wherever they appear.", parse=omission.parse_env_names),
+    ConfigKey("registration.omit.patterns", [], "Own redaction rules, [{id, pattern, replacement}]: a regex "
+              "(a group named secret replaces only that part).", parse=omission.parse_patterns),
+    ConfigKey("registration.omit.allowlist.patterns", [], "Regexes whose matches are never redacted.",
+              parse=omission.parse_regexes),
     ConfigKey("logging.level", "warning", "Log level.", ("debug", "info", "warning", "error")),
 ]}
 
@@ -123,7 +138,9 @@ def render(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+        return "[" + ", ".join(render(v) for v in value) + "]"
+    if isinstance(value, dict):   # an inline table
+        return "{ " + ", ".join(f"{json.dumps(k)} = {render(v)}" for k, v in value.items()) + " }"
     return json.dumps(value)
 
 
