@@ -19,6 +19,10 @@ if [ "${1:-}" = "--test" ]; then
   command -v busybox >/dev/null 2>&1 || need_apt+=(busybox-static)
   command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
   if [ "$(uname -m)" = x86_64 ] && ! dpkg -s gcc-multilib >/dev/null 2>&1; then need_apt+=(gcc-multilib); fi
+  # The GLaaS web UI's tests: real headless Chromium driven by Selenium; dot draws the lineage pictures.
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+  command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 fi
 want_ebpf=0
 case " $* " in *" --ebpf "*) want_ebpf=1 ;; esac
