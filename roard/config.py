@@ -66,7 +66,6 @@ KEYS: dict[str, ConfigKey] = {k.name: k for k in [
               "Ignore /tmp files the job itself wrote (never files inside the workspace)."),
     ConfigKey("filters.ignore_paths", [], "Extra paths or glob patterns to ignore (comma-separated)."),
     ConfigKey("tracer.default", "auto", "Tracer backend for runs.", ("auto", "preload", "ptrace", "ebpf")),
-    ConfigKey("hash.primary", "blake3", "Primary hash algorithm.", ("blake3",)),
     ConfigKey("glaas.url", "", "GLaaS server URL."),
     ConfigKey("glaas.web_url", "", "GLaaS web UI URL."),
     ConfigKey("registration.omit.enabled", True, "Omit secrets (tokens, keys, passwords) from registered lineage."),
@@ -78,7 +77,6 @@ KEYS: dict[str, ConfigKey] = {k.name: k for k in [
               "(a group named secret replaces only that part).", parse=omission.parse_patterns),
     ConfigKey("registration.omit.allowlist.patterns", [], "Regexes whose matches are never redacted.",
               parse=omission.parse_regexes),
-    ConfigKey("logging.level", "warning", "Log level.", ("debug", "info", "warning", "error")),
 ]}
 
 
@@ -155,12 +153,17 @@ def _toml_document(values: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def set_value(path: Path, name: str, raw: str) -> Any:
-    """Validate and store one key in ``path``; returns the stored value. The file is rewritten
-    atomically, keeping the other keys it sets."""
+def key_named(name: str) -> ConfigKey:
     key = KEYS.get(name)
     if key is None:
         raise InvalidArgument(f"unknown config key {name!r}; valid keys: {', '.join(KEYS)}")
+    return key
+
+
+def set_value(path: Path, name: str, raw: str) -> Any:
+    """Validate and store one key in ``path``; returns the stored value. The file is rewritten
+    atomically, keeping the other keys it sets."""
+    key = key_named(name)
     value = key.validate(raw)
     current: dict[str, Any] = {}
     if path.exists():
@@ -177,3 +180,28 @@ def explicitly_set(path: Path) -> set[str]:
     if not path.exists():
         return set()
     return set(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A key as a workspace has it: its value there, and whether the workspace sets it."""
+
+    key: ConfigKey
+    value: Any
+    is_set: bool
+
+
+def describe(path: Path, names: list[str] | None = None) -> list[Setting]:
+    """The settings of ``names`` (every key by default) in the config file ``path``."""
+    keys = [key_named(n) for n in names] if names is not None else list(KEYS.values())
+    values, chosen = Config.load(path), explicitly_set(path)
+    return [Setting(k, values[k.name], k.name in chosen) for k in keys]
+
+
+def describe_one(path: Path, name: str) -> Setting:
+    return describe(path, [name])[0]
+
+
+def set_and_describe(path: Path, name: str, raw: str) -> Setting:
+    set_value(path, name, raw)
+    return describe_one(path, name)

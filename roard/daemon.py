@@ -1,6 +1,10 @@
-"""The daemon's domain root: what it is running, which workspaces it has open, and when to stop.
+"""The daemon's domain root: the one place where the services are built and their
+collaborators handed to them; what it is running, which workspaces it has open, and when to stop.
 
-Knows nothing about gRPC; ``roard/server.py`` wires it to the handlers.
+Knows nothing about gRPC; ``roard/server.py`` wires it to the handlers, which reach the
+services through it (``daemon.runs``, ``daemon.transfers``, ...). A new service (the
+registration queue, the workspace watcher) is built in ``Daemon.__post_init__`` from the
+collaborators there and closed in ``Daemon.close``.
 """
 from __future__ import annotations
 
@@ -13,12 +17,14 @@ from pathlib import Path
 
 from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION, build_id, install_root
 from roard.events import EventBus
+from roard.hashing import HashCache
+from roard.reproduce.service import Reproductions
+from roard.runs.manager import RunManager
+from roard.tracing.service import TracingService
+from roard.transfers.manager import TransferManager
+from roard.workspace.registry import WorkspaceRegistry
 
 log = logging.getLogger(__name__)
-
-CAPABILITIES = ["run.preload", "events.watch", "jobs", "lineage.dag", "lineage.export", "transfers",
-                "reproduce"]
-
 
 def reported_protocol() -> tuple[int, int]:
     """The protocol version roard reports in Hello and Status.
@@ -45,7 +51,6 @@ class HelloInfo:
     version: str
     protocol_major: int
     protocol_minor: int
-    capabilities: list[str]
     build_id: str = ""
     stale_reason: str = ""
 
@@ -78,16 +83,18 @@ class Daemon:
     last_activity: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
-        from roard.runs.manager import RunManager
-        from roard.workspace.registry import WorkspaceRegistry
-
-        self.workspaces = WorkspaceRegistry(self.config.state_dir)
-        self.runs = RunManager(self.workspaces, self.bus, self.config.state_dir)
+        state = self.config.state_dir
+        self.workspaces = WorkspaceRegistry(state)
+        self.hashes = HashCache(state / "hashcache.db")
+        self.tracing = TracingService()
+        self.runs = RunManager(self.workspaces, self.bus, self.hashes, self.tracing)
+        self.transfers = TransferManager(self.workspaces, self.hashes, self.bus)
+        self.reproductions = Reproductions(self.workspaces, self.runs, self.hashes)
         self.build_id = build_id()
 
     async def hello(self, client_install: str = "") -> HelloInfo:
         major, minor = reported_protocol()
-        return HelloInfo(VERSION, major, minor, list(CAPABILITIES), self.build_id,
+        return HelloInfo(VERSION, major, minor, self.build_id,
                          await self.stale_reason(client_install))
 
     async def stale_reason(self, client_install: str) -> str:
@@ -148,5 +155,6 @@ class Daemon:
                 self.request_shutdown(f"idle for {timeout:g} s")
 
     async def close(self) -> None:
-        await self.runs.close()
+        await self.runs.close()      # waits for runs being finalized
+        await self.tracing.close()
         await self.workspaces.close()

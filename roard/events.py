@@ -5,6 +5,7 @@ import asyncio
 import itertools
 import time
 from dataclasses import dataclass, field
+from typing import AsyncIterator
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,21 @@ class EventBus:
 
     def unsubscribe(self, queue: asyncio.Queue[DaemonEvent]) -> None:
         self._subscribers.discard(queue)
+
+    async def watch(self, topic_prefixes: tuple[str, ...] = (), workspace: str = "") -> AsyncIterator[DaemonEvent]:
+        """Events from now on whose topic starts with one of ``topic_prefixes`` (any, when
+        empty) and that concern ``workspace`` (any, when empty), until the consumer stops."""
+        queue = self.subscribe()
+        try:
+            while True:
+                event = await queue.get()
+                if topic_prefixes and not event.topic.startswith(topic_prefixes):
+                    continue
+                if workspace and event.workspace != workspace:
+                    continue
+                yield event
+        finally:
+            self.unsubscribe(queue)
 
     @property
     def subscriber_count(self) -> int:

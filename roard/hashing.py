@@ -59,7 +59,9 @@ def hash_bytes_of(path: str | os.PathLike[str], size: int) -> str:
 
 
 class HashCache:
-    """Per-user SQLite cache of content hashes keyed by file identity. Thread-safe."""
+    """Per-user SQLite cache of content hashes keyed by file identity: the daemon's hashing
+    service (one per daemon, built in ``roard/daemon.py`` and handed to whoever hashes).
+    Thread-safe."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -122,6 +124,11 @@ class HashCache:
         conn.executemany("INSERT OR REPLACE INTO hashes VALUES (?,?,?,?,?,?)",
                          [(i.dev, i.ino, i.size, i.mtime_ns, i.ctime_ns, h) for i, h in rows])
         conn.commit()
+
+    def current_hash(self, path: str) -> str | None:
+        """The content hash of ``path`` now, or None when it is gone or unreadable (the DAG's
+        on-disk check). Blocking."""
+        return self.hash_file(path).hash or None
 
     def hash_file(self, path: str, pending: list[tuple[Identity, str]] | None = None,
                   known: dict[Identity, str] | None = None,

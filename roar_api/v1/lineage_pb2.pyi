@@ -7,6 +7,36 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PlanRerunRequest(_message.Message):
+    __slots__ = ("workspace", "ref", "upstream")
+    WORKSPACE_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_FIELD_NUMBER: _ClassVar[int]
+    workspace: str
+    ref: str
+    upstream: bool
+    def __init__(self, workspace: _Optional[str] = ..., ref: _Optional[str] = ..., upstream: _Optional[bool] = ...) -> None: ...
+
+class RerunStep(_message.Message):
+    __slots__ = ("ref", "kind", "argv", "cwd")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ARGV_FIELD_NUMBER: _ClassVar[int]
+    CWD_FIELD_NUMBER: _ClassVar[int]
+    ref: str
+    kind: str
+    argv: _containers.RepeatedScalarFieldContainer[str]
+    cwd: str
+    def __init__(self, ref: _Optional[str] = ..., kind: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ...) -> None: ...
+
+class RerunPlan(_message.Message):
+    __slots__ = ("steps", "stale_upstream")
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    STALE_UPSTREAM_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedCompositeFieldContainer[RerunStep]
+    stale_upstream: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, steps: _Optional[_Iterable[_Union[RerunStep, _Mapping]]] = ..., stale_upstream: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ExportLineageRequest(_message.Message):
     __slots__ = ("workspace", "ref", "format")
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]

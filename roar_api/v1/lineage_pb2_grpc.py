@@ -49,6 +49,11 @@ class LineageServiceStub:
                 request_serializer=roar_dot_v1_dot_lineage__pb2.ExportLineageRequest.SerializeToString,
                 response_deserializer=roar_dot_v1_dot_lineage__pb2.LineageExportChunk.FromString,
                 _registered_method=True)
+        self.PlanRerun = channel.unary_unary(
+                '/roar.v1.LineageService/PlanRerun',
+                request_serializer=roar_dot_v1_dot_lineage__pb2.PlanRerunRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_lineage__pb2.RerunPlan.FromString,
+                _registered_method=True)
 
 
 class LineageServiceServicer:
@@ -78,6 +83,15 @@ class LineageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PlanRerun(self, request, context):
+        """What `roarctl run @N` runs: the step as recorded, last; with upstream, the stale steps
+        upstream of it first, in the order they ran. The stale upstream steps are named either way,
+        so a client can warn about them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LineageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +109,11 @@ def add_LineageServiceServicer_to_server(servicer, server):
                     servicer.ExportLineage,
                     request_deserializer=roar_dot_v1_dot_lineage__pb2.ExportLineageRequest.FromString,
                     response_serializer=roar_dot_v1_dot_lineage__pb2.LineageExportChunk.SerializeToString,
+            ),
+            'PlanRerun': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlanRerun,
+                    request_deserializer=roar_dot_v1_dot_lineage__pb2.PlanRerunRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_lineage__pb2.RerunPlan.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +197,33 @@ class LineageService:
             '/roar.v1.LineageService/ExportLineage',
             roar_dot_v1_dot_lineage__pb2.ExportLineageRequest.SerializeToString,
             roar_dot_v1_dot_lineage__pb2.LineageExportChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlanRerun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/roar.v1.LineageService/PlanRerun',
+            roar_dot_v1_dot_lineage__pb2.PlanRerunRequest.SerializeToString,
+            roar_dot_v1_dot_lineage__pb2.RerunPlan.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,14 +6,14 @@ import re
 
 import click
 
+from roar_api.refs import is_step_ref
 from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option, yes_option
-from roarctl.errors import ClientError
+from roarctl.errors import EXIT_NOT_FOUND, ClientError
 from roarctl.render import (checklist, command_line, emit_json, fit, human_duration, human_size,
                             message_dict, short_hash, stdout_columns, table)
 
-_JOB_REF = re.compile(r"^@B?\d+$", re.I)
 _HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
 
 
@@ -94,12 +94,12 @@ def show(opts: Options, ref: str | None, explain: bool, as_json: bool) -> None:
         click.get_current_context().invoke(status, as_json=as_json)
         return
     looks_like_path = "/" in ref or os.path.exists(ref)
-    if _JOB_REF.match(ref) or (_HEX.match(ref) and not looks_like_path):
+    if is_step_ref(ref) or (_HEX.match(ref) and not looks_like_path):
         try:
             job = client.call(stubs.jobs.GetJob, jobs_pb2.GetJobRequest(
                 workspace=os.getcwd(), ref=ref, explain=explain))
         except ClientError as exc:
-            if _JOB_REF.match(ref) or exc.exit_code != 4:
+            if is_step_ref(ref) or exc.exit_code != EXIT_NOT_FOUND:
                 raise
         else:
             if as_json:
@@ -155,7 +155,7 @@ def pop(opts: Options, yes: bool, delete_outputs: bool, as_json: bool) -> None:
     if not yes:
         last = client.call(stubs.jobs.ListJobs, jobs_pb2.ListJobsRequest(workspace=os.getcwd(), limit=1))
         if not last.jobs:
-            raise ClientError("the active session has no jobs to pop", 4)
+            raise ClientError("the active session has no jobs to pop", EXIT_NOT_FOUND)
         j = last.jobs[-1]
         what = " and delete its outputs" if delete_outputs else ""
         click.confirm(f"Remove {j.ref} ({command_line(j.argv)}){what}?", abort=True)

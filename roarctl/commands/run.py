@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import stat
 import sys
 import time
 
 import click
 
+from roar_api.refs import is_step_ref
 from roarctl import client
 from roarctl.client import Options
 from roarctl.errors import ClientError
@@ -17,7 +17,6 @@ from roarctl.render import (command_line, emit_json, human_duration, human_size,
                             short_hash)
 from roarctl.spawn import Outcome, run_command, signals_held
 
-_STEP_REF = re.compile(r"^@B?\d+$", re.I)
 #: How long EndRun keeps retrying while the daemon restarts (its spool is safe on disk).
 END_RETRY_SECONDS = 60.0
 
@@ -156,35 +155,22 @@ def _trace_one(opts: Options, stubs: client.Stubs, kind: str, argv: list[str], c
 
 def _rerun_plan(stubs: client.Stubs, ref: str, overrides: list[str], upstream: bool,
                 quiet: bool) -> list[tuple[str, list[str], str, str]]:
-    """(kind, argv, cwd, ref) for ``roarctl run @N [--param=value ...]``: stale upstream steps
-    first when ``upstream``, else a warning about them."""
-    from roar_api.v1 import jobs_pb2, lineage_pb2
+    """(kind, argv, cwd, ref) for ``roarctl run @N [--param=value ...]``, as roard plans it:
+    stale upstream steps first when ``upstream``, else a warning about them."""
+    from roar_api.v1 import lineage_pb2
 
-    job = client.call(stubs.jobs.GetJob, jobs_pb2.GetJobRequest(workspace=os.getcwd(), ref=ref))
-    if not os.path.isdir(job.cwd):
-        raise ClientError(f"{job.ref} ran in {job.cwd}, which no longer exists")
-    dag = client.call(stubs.lineage.GetDag, lineage_pb2.GetDagRequest(workspace=os.getcwd()))
-    nodes = {n.ref: n for n in dag.nodes}
-    stale_up: list[str] = []
-
-    def visit(r: str) -> None:
-        for dep in nodes[r].depends_on if r in nodes else ():
-            visit(dep)
-            if nodes[dep].stale and dep not in stale_up:
-                stale_up.append(dep)
-
-    visit(job.ref)
-    plan: list[tuple[str, list[str], str, str]] = []
-    if stale_up and upstream:
-        for r in sorted(stale_up, key=lambda x: nodes[x].seq):
-            up = client.call(stubs.jobs.GetJob, jobs_pb2.GetJobRequest(workspace=os.getcwd(), ref=r))
-            plan.append((up.kind, list(up.argv), up.cwd, up.ref))
-    elif stale_up and not quiet:
+    plan = client.call(stubs.lineage.PlanRerun,
+                       lineage_pb2.PlanRerunRequest(workspace=os.getcwd(), ref=ref, upstream=upstream))
+    target = plan.steps[-1]
+    if not os.path.isdir(target.cwd):
+        raise ClientError(f"{target.ref} ran in {target.cwd}, which no longer exists")
+    if plan.stale_upstream and not upstream and not quiet:
         click.echo(click.style("roar: warning: ", fg="yellow") +
-                   f"upstream step(s) {', '.join(stale_up)} are stale; pass --upstream to re-run them first",
-                   err=True)
-    plan.append((job.kind, override_params(list(job.argv), overrides), job.cwd, job.ref))
-    return plan
+                   f"upstream step(s) {', '.join(plan.stale_upstream)} are stale; pass --upstream to re-run "
+                   "them first", err=True)
+    steps = [(s.kind, list(s.argv), s.cwd, s.ref) for s in plan.steps]
+    steps[-1] = (target.kind, override_params(list(target.argv), overrides), target.cwd, target.ref)
+    return steps
 
 
 def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explain: bool,
@@ -200,7 +186,7 @@ def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explai
         if init:
             client.call(stubs.workspaces.InitWorkspace,
                         workspaces_pb2.InitWorkspaceRequest(path=cwd, add_to_gitignore=False))
-        if _STEP_REF.match(command[0]):
+        if is_step_ref(command[0]):
             plan = _rerun_plan(stubs, command[0], list(command[1:]), upstream, quiet or as_json)
         else:
             plan = [(kind, list(command), cwd, "")]

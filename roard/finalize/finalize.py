@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from roard.capture import system_packages
 from roard.capture.runtime import host_info, python_runtime
@@ -18,12 +18,21 @@ from roard.finalize.classify import Classification, Classifier, PathState, warni
 from roard.finalize.filters import SYSTEM_PREFIXES, FilterRules
 from roard.hashing import HashBatch, HashCache, HashResult
 from roard.lineage.model import Decision, FileEntry
-from roard.runs.record import RunRecord
 from roard.tracing.backends import preload_blind
 from roard.tracing.raw_syscalls import makes_raw_file_syscalls
 
 if TYPE_CHECKING:
     from roard.tracing.spool import SpoolStats
+
+
+class TracedRun(Protocol):
+    """What finalizing needs of a run (``roard.runs.record.RunRecord`` is one)."""
+
+    workspace: str
+    tracer: str
+    spool_dir: str
+    git: Any
+    inherited: list[dict[str, Any]]
 
 
 @dataclass
@@ -128,7 +137,7 @@ def _output_entry(st: PathState, batch: HashBatch, path: str) -> FileEntry:
                      target=storable(st.key) if "symlink" in flags else "")
 
 
-def add_inherited(classifier: Classifier, record: RunRecord) -> None:
+def add_inherited(classifier: Classifier, record: TracedRun) -> None:
     """Files the user's shell opened for the command (``< in > out``), seen by roarctl."""
     for f in record.inherited:
         try:
@@ -146,7 +155,7 @@ def add_inherited(classifier: Classifier, record: RunRecord) -> None:
             classifier.write(key, f["path"], "inherited")
 
 
-def classify_run(record: RunRecord) -> tuple[Classification, "SpoolStats"]:
+def classify_run(record: TracedRun) -> tuple[Classification, "SpoolStats"]:
     from roard.tracing.spool import SpoolReader  # written by the tracer work, imported on use
 
     classifier = Classifier()
@@ -169,7 +178,7 @@ def raw_syscall_warnings(executables: list[str], rules: FilterRules) -> list[str
             and not preload_blind(exe)]
 
 
-def finalize_run(record: RunRecord, rules: FilterRules, cache: HashCache) -> FinalizeResult:
+def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> FinalizeResult:
     t0 = time.perf_counter()
     cls, spool_stats = classify_run(record)
     t1 = time.perf_counter()

@@ -1,5 +1,6 @@
-"""The handler of each service in ``roar_api.services``. Adding a service means a row there and
-a row here."""
+"""Every service in ``roar_api.services`` (the one service table) gets its handler: the class
+``<Name>Handler`` for service ``<Name>Service``, in the ``roard.handlers`` module named like the
+service's proto module. Adding a service means a row there and a handler module here."""
 from __future__ import annotations
 
 import importlib
@@ -7,22 +8,11 @@ from typing import Any
 
 from roar_api.services import SERVICES
 
-#: proto module (see roar_api.services) -> handler class in the roard.handlers module of that name
-HANDLERS: dict[str, str] = {
-    "daemon": "DaemonHandler",
-    "events": "EventHandler",
-    "runs": "RunHandler",
-    "jobs": "JobHandler",
-    "workspaces": "WorkspaceHandler",
-    "lineage": "LineageHandler",
-    "artifacts": "ArtifactHandler",
-    "config": "ConfigHandler",
-    "tracers": "TracerHandler",
-    "env": "EnvHandler",
-    "labels": "LabelHandler",
-    "transfers": "TransferHandler",
-    "reproductions": "ReproductionHandler",
-}
+
+def handler_class(proto: str, service: str) -> type:
+    """The handler of ``service`` (e.g. ``JobService`` in proto module ``jobs``: ``JobHandler``)."""
+    module = importlib.import_module(f"roard.handlers.{proto}")
+    return getattr(module, service.removesuffix("Service") + "Handler")
 
 
 def register_services(server: Any, daemon: Any) -> list[str]:
@@ -31,7 +21,7 @@ def register_services(server: Any, daemon: Any) -> list[str]:
     for proto, service in SERVICES.items():
         pb2 = importlib.import_module(f"roar_api.v1.{proto}_pb2")
         grpc_mod = importlib.import_module(f"roar_api.v1.{proto}_pb2_grpc")
-        impl = getattr(importlib.import_module(f"roard.handlers.{proto}"), HANDLERS[proto])(daemon)
+        impl = handler_class(proto, service)(daemon)
         getattr(grpc_mod, f"add_{service}Servicer_to_server")(impl, server)
         names.append(pb2.DESCRIPTOR.services_by_name[service].full_name)
     return names

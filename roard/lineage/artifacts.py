@@ -6,9 +6,11 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from roar_api.refs import step_ref
 from roard.errors import InvalidArgument, NotFound
+from roard.lineage.checklist import ChecklistResult
 from roard.lineage.model import FileEntry, JobRecord
-from roard.workspace.registry import Workspace
+from roard.lineage.store import JobStore
 
 _HEX = re.compile(r"^[0-9a-f]{6,64}$")
 
@@ -21,6 +23,7 @@ class ArtifactInfo:
     produced_by: str = ""
     consumed_by: list[str] = field(default_factory=list)
     components: list[FileEntry] = field(default_factory=list)   # paths relative to the directory
+    checklist: list[ChecklistResult] = field(default_factory=list)   # of its lineage (views.describe_artifact)
 
 
 def is_hash_prefix(text: str) -> bool:
@@ -28,37 +31,37 @@ def is_hash_prefix(text: str) -> bool:
     return bool(_HEX.match(text.lower()))
 
 
-async def producing_job(ws: Workspace, digest: str) -> JobRecord | None:
+async def producing_job(store: JobStore, digest: str) -> JobRecord | None:
     """The most recent job that wrote content ``digest``; None when it was only ever read."""
-    writers = [r for r in await ws.store.files_with_hash(digest) if r["role"] == "out"]
+    writers = [r for r in await store.files_with_hash(digest) if r["role"] == "out"]
     if not writers:
         return None
-    return await ws.store.get_job(writers[-1]["job_uid"], with_decisions=False)
+    return await store.get_job(writers[-1]["job_uid"], with_decisions=False)
 
 
-async def resolve_artifact(ws: Workspace, ref: str, cwd: str) -> ArtifactInfo:
+async def resolve_artifact(store: JobStore, ref: str, cwd: str) -> ArtifactInfo:
     ref = ref.strip()
     if not ref:
         raise InvalidArgument("an artifact reference is a path or a hash prefix of 6+ hex characters")
-    candidate = ref if os.path.isabs(ref) else os.path.normpath(os.path.join(cwd or str(ws.root), ref))
+    candidate = ref if os.path.isabs(ref) else os.path.normpath(os.path.join(cwd or str(store.root), ref))
     digest = None
     if os.path.lexists(candidate) or "/" in ref or not is_hash_prefix(ref):
-        digest = await _digest_for_path(ws, candidate)
+        digest = await _digest_for_path(store, candidate)
         if digest is None:
             raise NotFound(f"no recorded job wrote {ref!r}")
     else:
-        matches = await ws.store.find_hashes(ref.lower())
+        matches = await store.find_hashes(ref.lower())
         if not matches:
             raise NotFound(f"no artifact has a hash starting with {ref!r}")
         if len(matches) > 1:
             raise InvalidArgument(f"hash prefix {ref!r} is ambiguous: " + ", ".join(m[:16] for m in matches))
         digest = matches[0]
-    rows = await ws.store.files_with_hash(digest)
+    rows = await store.files_with_hash(digest)
     if not rows:
-        return await _composite_info(ws, digest)
+        return await _composite_info(store, digest)
     info = ArtifactInfo(hash=digest)
     for r in rows:
-        ref_ = f"@B{r['step']}" if r["kind"] == "build" else f"@{r['step']}"
+        ref_ = _ref(r)
         info.size = r["size"]
         if r["path"] not in info.paths:
             info.paths.append(r["path"])
@@ -69,25 +72,25 @@ async def resolve_artifact(ws: Workspace, ref: str, cwd: str) -> ArtifactInfo:
     return info
 
 
-async def _digest_for_path(ws: Workspace, candidate: str) -> str | None:
+async def _digest_for_path(store: JobStore, candidate: str) -> str | None:
     """The latest hash recorded for the path: a file's, else a directory's composite hash."""
     for path in (os.path.realpath(candidate), candidate):
-        digest = await ws.store.latest_hash_for_path(path)
+        digest = await store.latest_hash_for_path(path)
         if digest is not None:
             return digest
     for path in (os.path.realpath(candidate), candidate.rstrip("/") or "/"):
-        digest = await ws.store.latest_composite_for_path(path)
+        digest = await store.latest_composite_for_path(path)
         if digest is not None:
             return digest
     return None
 
 
 def _ref(row: dict) -> str:
-    return f"@B{row['step']}" if row["kind"] == "build" else f"@{row['step']}"
+    return step_ref(row["kind"], row["step"])
 
 
-async def _composite_info(ws: Workspace, digest: str) -> ArtifactInfo:
-    rows = await ws.store.composite_rows(digest)
+async def _composite_info(store: JobStore, digest: str) -> ArtifactInfo:
+    rows = await store.composite_rows(digest)
     if not rows:
         raise NotFound(f"no artifact has the hash {digest}")
     info = ArtifactInfo(hash=digest)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import git
 
-from roard.lineage.dag import DagNode
 from roard.lineage.model import JobRecord
 
 
@@ -17,21 +16,6 @@ class ChecklistResult:
     name: str
     ok: bool
     detail: str = ""
-
-
-def upstream_jobs(nodes: list[DagNode], job_ref: str) -> list[JobRecord]:
-    """``job_ref``'s job and every current job it depends on, transitively, in session order."""
-    by_ref = {n.job.ref: n for n in nodes if not n.superseded}
-    seen: dict[str, JobRecord] = {}
-    stack = [job_ref]
-    while stack:
-        ref = stack.pop()
-        node = by_ref.get(ref)
-        if node is None or ref in seen:
-            continue
-        seen[ref] = node.job
-        stack.extend(node.depends_on)
-    return sorted(seen.values(), key=lambda j: j.seq)
 
 
 def untracked_output_dirs(jobs: list[JobRecord], repo_root: str) -> list[str]:

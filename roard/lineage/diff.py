@@ -1,17 +1,23 @@
 """Lineage diff: what differs between how two artifacts (or two jobs) came to be.
 
-Each side is the job that produced it plus every job upstream of it, found by content: a job's
-input with hash H comes from the latest earlier job that wrote H. The sections are ordered by
+Each side is the job that produced it plus every job upstream of it (``graph.LineageGraph``). The sections are ordered by
 consequence: input data, code, command and parameters, packages, environment.
 """
 from __future__ import annotations
 
+import asyncio
 import difflib
+import re
 from dataclasses import dataclass, field
 
 import git
 
+from roar_api.refs import is_step_ref
+from roard.errors import InvalidArgument, NotFound
+from roard.lineage.artifacts import producing_job, resolve_artifact
+from roard.lineage.graph import LineageGraph
 from roard.lineage.model import JobRecord
+from roard.lineage.store import JobStore
 
 
 @dataclass
@@ -25,28 +31,6 @@ class LineageDiffResult:
     a: Side
     b: Side
     sections: list[tuple[str, list[str]]] = field(default_factory=list)
-
-
-def lineage_of(job: JobRecord, all_jobs: list[JobRecord]) -> list[JobRecord]:
-    """``job`` and everything upstream of it, oldest first."""
-    ordered = sorted(all_jobs, key=lambda j: (j.ended_at, j.seq))
-    position = {j.uid: i for i, j in enumerate(ordered)}
-    found: dict[str, JobRecord] = {}
-    stack = [job]
-    while stack:
-        current = stack.pop()
-        if current.uid in found:
-            continue
-        found[current.uid] = current
-        before = ordered[: position.get(current.uid, len(ordered))]
-        for entry in current.inputs:
-            if not entry.hash:
-                continue
-            for candidate in reversed(before):
-                if any(o.hash == entry.hash for o in candidate.outputs):
-                    stack.append(candidate)
-                    break
-    return sorted(found.values(), key=lambda j: (j.ended_at, j.seq))
 
 
 def _produced(jobs: list[JobRecord]) -> set[str]:
@@ -170,24 +154,35 @@ def diff_lineages(a: Side, b: Side) -> LineageDiffResult:
     return result
 
 
-async def resolve_side(ws, ref: str, cwd: str) -> tuple[str, JobRecord]:
+async def resolve_side(store: JobStore, ref: str, cwd: str) -> tuple[str, JobRecord]:
     """A job (@N, @BN, uid prefix) or an artifact (path or hash prefix) -> (label, producing job)."""
-    import re
-
-    from roard.errors import InvalidArgument, NotFound
-    from roard.lineage.artifacts import producing_job, resolve_artifact
-
-    if re.match(r"^@B?\d+$", ref, re.I):
-        job = await ws.store.get_job(ref, with_decisions=False)
+    if is_step_ref(ref):
+        job = await store.get_job(ref, with_decisions=False)
         return f"job {job.ref} ({job.uid[:12]})", job
     if re.match(r"^[0-9a-f]{4,}$", ref.lower()) and "/" not in ref:
         try:
-            job = await ws.store.get_job(ref, with_decisions=False)
+            job = await store.get_job(ref, with_decisions=False)
             return f"job {job.ref} ({job.uid[:12]})", job
         except (NotFound, InvalidArgument):
             pass
-    art = await resolve_artifact(ws, ref, cwd)
-    job = await producing_job(ws, art.hash)
+    art = await resolve_artifact(store, ref, cwd)
+    job = await producing_job(store, art.hash)
     if job is None:
         raise NotFound(f"no recorded job produced {ref!r}, so it has no lineage to compare")
     return f"artifact {art.hash[:12]} ({ref}) from {job.ref}", job
+
+
+async def diff_refs(store: JobStore, a: str, b: str, cwd: str) -> LineageDiffResult:
+    """What differs between the lineages of two references (artifacts or jobs). Each side's
+    lineage is walked over every session of the workspace."""
+    if not a or not b:
+        raise InvalidArgument("diff needs two references: artifacts (path or hash) or jobs (@N, uid)")
+    label_a, job_a = await resolve_side(store, a, cwd)
+    label_b, job_b = await resolve_side(store, b, cwd)
+    all_jobs = await store.list_jobs("*")
+
+    def walk_and_diff() -> LineageDiffResult:   # blocking: the walk, and git for the code section
+        graph = LineageGraph(all_jobs)
+        return diff_lineages(Side(label_a, graph.upstream(job_a)), Side(label_b, graph.upstream(job_b)))
+
+    return await asyncio.to_thread(walk_and_diff)

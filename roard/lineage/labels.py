@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 from roard.errors import InvalidArgument, NotFound
 from roard.lineage.artifacts import resolve_artifact
-from roard.lineage.dag import lineage_hash
-from roard.workspace.registry import Workspace
+from roard.lineage.graph import lineage_hash
+from roard.lineage.store import JobStore
 
 KINDS = ("dag", "job", "artifact")
 _KEY = re.compile(r"^[A-Za-z0-9_.\-/]+$")
-
 
 
 @dataclass
@@ -29,16 +28,15 @@ class LabelDoc:
     created_at: float
 
 
-async def resolve_entity(ws: Workspace, kind: str, ref: str, cwd: str) -> str:
+async def resolve_entity(store: JobStore, kind: str, ref: str, cwd: str) -> str:
     if kind not in KINDS:
         raise InvalidArgument(f"label targets are dag, job or artifact, not {kind!r}")
     if not ref:
         raise InvalidArgument(f"a {kind} label target needs a reference")
-    store = ws.store
     if kind == "job":
         return (await store.get_job(ref, with_decisions=False)).uid
     if kind == "artifact":
-        return (await resolve_artifact(ws, ref, cwd)).hash
+        return (await resolve_artifact(store, ref, cwd)).hash
     if ref == "current":
         return await store.active_session()
     prefix = ref.lower()
@@ -55,8 +53,8 @@ async def resolve_entity(ws: Workspace, kind: str, ref: str, cwd: str) -> str:
     return matches.pop()
 
 
-async def _latest(ws: Workspace, kind: str, entity: str) -> LabelDoc | None:
-    db = await ws.store.db()
+async def _latest(store: JobStore, kind: str, entity: str) -> LabelDoc | None:
+    db = await store.db()
     async with db.execute("SELECT * FROM labels WHERE kind = ? AND entity = ? ORDER BY version DESC LIMIT 1",
                           (kind, entity)) as cur:
         row = await cur.fetchone()
@@ -65,16 +63,16 @@ async def _latest(ws: Workspace, kind: str, entity: str) -> LabelDoc | None:
     return LabelDoc(kind, entity, row["version"], json.loads(row["doc"]), row["created_at"])
 
 
-async def current(ws: Workspace, kind: str, entity: str) -> LabelDoc:
-    return await _latest(ws, kind, entity) or LabelDoc(kind, entity, 0, {}, 0.0)
+async def current(store: JobStore, kind: str, entity: str) -> LabelDoc:
+    return await _latest(store, kind, entity) or LabelDoc(kind, entity, 0, {}, 0.0)
 
 
-async def write(ws: Workspace, kind: str, entity: str, patch: dict[str, str], replace: bool = False) -> LabelDoc:
+async def write(store: JobStore, kind: str, entity: str, patch: dict[str, str], replace: bool = False) -> LabelDoc:
     for key in patch:
         if not _KEY.match(key):
             raise InvalidArgument(f"label key {key!r} may use letters, digits and . _ - / only")
-    async with ws.store.write_lock:
-        doc = await current(ws, kind, entity)
+    async with store.write_lock:
+        doc = await current(store, kind, entity)
         labels = {} if replace else dict(doc.labels)
         for key, value in patch.items():
             if value == "":
@@ -82,15 +80,48 @@ async def write(ws: Workspace, kind: str, entity: str, patch: dict[str, str], re
             else:
                 labels[key] = value
         new = LabelDoc(kind, entity, doc.version + 1, labels, time.time())
-        db = await ws.store.db()
+        db = await store.db()
         await db.execute("INSERT INTO labels VALUES (?, ?, ?, ?, ?)",
                          (kind, entity, new.version, json.dumps(labels, sort_keys=True), new.created_at))
         await db.commit()
     return new
 
 
-async def history(ws: Workspace, kind: str, entity: str) -> list[LabelDoc]:
-    db = await ws.store.db()
+async def history(store: JobStore, kind: str, entity: str) -> list[LabelDoc]:
+    db = await store.db()
     async with db.execute("SELECT * FROM labels WHERE kind = ? AND entity = ? ORDER BY version",
                           (kind, entity)) as cur:
         return [LabelDoc(kind, entity, r["version"], json.loads(r["doc"]), r["created_at"]) async for r in cur]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a label request names: a dag, job or artifact ``ref`` in the workspace of ``store``
+    (a relative artifact path is taken from ``cwd``)."""
+
+    store: JobStore
+    kind: str
+    ref: str
+    cwd: str
+
+    async def entity(self) -> str:
+        return await resolve_entity(self.store, self.kind, self.ref, self.cwd)
+
+
+async def patch(target: Target, changes: dict[str, str]) -> LabelDoc:
+    """Set (or, with an empty value, remove) labels on the target: a new version."""
+    return await write(target.store, target.kind, await target.entity(), changes)
+
+
+async def get(target: Target) -> LabelDoc:
+    return await current(target.store, target.kind, await target.entity())
+
+
+async def copy(source: Target, target: Target) -> LabelDoc:
+    """Apply ``source``'s current labels to ``target`` (a new version of the target's)."""
+    doc = await get(source)
+    return await write(target.store, target.kind, await target.entity(), doc.labels)
+
+
+async def history_of(target: Target) -> list[LabelDoc]:
+    return await history(target.store, target.kind, await target.entity())

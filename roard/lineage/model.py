@@ -5,6 +5,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from roar_api.refs import step_ref
+
 
 @dataclass
 class FileEntry:
@@ -52,7 +54,7 @@ class JobRecord:
 
     @property
     def ref(self) -> str:
-        return f"@B{self.step}" if self.kind == "build" else f"@{self.step}"
+        return step_ref(self.kind, self.step)
 
     @property
     def duration(self) -> float:

@@ -12,15 +12,14 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 import aiosqlite
 
+from roar_api.refs import STEP_REF
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
+from roard.lineage.composite import Composite
 from roard.lineage.model import Decision, FileEntry, JobRecord, relative_cwd
-
-if TYPE_CHECKING:
-    from roard.transfers.composite import Composite
 
 SCHEMA_VERSION = 4
 
@@ -103,7 +102,6 @@ CREATE TABLE IF NOT EXISTS labels (
 );
 """ + COMPOSITES_SCHEMA
 
-_STEP_REF = re.compile(r"^@(B?)(\d+)$", re.I)
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 
@@ -214,7 +212,7 @@ class JobStore:
 
     # --- writing jobs ------------------------------------------------------------------------
 
-    async def add_job(self, job: JobRecord, composites: Iterable[tuple[str, "Composite"]] = ()) -> JobRecord:
+    async def add_job(self, job: JobRecord, composites: Iterable[tuple[str, Composite]] = ()) -> JobRecord:
         """Insert a finished job into the active session, allocating its step number, with the
         directories it read or wrote as a whole (``(role, composite)``, role "in" or "out")."""
         db = await self.db()
@@ -316,13 +314,13 @@ class JobStore:
         """Resolve ``@N``, ``@BN`` (active session) or a job uid prefix."""
         db = await self.db()
         ref = ref.strip()
-        m = _STEP_REF.match(ref)
+        m = STEP_REF.match(ref)
         if m:
             kind_clause = "kind = 'build'" if m.group(1) else "kind != 'build'"
             sid = await self.active_session()
             async with db.execute(
                     f"SELECT * FROM jobs WHERE session_id = ? AND step = ? AND {kind_clause} "
-                    "ORDER BY seq DESC LIMIT 1", (sid, int(m.group(2)))) as cur:
+                    "ORDER BY ended_at DESC, seq DESC LIMIT 1", (sid, int(m.group(2)))) as cur:
                 row = await cur.fetchone()
             if row is None:
                 raise NotFound(f"no step {ref} in the active session (see `roarctl log`)")

@@ -64,9 +64,9 @@ class Options:
 
 
 class Reproduction:
-    def __init__(self, ws: Workspace, registry: WorkspaceRegistry, runs: RunManager, cache: HashCache,
+    def __init__(self, ws: Workspace, registry: WorkspaceRegistry, runs: RunManager, hashes: HashCache,
                  options: Options, emit: Emit) -> None:
-        self.ws, self.registry, self.runs, self.cache = ws, registry, runs, cache
+        self.ws, self.registry, self.runs, self.hashes = ws, registry, runs, hashes
         self.opts, self.emit = options, emit
         self.started = time.monotonic()
         self.env: pyenv.Environment | None = None
@@ -82,7 +82,7 @@ class Reproduction:
         opts = self.opts
         if not 1 <= opts.rounds <= MAX_ROUNDS:
             raise InvalidArgument(f"--rounds must be between 1 and {MAX_ROUNDS}")
-        plan = await make_plan(self.ws, self.registry, self.cache, opts.ref, opts.lineage, opts.cwd,
+        plan = await make_plan(self.ws, self.registry, self.hashes, opts.ref, opts.lineage, opts.cwd,
                                opts.directory, opts.python)
         if plan.blockers:
             more = f" ({len(plan.blockers) - 1} more in the plan)" if len(plan.blockers) > 1 else ""
@@ -145,7 +145,7 @@ class Reproduction:
             if item.source != "unsourced" or not item.copy_from:
                 continue
             dest = code_dir / item.path
-            if dest.exists() and self.cache.hash_file(str(dest)).hash == item.hash:
+            if dest.exists() and self.hashes.hash_file(str(dest)).hash == item.hash:
                 continue
             if dest.exists():
                 raise FailedPrecondition(f"{dest} exists with different content than the recorded input "
@@ -251,10 +251,10 @@ class Reproduction:
         outputs = []
         for item in transfer.get("files", []):
             dest = Path(item["path"]) if item["path"].startswith("/") else code_dir / item["path"]
-            if not (dest.exists() and self.cache.hash_file(str(dest)).hash == item["hash"]):
+            if not (dest.exists() and self.hashes.hash_file(str(dest)).hash == item["hash"]):
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 await asyncio.to_thread(download, item["url"], dest, item["hash"], force=True,
-                                        environment=self.opts.environment, cache=self.cache)
+                                        environment=self.opts.environment, cache=self.hashes)
             outputs.append(FileEntry(item["path"], str(dest), item["hash"], item.get("size", 0)))
         now = time.time()
         return JobRecord(uid="", session_id="", kind="get", argv=job.argv, cwd=str(code_dir), started_at=now,

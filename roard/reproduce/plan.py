@@ -16,8 +16,7 @@ from roard.errors import InvalidArgument, NotFound, RoarError
 from roard.hashing import HashCache
 from roard.lineage import checklist
 from roard.lineage.artifacts import is_hash_prefix, producing_job, resolve_artifact
-from roard.lineage.dag import build_dag, lineage_hash
-from roard.lineage.diff import lineage_of
+from roard.lineage.graph import LineageGraph, current_jobs, lineage_hash, record_order
 from roard.lineage.labels import resolve_entity
 from roard.lineage.model import FileEntry, JobRecord, cwd_relative_to
 from roard.reproduce import checkout, pyenv
@@ -81,29 +80,34 @@ async def _target_steps(ws: Workspace, ref: str, lineage: bool, cwd: str
     """(target hash, target path, steps in order, target hashes)."""
     store = ws.store
     if lineage:
-        sid = await resolve_entity(ws, "dag", ref, cwd)
+        sid = await resolve_entity(store, "dag", ref, cwd)
         jobs = await store.list_jobs(sid)
         if not jobs:
             raise NotFound(f"session {ref!r} has no jobs to reproduce")
-        steps = [n.job for n in build_dag(jobs) if not n.superseded]
+        steps = current_jobs(jobs)
         lh = lineage_hash(jobs)
         return lh, "", steps, {o.hash for j in steps for o in j.outputs if o.hash}
-    art = await resolve_artifact(ws, ref, cwd)
-    producer = await producing_job(ws, art.hash)
+    art = await resolve_artifact(store, ref, cwd)
+    producer = await producing_job(store, art.hash)
     if producer is None:
         raise NotFound(f"artifact {art.hash[:12]} was never written by a recorded job (it is an input); "
                        "there is nothing to reproduce it from")
     path = next((o.path for o in producer.outputs if o.hash == art.hash), art.paths[0] if art.paths else "")
-    all_jobs = await store.list_jobs("*")
+    return art.hash, path, await asyncio.to_thread(plan_steps, producer, await store.list_jobs("*")), {art.hash}
+
+
+def plan_steps(producer: JobRecord, all_jobs: list[JobRecord]) -> list[JobRecord]:
+    """What rebuilding ``producer``'s output runs: its session's current build steps, then
+    ``producer`` and everything upstream of it (across sessions), each once, in order."""
     session = [j for j in all_jobs if j.session_id == producer.session_id]
-    builds = [n.job for n in build_dag(session) if n.job.kind == "build" and not n.superseded]
-    return art.hash, path, builds + lineage_of(producer, all_jobs), {art.hash}
+    builds = [j for j in current_jobs(session) if j.kind == "build"]
+    return _order(builds + LineageGraph(all_jobs).upstream(producer))
 
 
 def _order(steps: list[JobRecord]) -> list[JobRecord]:
     """Each job once: build steps first, then the rest, each in the order they ran."""
     unique = list({j.uid: j for j in steps}.values())
-    return sorted(unique, key=lambda j: (j.kind != "build", j.ended_at, j.seq))
+    return sorted(unique, key=lambda j: (j.kind != "build", *record_order(j)))
 
 
 def _packages(steps: list[JobRecord]) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]], list[str]]:
@@ -130,7 +134,7 @@ def _packages(steps: list[JobRecord]) -> tuple[str, list[tuple[str, str]], list[
     return (versions[-1] if versions else ""), pins, cons, notes
 
 
-def _place_inputs(plan: Plan, steps: list[JobRecord], cache: HashCache,
+def _place_inputs(plan: Plan, steps: list[JobRecord], hashes: HashCache,
                   rows_by_hash: dict[str, list[str]]) -> None:
     """Decide where each input from outside the lineage comes from. Blocking (hashes files)."""
     made_by: dict[str, str] = {}
@@ -142,7 +146,7 @@ def _place_inputs(plan: Plan, steps: list[JobRecord], cache: HashCache,
             if key in seen or not entry.hash:
                 continue
             seen.add(key)
-            planned = _source_of(entry, made_by, code_dir, cache, rows_by_hash.get(entry.hash, []))
+            planned = _source_of(entry, made_by, code_dir, hashes, rows_by_hash.get(entry.hash, []))
             if planned is not None:
                 plan.inputs.append(planned)
                 if not planned.available:
@@ -158,7 +162,7 @@ def _place_inputs(plan: Plan, steps: list[JobRecord], cache: HashCache,
                                    if job.kind == "get" else step_ref(job))
 
 
-def _source_of(entry: FileEntry, made_by: dict[str, str], code_dir: str, cache: HashCache,
+def _source_of(entry: FileEntry, made_by: dict[str, str], code_dir: str, hashes: HashCache,
                copies: list[str]) -> PlannedInput | None:
     base = PlannedInput(entry.path, entry.hash, entry.size, "")
     if entry.hash in made_by:
@@ -170,7 +174,7 @@ def _source_of(entry: FileEntry, made_by: dict[str, str], code_dir: str, cache: 
         return base
     if entry.path.startswith("/"):
         base.source = "external"
-        now = cache.hash_file(entry.abs_path).hash
+        now = hashes.hash_file(entry.abs_path).hash
         base.available = now == entry.hash
         base.detail = "present, unchanged" if base.available else (
             "gone" if not now else f"now {now[:12]}, recorded {entry.hash[:12]}")
@@ -178,7 +182,7 @@ def _source_of(entry: FileEntry, made_by: dict[str, str], code_dir: str, cache: 
     base.source = "unsourced"
     candidates = ([os.path.join(code_dir, entry.path)] if code_dir else []) + [entry.abs_path] + copies
     for candidate in dict.fromkeys(candidates):
-        if os.path.isfile(candidate) and cache.hash_file(candidate).hash == entry.hash:
+        if os.path.isfile(candidate) and hashes.hash_file(candidate).hash == entry.hash:
             base.copy_from, base.detail = candidate, f"found at {candidate}"
             return base
     base.available, base.detail = False, "not found"
@@ -222,7 +226,7 @@ async def workspace_for(registry: WorkspaceRegistry, cwd: str, ref: str, lineage
     return here
 
 
-async def make_plan(ws: Workspace, registry: WorkspaceRegistry, cache: HashCache, ref: str,
+async def make_plan(ws: Workspace, registry: WorkspaceRegistry, hashes: HashCache, ref: str,
                     lineage: bool, cwd: str, directory: str = "", python: str = "") -> Plan:
     if not ref.strip():
         raise InvalidArgument("reproduce needs an artifact hash (or, with --lineage, a lineage hash)")
@@ -264,7 +268,7 @@ async def make_plan(ws: Workspace, registry: WorkspaceRegistry, cache: HashCache
             plan.blockers.append(str(exc))
     rows = await _copies_by_hash(registry, {e.hash for j in steps for e in j.inputs
                                             if "unsourced" in e.flags and e.hash})
-    await asyncio.to_thread(_place_inputs, plan, steps, cache, rows)
+    await asyncio.to_thread(_place_inputs, plan, steps, hashes, rows)
     plan.checklist = [item for item in await asyncio.to_thread(checklist.evaluate, steps)
                       if item.name not in PUBLISH_ONLY]
     return plan

@@ -1,6 +1,9 @@
 """RunManager: the run lifecycle. BeginRun allocates a run and its spool and answers with a
 launch plan; EndRun finalizes the spool into a job. Runs in flight are on disk, so a daemon that
 restarts finishes them (the client retries EndRun, or the client is gone and the run is recovered).
+
+It does runs only: hashing (the ``HashCache``), the tracers (``TracingService``) and the lineage
+rules (``lineage.sourcing``) belong to their own modules and are handed in by the daemon root.
 """
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from roar_api.paths import runtime_spool_dir
-from roard.capture.git import capture_git, tracked_in_head
+from roard.capture.git import capture_git
 from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
 from roard.finalize.classify import warning_text
@@ -23,13 +26,14 @@ from roard.finalize.filters import FilterRules
 from roard.finalize.finalize import finalize_run
 from roard.hashing import HashCache
 from roard.lineage.model import JobRecord
+from roard.lineage.sourcing import mark_unsourced
 from roard.runs.record import RunRecord, process_alive, process_start_time
-from roard.tracing.backends import (BACKENDS, EBPF_BIN, BackendStatus, LaunchPlan, backend_status,
-                                     choose_backend, is_go_executable, launch_plan, native_dir,
+from roard.tracing.backends import (LaunchPlan, choose_backend, is_go_executable, launch_plan, native_dir,
                                      preload_blind)
-from roard.tracing.ebpf_server import EbpfServer
+from roard.tracing.service import TracingService
 from roard.workspace import env as ws_env
-from roard.workspace.registry import Workspace, WorkspaceRegistry
+from roard.workspace.layout import WorkspacePaths
+from roard.workspace.registry import WorkspaceRegistry
 
 log = logging.getLogger(__name__)
 
@@ -54,24 +58,18 @@ class RunEnd:
 
 
 class RunManager:
-    def __init__(self, registry: WorkspaceRegistry, bus: EventBus, state_dir: Path) -> None:
+    def __init__(self, registry: WorkspaceRegistry, bus: EventBus, hashes: HashCache,
+                 tracing: TracingService) -> None:
         self.registry = registry
         self.bus = bus
-        self.cache = HashCache(state_dir / "hashcache.db")
+        self.hashes = hashes
+        self.tracing = tracing
         self._active: dict[str, RunRecord] = {}
         self._finishing: dict[str, asyncio.Task[JobRecord]] = {}
         self._watch: asyncio.Task[None] | None = None
-        self.ebpf = EbpfServer(EBPF_BIN)   # the eBPF tracer, kept loaded between runs
 
     def active_count(self) -> int:
         return len(self._active)
-
-    def tracer_statuses(self) -> list[BackendStatus]:
-        """Each backend, usable or why not; ebpf is not while its server failed to start (the
-        next ebpf run tries again)."""
-        statuses = [backend_status(name) for name in BACKENDS]
-        return [replace(s, usable=False, reason=self.ebpf.start_error)
-                if s.name == "ebpf" and s.usable and self.ebpf.start_error else s for s in statuses]
 
     # --- begin ---------------------------------------------------------------------------------
 
@@ -142,9 +140,9 @@ class RunManager:
         config = ws.config()
         rules = FilterRules.from_config(config, ws.root, native_dir())
         if record.tracer == "ebpf":   # what the tracer server still holds goes to the spool first
-            record.warnings.extend(await self.ebpf.flush_run(record.run_id))
+            record.warnings.extend(await self.tracing.flush_run(record.run_id))
         t0 = time.perf_counter()
-        result = await asyncio.to_thread(finalize_run, record, rules, self.cache)
+        result = await asyncio.to_thread(finalize_run, record, rules, self.hashes)
         t1 = time.perf_counter()
         if end.recovered:
             status = "recovered"
@@ -164,7 +162,7 @@ class RunManager:
                         git=record.git, runtime=result.runtime, inputs=result.inputs,
                         outputs=result.outputs, warnings=warnings, decisions=result.decisions,
                         env=record.env)
-        await self.mark_unsourced(ws, job)
+        await mark_unsourced(ws.store, job)
         t2 = time.perf_counter()
         await ws.store.add_job(job)
         t3 = time.perf_counter()
@@ -183,33 +181,13 @@ class RunManager:
                          job_uid=job.uid, message=job.ref)
         return job
 
-    async def mark_unsourced(self, ws: Workspace, job: JobRecord) -> None:
-        """An input is unsourced when no recorded job wrote its content and git does not track it."""
-        produced = await ws.store.produced_hashes(e.hash for e in job.inputs)
-        repo_root = job.git.get("repo_root", "")
-        in_repo = [e.path for e in job.inputs if repo_root and not e.path.startswith("/")]
-        tracked = await asyncio.to_thread(tracked_in_head, repo_root, in_repo)
-        loose = []
-        for entry in job.inputs:
-            if entry.hash in produced:
-                continue
-            if entry.path in tracked:
-                entry.flags.append("git-tracked")
-                continue
-            entry.flags.append("unsourced")
-            loose.append(entry.path)
-        if loose:
-            shown = ", ".join(loose[:5]) + (f" and {len(loose) - 5} more" if len(loose) > 5 else "")
-            job.warnings.append(f"{len(loose)} unsourced input(s) (not produced by a recorded job, not "
-                                f"committed to git): {shown}")
-
     # --- recovery ------------------------------------------------------------------------------
 
     async def recover_unfinished(self) -> None:
         """Load runs left on disk by a daemon that died. Runs whose client is still alive wait for
         its EndRun; the others are finalized now from their spools."""
         for root in self.registry.known_roots():
-            runs_dir = root / ".roar" / "runs"
+            runs_dir = WorkspacePaths(root).runs
             if not runs_dir.is_dir():
                 continue
             for run_dir in sorted(runs_dir.iterdir()):
@@ -252,13 +230,12 @@ class RunManager:
         for task in list(self._finishing.values()):
             with contextlib.suppress(Exception):
                 await task
-        await self.ebpf.stop()
 
     async def _ebpf_open(self, run_id: str, spool: Path, run_dir: Path) -> None:
         """Register the run with the eBPF tracer server (started if needed); on failure nothing
         of the run is left behind."""
         try:
-            await self.ebpf.open_run(run_id, spool)
+            await self.tracing.open_run(run_id, spool)
         except BaseException:
             shutil.rmtree(spool, ignore_errors=True)
             shutil.rmtree(run_dir, ignore_errors=True)

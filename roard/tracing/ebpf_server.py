@@ -45,7 +45,8 @@ def launcher_argv(binary: Path, run_id: str) -> list[str]:
 
 
 class EbpfServer:
-    """Starts, talks to and stops the tracer server. One per daemon (owned by the RunManager)."""
+    """Starts, talks to and stops the tracer server. One per daemon, owned by the tracing
+    service (``roard/tracing/service.py``)."""
 
     def __init__(self, binary: Path) -> None:
         self.binary = binary

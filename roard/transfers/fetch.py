@@ -16,7 +16,7 @@ from typing import Callable
 
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound, RoarError
 from roard.hashing import HashCache, Identity, hash_bytes_of
-from roard.transfers.composite import merkle_hash
+from roard.lineage.composite import merkle_hash
 from roard.transfers.progress import Tracker, simple_report
 from roard.transfers.remote import Remote, TransferBroken, open_remote, transfer_error
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import posixpath
-import re
 import threading
 import time
 import uuid
@@ -18,24 +17,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from roar_api.refs import is_step_ref
 from roard.capture.git import capture_git, repository_root
 from roard.capture.runtime import host_info
 from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
 from roard.finalize.finalize import display_path
-from roard.lineage import checklist
+from roard.hashing import HashCache
 from roard.lineage.checklist import ChecklistResult
-from roard.lineage.dag import build_dag
+from roard.lineage.composite import Composite, make_composite
+from roard.lineage.graph import current_jobs
 from roard.lineage.model import FileEntry, JobRecord
-from roard.runs.manager import RunManager
+from roard.lineage.sourcing import mark_unsourced
+from roard.lineage.views import step_checklist
 from roard.transfers import fetch, send
-from roard.transfers.composite import Composite, make_composite
 from roard.transfers.progress import Report, Tracker
 from roard.transfers.remote import Remote, open_remote, scheme_of
 from roard.transfers.tagging import tag_commit
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
-_STEP_REF = re.compile(r"^@\d+$")
 _SKIP_DIRS = {".git", ".roar"}
 
 
@@ -85,9 +85,9 @@ class TransferOutcome:
 
 
 class TransferManager:
-    def __init__(self, registry: WorkspaceRegistry, runs: RunManager, bus: EventBus) -> None:
+    def __init__(self, registry: WorkspaceRegistry, hashes: HashCache, bus: EventBus) -> None:
         self.registry = registry
-        self.runs = runs
+        self.hashes = hashes
         self.bus = bus
 
     # --- get -------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ class TransferManager:
         started = time.time()
         tracker = Tracker([f.size for f in listing.files], report, cancel)
         written = await asyncio.to_thread(fetch.fetch, listing, target, expected, p.force, tracker,
-                                          self.runs.cache)
+                                          self.hashes)
         return await self._record_get(ws, p, listing, target, dest_arg, written, started)
 
     async def _record_get(self, ws: Workspace, p: GetParams, listing: fetch.Listing, target: Path,
@@ -173,12 +173,11 @@ class TransferManager:
                         runtime=_runtime("put", remote, moved, directories, p.message),
                         inputs=[FileEntry(i.path, i.abs_path, i.hash, i.size) for i in items],
                         warnings=list(warnings))
-        await self.runs.mark_unsourced(ws, job)
+        await mark_unsourced(ws.store, job)
         outcome = TransferOutcome("put", remote.clean_url, moved, directories, job=job, warnings=warnings)
         await self._tag(outcome, git_state, not p.no_tag)
         await self._record(ws, job, [("in", c) for c, _ in directories])
-        jobs = await ws.store.list_jobs()
-        outcome.checklist = await asyncio.to_thread(_lineage_checklist, jobs, job.ref)
+        outcome.checklist = await step_checklist(ws.store, job.ref)
         return outcome
 
     async def _collect(self, ws: Workspace, p: PutParams) -> tuple[list[str], list[str], list[str]]:
@@ -187,7 +186,7 @@ class TransferManager:
         if not p.sources:
             wanted += [("recorded", r) for r in await _session_outputs(ws)]
         for source in p.sources:
-            if _STEP_REF.match(source.strip()):
+            if is_step_ref(source):
                 job = await ws.store.get_job(source.strip(), with_decisions=False)
                 wanted += [("recorded", (o.abs_path, o.path, job.ref)) for o in job.outputs]
             else:
@@ -201,7 +200,7 @@ class TransferManager:
         out = []
         for index, path in enumerate(files):
             tracker.hashing(index, show(path), tracker.sizes[index])
-            result = self.runs.cache.hash_file(path)
+            result = self.hashes.hash_file(path)
             if not result.hash:
                 raise InvalidArgument(f"cannot read {show(path)} to hash it ({', '.join(result.flags)})")
             out.append(send.Outgoing(path, show(path), keys[path], result.hash, result.size))
@@ -272,7 +271,7 @@ def _keys(p: PutParams, files: list[str], dirs: list[str], show: Any) -> dict[st
     """Where each file goes under the destination. One file: the destination itself (inside it
     when it ends with /). One directory: its files under the destination. Otherwise each file
     under the destination by its repo-relative path (absolute ones by their name)."""
-    if len(p.sources) == 1 and not dirs and not _STEP_REF.match(p.sources[0].strip()):
+    if len(p.sources) == 1 and not dirs and not is_step_ref(p.sources[0]):
         return {files[0]: os.path.basename(files[0]) if p.url.endswith("/") else ""}
     if len(p.sources) == 1 and len(dirs) == 1:
         return {f: os.path.relpath(f, dirs[0]).replace(os.sep, "/") for f in files}
@@ -300,9 +299,9 @@ def _walk(directory: str) -> list[str]:
 async def _session_outputs(ws: Workspace) -> list[tuple[str, str, str]]:
     """(abs_path, path, ref) of what the current steps of the active session (runs and builds)
     wrote."""
-    nodes = build_dag(await ws.store.list_jobs())
-    return [(out.abs_path, out.path, node.job.ref) for node in nodes
-            if not node.superseded and node.job.kind in ("run", "build") for out in node.job.outputs]
+    jobs = current_jobs(await ws.store.list_jobs())
+    return [(out.abs_path, out.path, job.ref) for job in jobs
+            if job.kind in ("run", "build") for out in job.outputs]
 
 
 def _resolve_sources(cwd: str, wanted: list[tuple[str, Any]]) -> tuple[list[str], list[str], list[str]]:
@@ -329,6 +328,3 @@ def _resolve_sources(cwd: str, wanted: list[tuple[str, Any]]) -> tuple[list[str]
             raise NotFound(f"{value} does not exist (give a file, a directory or @N)")
     return list(files), dirs, warnings
 
-
-def _lineage_checklist(jobs: list[JobRecord], ref: str) -> list[ChecklistResult]:
-    return checklist.evaluate(checklist.upstream_jobs(build_dag(jobs), ref))

@@ -9,8 +9,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from roard.config import Config
+from roard.errors import FailedPrecondition
 from roard.lineage.store import JobStore
 from roard.workspace import layout
 from roard.workspace.layout import WorkspacePaths
@@ -50,6 +52,16 @@ class WorkspaceRegistry:
             self._open[ws_paths.root] = ws
             self._remember(ws_paths.root)
         return ws
+
+    def setting(self, path: str, key: str) -> Any:
+        """Config ``key`` of the workspace containing ``path``; "" when ``path`` is empty or not
+        inside a workspace."""
+        if not path:
+            return ""
+        try:
+            return self.get(path).config()[key]
+        except FailedPrecondition:
+            return ""
 
     def init(self, path: Path, add_gitignore: bool) -> tuple[Workspace, bool, bool]:
         ws_paths, created = layout.create(path)

@@ -363,7 +363,7 @@ def test_put_of_nothing_in_an_empty_session(roard: RoarEnv, workspace: Path, tmp
 
 def test_download_function_and_merkle_hash(tmp_path: Path) -> None:
     from roard.errors import FailedPrecondition
-    from roard.transfers.composite import merkle_hash
+    from roard.lineage.composite import merkle_hash
     from roard.transfers.fetch import download
 
     src = tmp_path / "src"
@@ -386,7 +386,7 @@ def test_download_function_and_merkle_hash(tmp_path: Path) -> None:
 async def test_v3_database_gains_the_composites_table(tmp_path: Path) -> None:
     from roard.lineage.model import FileEntry, JobRecord
     from roard.lineage.store import SCHEMA, JobStore
-    from roard.transfers.composite import make_composite
+    from roard.lineage.composite import make_composite
 
     db = tmp_path / "roar.db"
     conn = sqlite3.connect(db)

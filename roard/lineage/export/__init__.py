@@ -7,10 +7,13 @@ in a worker thread.
 """
 from __future__ import annotations
 
+import asyncio
 import importlib
+from dataclasses import dataclass
 
 from roard.errors import InvalidArgument
 from roard.lineage.export.scope import ExportScope, resolve_scope
+from roard.lineage.store import JobStore
 
 #: format -> (module under roard.lineage.export, media type)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -19,7 +22,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "dot": ("dot", "text/vnd.graphviz"),
 }
 
-__all__ = ["FORMATS", "ExportScope", "check_format", "media_type", "render", "resolve_scope"]
+__all__ = ["FORMATS", "Document", "ExportScope", "check_format", "export", "media_type", "render",
+           "resolve_scope"]
 
 
 def check_format(fmt: str) -> str:
@@ -35,3 +39,17 @@ def media_type(fmt: str) -> str:
 def render(scope: ExportScope, fmt: str) -> str:
     module = importlib.import_module(f"roard.lineage.export.{FORMATS[check_format(fmt)][0]}")
     return module.build(scope)
+
+
+@dataclass
+class Document:
+    text: str
+    media_type: str
+    scope: ExportScope
+
+
+async def export(store: JobStore, ref: str, cwd: str, fmt: str) -> Document:
+    """``ref``'s lineage (see ``resolve_scope``) as a document in format ``fmt``."""
+    check_format(fmt)
+    scope = await resolve_scope(store, ref, cwd)
+    return Document(await asyncio.to_thread(render, scope, fmt), media_type(fmt), scope)

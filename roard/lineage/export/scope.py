@@ -12,11 +12,10 @@ from typing import Awaitable, TypeVar
 from roard.capture.credentials import strip_credentials
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.lineage.artifacts import ArtifactInfo, is_hash_prefix, producing_job, resolve_artifact
-from roard.lineage.dag import build_dag
-from roard.lineage.diff import lineage_of
+from roard.lineage.graph import current_jobs, lineage_of
 from roard.lineage.labels import resolve_entity
 from roard.lineage.model import JobRecord
-from roard.workspace.registry import Workspace
+from roard.lineage.store import JobStore
 
 T = TypeVar("T")
 USAGE = ("export needs a reference: an artifact (path or hash prefix) or a session "
@@ -38,24 +37,24 @@ class Artifact:
     paths: list[str] = field(default_factory=list)
 
 
-async def resolve_scope(ws: Workspace, ref: str, cwd: str) -> ExportScope:
+async def resolve_scope(store: JobStore, ref: str, cwd: str) -> ExportScope:
     """``current`` or a session id / lineage hash prefix: the session's current DAG. A path or
     an artifact hash prefix: the job that wrote it and every job upstream of it."""
     ref = ref.strip()
     if not ref:
         raise InvalidArgument(USAGE)
     if ref == "current":
-        return await _session_scope(ws, await ws.store.active_session())
-    if not _could_be_session(ref, cwd or str(ws.root)):
-        return await _artifact_scope(ws, ref, await resolve_artifact(ws, ref, cwd))
-    sid = await _or_none(resolve_entity(ws, "dag", ref, cwd))
-    art = await _or_none(resolve_artifact(ws, ref, cwd))
+        return await _session_scope(store, await store.active_session())
+    if not _could_be_session(ref, cwd or str(store.root)):
+        return await _artifact_scope(store, ref, await resolve_artifact(store, ref, cwd))
+    sid = await _or_none(resolve_entity(store, "dag", ref, cwd))
+    art = await _or_none(resolve_artifact(store, ref, cwd))
     if sid and art:
         raise InvalidArgument(f"{ref!r} is ambiguous: session {sid[:12]} and artifact {art.hash[:16]}")
     if sid:
-        return await _session_scope(ws, sid)
+        return await _session_scope(store, sid)
     if art:
-        return await _artifact_scope(ws, ref, art)
+        return await _artifact_scope(store, ref, art)
     raise NotFound(f"no artifact, session or lineage hash matches {ref!r}")
 
 
@@ -70,18 +69,17 @@ async def _or_none(lookup: Awaitable[T]) -> T | None:
         return None
 
 
-async def _session_scope(ws: Workspace, sid: str) -> ExportScope:
-    jobs = await ws.store.list_jobs(sid)
-    nodes = await asyncio.to_thread(build_dag, jobs)
-    return ExportScope(f"session {sid[:12]}", [n.job for n in nodes if not n.superseded], str(ws.root))
+async def _session_scope(store: JobStore, sid: str) -> ExportScope:
+    jobs = await asyncio.to_thread(current_jobs, await store.list_jobs(sid))
+    return ExportScope(f"session {sid[:12]}", jobs, str(store.root))
 
 
-async def _artifact_scope(ws: Workspace, ref: str, art: ArtifactInfo) -> ExportScope:
-    job = await producing_job(ws, art.hash)
+async def _artifact_scope(store: JobStore, ref: str, art: ArtifactInfo) -> ExportScope:
+    job = await producing_job(store, art.hash)
     if job is None:
         raise FailedPrecondition(f"no recorded job wrote {ref!r} (it was only read), so it has no lineage to export")
-    jobs = await asyncio.to_thread(lineage_of, job, await ws.store.list_jobs("*"))
-    return ExportScope(f"artifact {art.hash[:12]} ({ref}) from {job.ref}", jobs, str(ws.root), art.hash)
+    jobs = await asyncio.to_thread(lineage_of, job, await store.list_jobs("*"))
+    return ExportScope(f"artifact {art.hash[:12]} ({ref}) from {job.ref}", jobs, str(store.root), art.hash)
 
 
 def artifacts(jobs: list[JobRecord]) -> dict[str, Artifact]:
