@@ -1,0 +1,3 @@
+from glaas.cli import main
+
+main()
