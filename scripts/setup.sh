@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up roar from a fresh clone: system packages when missing, a virtualenv in .venv, and
-# `pip install -e .[dev]`, which also compiles the native tracers. Safe to run again.
+# `pip install -e .[dev,server]`, which also compiles the native tracers. Safe to run again.
 # `--test` also installs the system packages only the test suite uses. `--ebpf` (implied by `--test`
 # when run as root on a kernel with BTF) installs what the optional eBPF tracer is built with:
 # clang, libbpf-dev, bpftool (about 150 MB; ~15 s on a warm mirror). Without them the eBPF
@@ -19,6 +19,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v busybox >/dev/null 2>&1 || need_apt+=(busybox-static)
   command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
   if [ "$(uname -m)" = x86_64 ] && ! dpkg -s gcc-multilib >/dev/null 2>&1; then need_apt+=(gcc-multilib); fi
+  # the GLaaS server's tests start a real PostgreSQL in a temporary directory
+  [ -d /usr/lib/postgresql ] || need_apt+=(postgresql)
   # The GLaaS web UI's tests: real headless Chromium driven by Selenium; dot draws the lineage pictures.
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
@@ -66,7 +68,7 @@ want=$( { cat pyproject.toml setup.py tracers/build.py tracers/*/*.[ch] systemd/
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/roarctl ]; then
   echo "setup: installing roar into .venv (compiles the tracers)" >&2
   # compat mode: a .pth path entry instead of an import hook, about 10 ms less on every roarctl start
-  if ! .venv/bin/python -m pip install -e '.[dev]' --config-settings editable_mode=compat >.venv/install.log 2>&1; then
+  if ! .venv/bin/python -m pip install -e '.[dev,server]' --config-settings editable_mode=compat >.venv/install.log 2>&1; then
     tail -n 30 .venv/install.log >&2
     echo "setup: pip install failed; full log in .venv/install.log" >&2
     exit 1
