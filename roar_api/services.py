@@ -15,4 +15,5 @@ SERVICES: dict[str, str] = {
     "labels": "LabelService",
     "transfers": "TransferService",
     "reproductions": "ReproductionService",
+    "registration": "RegistrationService",
 }

@@ -33,6 +33,10 @@ COMMANDS = {
     "put": "transfer:put",
     "reproduce": "reproduce:reproduce",
     "export": "lineage:export",
+    "register": "register:register",
+    "login": "register:login",
+    "logout": "register:logout",
+    "whoami": "register:whoami",
 }
 
 

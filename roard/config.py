@@ -66,8 +66,12 @@ KEYS: dict[str, ConfigKey] = {k.name: k for k in [
               "Ignore /tmp files the job itself wrote (never files inside the workspace)."),
     ConfigKey("filters.ignore_paths", [], "Extra paths or glob patterns to ignore (comma-separated)."),
     ConfigKey("tracer.default", "auto", "Tracer backend for runs.", ("auto", "preload", "ptrace", "ebpf")),
-    ConfigKey("glaas.url", "", "GLaaS server URL."),
-    ConfigKey("glaas.web_url", "", "GLaaS web UI URL."),
+    ConfigKey("glaas.url", "", "GLaaS server URL (API)."),
+    ConfigKey("glaas.web_url", "", "GLaaS web UI URL (default: glaas.url)."),
+    ConfigKey("registration.auto", False,
+              "Queue each finished job's lineage for registration with glaas.url, sent in the background."),
+    ConfigKey("registration.scope", "", "Scope of registrations: anonymous, public or private "
+              "(unset: anonymous, private once `roarctl login` ran).", ("anonymous", "public", "private")),
     ConfigKey("registration.omit.enabled", True, "Omit secrets (tokens, keys, passwords) from registered lineage."),
     ConfigKey("registration.omit.secrets.values", [], "Literal secrets redacted wherever they appear "
               "(JSON list or comma-separated).", parse=omission.parse_secret_values),

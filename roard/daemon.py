@@ -18,6 +18,7 @@ from pathlib import Path
 from roar_api.version import PROTOCOL_MAJOR, PROTOCOL_MINOR, VERSION, build_id, install_root
 from roard.events import EventBus
 from roard.hashing import HashCache
+from roard.registration.service import RegistrationService
 from roard.reproduce.service import Reproductions
 from roard.runs.manager import RunManager
 from roard.tracing.service import TracingService
@@ -90,6 +91,8 @@ class Daemon:
         self.runs = RunManager(self.workspaces, self.bus, self.hashes, self.tracing)
         self.transfers = TransferManager(self.workspaces, self.hashes, self.bus)
         self.reproductions = Reproductions(self.workspaces, self.runs, self.hashes)
+        self.registration = RegistrationService(self.workspaces, self.bus, state)
+        self.bus.listen(self.registration.on_event)   # queues finished jobs (registration.auto)
         self.build_id = build_id()
 
     async def hello(self, client_install: str = "") -> HelloInfo:
@@ -157,4 +160,5 @@ class Daemon:
     async def close(self) -> None:
         await self.runs.close()      # waits for runs being finalized
         await self.tracing.close()
+        await self.registration.close()
         await self.workspaces.close()

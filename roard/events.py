@@ -5,7 +5,7 @@ import asyncio
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class EventBus:
         self._subscribers: set[asyncio.Queue[DaemonEvent]] = set()
         self._seq = itertools.count(1)
         self._queue_size = queue_size
+        self._listeners: list[Callable[[DaemonEvent], None]] = []
 
     def publish(self, topic: str, **fields: str) -> DaemonEvent:
         event = DaemonEvent(topic=topic, sequence=next(self._seq), **fields)
@@ -34,7 +35,15 @@ class EventBus:
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(event)
+        for listener in self._listeners:
+            listener(event)
         return event
+
+    def listen(self, listener: Callable[[DaemonEvent], None]) -> None:
+        """Call ``listener`` with every event, on the event loop, as it is published (a
+        daemon service reacting to events; it must not block). Not a subscriber: it keeps
+        no queue and does not count as a watcher for the idle timeout."""
+        self._listeners.append(listener)
 
     def subscribe(self) -> asyncio.Queue[DaemonEvent]:
         queue: asyncio.Queue[DaemonEvent] = asyncio.Queue(self._queue_size)

@@ -279,6 +279,7 @@ async def serve(daemon: Daemon) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.request_shutdown, signal.Signals(sig).name)
     await daemon.runs.recover_unfinished()
+    daemon.registration.start()   # the queue's worker, and jobs left unqueued by a killed daemon
     log.info("roard %s listening on %s (pid %d, %s)", VERSION, sock_path,
              os.getpid(), daemon.config.listen_mode)
     idle = asyncio.create_task(daemon.watch_idle())
