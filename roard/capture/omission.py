@@ -32,6 +32,7 @@ Pure: no I/O, no globals read; the caller passes the config and the environment.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -86,6 +87,7 @@ class Rule:
     regex: re.Pattern[str]
     replacement: str = ""
     accept: Callable[[re.Match[str]], bool] | None = None
+    builtin: bool = False   # tried only on text that ``_BUILTIN_TRIGGER`` finds something in
 
     @property
     def text(self) -> str:
@@ -110,6 +112,7 @@ _WEAK_WORD = re.compile(r"[A-Z0-9]*(?:TOKEN|PWD)|(?:API|ACCESS|PRIVATE|SECRET|MA
 _NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD"})  # the shell's working directories
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Does a variable, key or setting named ``name`` hold a secret? Its last dotted part is
     split into words (``_`` and camelCase); KEY, TOKEN, AUTH and PWD count as the last word,
@@ -136,7 +139,8 @@ def _is_secret_assignment(match: re.Match[str]) -> bool:
 # --- built-in rules -----------------------------------------------------------------------
 
 def _rule(rule_id: str, pattern: str | re.Pattern[str], flags: int = 0, **kw: Any) -> Rule:
-    return Rule(rule_id, pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, flags), **kw)
+    regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, flags)
+    return Rule(rule_id, regex, builtin=True, **kw)
 
 
 BUILTIN_RULES: tuple[Rule, ...] = (
@@ -166,6 +170,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
           accept=_is_secret_assignment),
 )
 BUILTIN_IDS = frozenset(r.id for r in BUILTIN_RULES)
+#: Something every built-in rule's match contains. Most of what is walked (paths, hashes,
+#: package names) has none of it, and is then spared the rules one by one.
+_BUILTIN_TRIGGER = re.compile(r"AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|gh[pousr]_|github_pat_|"
+                              r"sk-|hf_|xox|PRIVATE KEY|://|=|--|(?i:aws|bearer)")
 
 
 # --- config values: parsing and validation (ValueError; config.py names the key) ----------
@@ -261,6 +269,15 @@ class _Match:
 
 
 @dataclass
+class _Pass:
+    """One ``redact`` call: what it found where, and each text's outcome (the same paths, hashes
+    and package names recur in every job)."""
+
+    redactions: list[Redaction] = field(default_factory=list)
+    seen: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+
+@dataclass
 class OmissionFilter:
     """Rules in order of precedence and the allowlist. Build it with ``from_config``."""
 
@@ -270,9 +287,11 @@ class OmissionFilter:
     enabled: bool = True
 
     def __post_init__(self) -> None:
-        self._rank = {}
+        self._rank: dict[str, tuple[int, str]] = {}
         for rank, rule in enumerate(self.rules):
             self._rank.setdefault(rule.id, (rank, rule.text))
+        self._always = [(rank, rule) for rank, rule in enumerate(self.rules) if not rule.builtin]
+        self._gated = [(rank, rule) for rank, rule in enumerate(self.rules) if rule.builtin]
 
     @classmethod
     def from_config(cls, config: Any, *environs: Mapping[str, str]) -> "OmissionFilter":
@@ -300,64 +319,73 @@ class OmissionFilter:
         """A copy of ``value`` with every secret replaced, and what was replaced where."""
         if not self.enabled:
             return RedactionResult(value, [])
-        found: list[Redaction] = []
-        return RedactionResult(self._walk(value, "", found), found)
+        run = _Pass()
+        return RedactionResult(self._walk(value, "", run), run.redactions)
 
     # The walk ------------------------------------------------------------------------------
 
-    def _walk(self, value: Any, path: str, found: list[Redaction]) -> Any:
+    def _walk(self, value: Any, path: str, run: _Pass) -> Any:
         if isinstance(value, str):
-            return self._text(value, path, found)
+            return self._text(value, path, run)
         if isinstance(value, Mapping):
             out = {}
             for key, item in value.items():
-                public = self._text(key, _child(path, "<key>"), found) if isinstance(key, str) else key
-                out[public] = self._entry(key, item, _child(path, public), found)
+                public = self._text(key, _child(path, "<key>"), run) if isinstance(key, str) else key
+                out[public] = self._entry(key, item, _child(path, public), run)
             return out
         if isinstance(value, (list, tuple)):
-            items = [self._item(value, i, f"{path}[{i}]", found) for i in range(len(value))]
+            items = [self._item(value, i, f"{path}[{i}]", run) for i in range(len(value))]
             return items if isinstance(value, list) else type(value)(items)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return dataclasses.replace(value, **{
-                f.name: self._walk(getattr(value, f.name), _child(path, f.name), found)
+                f.name: self._walk(getattr(value, f.name), _child(path, f.name), run)
                 for f in dataclasses.fields(value) if f.init})
         return value
 
-    def _entry(self, key: Any, value: Any, path: str, found: list[Redaction]) -> Any:
+    def _entry(self, key: Any, value: Any, path: str, run: _Pass) -> Any:
         """A mapping's value: all of it when the key names a secret (``{"HF_TOKEN": ...}``)."""
         if isinstance(value, str) and isinstance(key, str):
             if key in self.env_names:
-                return self._text(value, path, found, whole=f"env:{key}")
+                return self._text(value, path, run, whole=f"env:{key}")
             if is_secret_name(key):
-                return self._text(value, path, found, whole="secret-assignment")
-        return self._walk(value, path, found)
+                return self._text(value, path, run, whole="secret-assignment")
+        return self._walk(value, path, run)
 
-    def _item(self, items: list[Any] | tuple[Any, ...], i: int, path: str, found: list[Redaction]) -> Any:
+    def _item(self, items: list[Any] | tuple[Any, ...], i: int, path: str, run: _Pass) -> Any:
         """A list's item: all of it when it is the value of a secret flag (``--token x``)."""
         item = items[i]
         after_flag = (i > 0 and isinstance(items[i - 1], str) and SECRET_FLAG.fullmatch(items[i - 1])
                       and isinstance(item, str) and not item.startswith("--"))
-        return self._text(item, path, found, whole="secret-flag") if after_flag else self._walk(item, path, found)
+        return self._text(item, path, run, whole="secret-flag") if after_flag else self._walk(item, path, run)
 
-    def _text(self, text: str, path: str, found: list[Redaction], whole: str = "") -> str:
-        matches = [_Match(s, e, rank, rule.id, rule.text)
-                   for rank, rule in enumerate(self.rules) for s, e in rule.spans(text)]
+    def _text(self, text: str, path: str, run: _Pass, whole: str = "") -> str:
+        """``text`` redacted (all of it when ``whole`` names a rule), the redactions noted at ``path``."""
+        known = run.seen.get((text, whole))
+        if known is None:
+            known = run.seen[text, whole] = self._redact_text(text, whole)
+        run.redactions += [Redaction(rule, path) for rule in known[1]]
+        return known[0]
+
+    def _redact_text(self, text: str, whole: str) -> tuple[str, tuple[str, ...]]:
+        rules = self._always + self._gated if _BUILTIN_TRIGGER.search(text) else self._always
+        matches = [_Match(s, e, rank, rule.id, rule.text) for rank, rule in rules for s, e in rule.spans(text)]
         if whole and text:
             rank, replacement = self._rank.get(whole, (-1, replacement_for(whole)))
             matches.append(_Match(0, len(text), rank, whole, replacement))
         matches = self._not_allowed(text, matches)
         if not matches:
-            return text
+            return text, ()
         out: list[str] = []
+        names: list[str] = []
         done = 0
         for group in _overlapping(matches):
             best = min(group, key=lambda m: m.rank)
             start, end = group[0].start, max(m.end for m in group)
             out += [text[done:start], best.text]
-            found.append(Redaction(best.rule, path))
+            names.append(best.rule)
             done = end
         out.append(text[done:])
-        return "".join(out)
+        return "".join(out), tuple(names)
 
     def _not_allowed(self, text: str, matches: list[_Match]) -> list[_Match]:
         if not self.allowlist or not matches:

@@ -89,7 +89,7 @@ def test_prov_json_of_final_artifact(roard, workspace: Path, pipeline: dict[str,
     assert attrs["roar:envName"] == "API_TOKEN"
     stats_activity = doc.get_record(act[pipeline["stats"]["uid"]])[0]
     argv = json.loads(dict((str(k), v) for k, v in stats_activity.extra_attributes)["roar:argv"])
-    assert "https://example.invalid/data" in argv[-1]
+    assert "https://[REDACTED:url-userinfo]@example.invalid/data" in argv[-1]
 
 
 def test_openlineage_events(roard, workspace: Path, pipeline: dict[str, dict]) -> None:

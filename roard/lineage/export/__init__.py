@@ -1,9 +1,10 @@
 """Lineage export to the standards: W3C PROV-JSON, OpenLineage run events, Graphviz dot.
 
 ``resolve_scope`` picks the jobs (an artifact's lineage or a session's current DAG); ``render``
-builds the document. Each format lives in its own module, imported only when asked for, so the
-``prov`` and ``openlineage`` libraries cost nothing at daemon start. Blocking; run ``render``
-in a worker thread.
+builds the document from what of them may leave the machine (``public.public_scope``: secrets
+redacted). Each format lives in its own module, imported only when asked for, so the ``prov``
+and ``openlineage`` libraries cost nothing at daemon start. Blocking; run ``render`` in a
+worker thread.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import importlib
 from dataclasses import dataclass
 
 from roard.errors import InvalidArgument
+from roard.lineage.export.public import public_scope
 from roard.lineage.export.scope import ExportScope, resolve_scope
 from roard.lineage.store import JobStore
 
@@ -38,7 +40,7 @@ def media_type(fmt: str) -> str:
 
 def render(scope: ExportScope, fmt: str) -> str:
     module = importlib.import_module(f"roard.lineage.export.{FORMATS[check_format(fmt)][0]}")
-    return module.build(scope)
+    return module.build(public_scope(scope))
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """OpenLineage run events through ``openlineage-python``: START, then COMPLETE (or FAIL) per job,
 oldest first, one JSON document per line.
 
-Jobs and datasets share one namespace: the git remote (credentials stripped), else the workspace
+Jobs and datasets share one namespace: the git remote (secrets redacted), else the workspace
 as a ``file://`` URL. A dataset is a file by its path, carrying its BLAKE3 hash and size in the
 ``roar_contentHash`` facet (and the hash as its version). A job carries its command in
 ``roar_command`` and its commit in ``sourceCodeLocation``. Run ids are derived from the job uid,
@@ -41,7 +41,7 @@ class ContentHashDatasetFacet(DatasetFacet):
 
 @attr.define
 class CommandJobFacet(JobFacet):
-    """The command line a step runs (credentials in URLs stripped) and where it runs."""
+    """The command line a step runs (secrets redacted) and where it runs."""
 
     argv: list[str]
     cwd: str

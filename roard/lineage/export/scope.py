@@ -1,6 +1,6 @@
-"""What an export covers (an artifact's lineage or a session's current DAG), and what of a job
-may leave the machine: argv and git remote with URL credentials stripped, environment names
-without their values."""
+"""What an export covers (an artifact's lineage or a session's current DAG), and the fields of a
+job the writers use: of the environment, only names. Secrets are redacted before writers see a
+scope (``public.py``)."""
 from __future__ import annotations
 
 import asyncio
@@ -96,7 +96,7 @@ def artifacts(jobs: list[JobRecord]) -> dict[str, Artifact]:
 
 
 def public_argv(job: JobRecord) -> list[str]:
-    return [strip_credentials(arg) for arg in job.argv]
+    return list(job.argv)
 
 
 def command_line(job: JobRecord) -> str:
@@ -104,9 +104,8 @@ def command_line(job: JobRecord) -> str:
 
 
 def git_field(job: JobRecord, key: str) -> str:
-    """``commit``, ``branch``, ``repo_root`` or ``remote`` (credentials stripped); "" if unknown."""
-    value = str((job.git or {}).get(key) or "")
-    return strip_credentials(value) if key == "remote" else value
+    """``commit``, ``branch``, ``repo_root`` or ``remote``; "" if unknown."""
+    return str((job.git or {}).get(key) or "")
 
 
 def env_names(job: JobRecord) -> list[str]:
