@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Awaitable, TypeVar
 
-from roard.capture.credentials import strip_credentials
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.lineage.artifacts import ArtifactInfo, is_hash_prefix, producing_job, resolve_artifact
 from roard.lineage.graph import current_jobs, lineage_of
