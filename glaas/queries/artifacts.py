@@ -65,8 +65,9 @@ def jobs_touching(conn: Connection, artifact_id: int, direction: str, viewer: Pr
 def artifact_detail(conn: Connection, ref: str, viewer: Principal) -> ArtifactDetail:
     row = resolve(conn, ref, viewer)
     detail = ArtifactDetail(**artifact_summary(row).model_dump(), metadata=row.metadata)
-    detail.paths = list(conn.execute(select(edges.c.path).distinct().where(edges.c.artifact_id == row.id,
-                                                                             edges.c.path != "")
+    detail.paths = list(conn.execute(select(edges.c.path).distinct().join(jobs, jobs.c.id == edges.c.job_id)
+                                     .where(edges.c.artifact_id == row.id, edges.c.path != "",
+                                            visible(jobs, JOB, viewer))
                                      .limit(MAX_PATHS)).scalars())
     producers = jobs_touching(conn, row.id, "out", viewer, limit=1)
     detail.producer = producers[0] if producers else None

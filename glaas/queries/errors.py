@@ -26,6 +26,14 @@ class Ambiguous(QueryError):
         self.candidates = candidates
 
 
+class Conflict(QueryError):
+    """A write that names an existing record the writer may not touch (e.g. a job uid
+    registered privately by someone else). Says only that the name is taken."""
+
+    status = 409
+    code = "conflict"
+
+
 class Invalid(QueryError):
     status = 422
     code = "invalid"

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 from glaas.db import chunks
 from glaas.models import ARTIFACT, JOB, SESSION, artifacts, jobs, sessions
 from glaas.queries.errors import Invalid, NotFound
+from glaas.queries.visibility import visible
 from glaas.registration import store
 from glaas.registration.lineage import apply_label, gpu_model_of
 from glaas.registration.writer import Writer
@@ -40,8 +41,9 @@ def register_session(conn: Connection, body: CompatSessionIn, writer: Writer, we
     return CompatSessionOut(hash=body.hash, created=bool(new), url=f"{web_url}/dag/{body.hash}")
 
 
-def _session_id(conn: Connection, session_hash: str) -> int:
-    sid = conn.execute(select(sessions.c.id).where(sessions.c.hash == session_hash)).scalar()
+def _session_id(conn: Connection, session_hash: str, writer: Writer) -> int:
+    sid = conn.execute(select(sessions.c.id).where(sessions.c.hash == session_hash,
+                                                   visible(sessions, SESSION, writer.principal))).scalar()
     if sid is None:
         raise NotFound(f"No session {session_hash} is registered here; register the session first.")
     return sid
@@ -84,7 +86,7 @@ def _packages(meta: dict[str, Any]) -> dict[str, str]:
 
 
 def register_jobs(conn: Connection, session_hash: str, body: CompatJobBatchIn, writer: Writer) -> CompatJobBatchOut:
-    sid = _session_id(conn, session_hash)
+    sid = _session_id(conn, session_hash, writer)
     rows, packages, errors = [], {}, []
     for job in body.jobs:
         try:
@@ -102,7 +104,7 @@ def register_jobs(conn: Connection, session_hash: str, body: CompatJobBatchIn, w
                          gpu_model=gpu_model_of(runtime), runtime=runtime, packages=_packages(meta) or None,
                          metadata=meta or None))
         packages[job.job_uid] = _packages(meta)
-    found, _ = store.ensure_jobs(conn, rows, packages)
+    found, _ = store.ensure_jobs(conn, rows, packages, writer)
     new = store.grant(conn, JOB, jobs, [r.id for r in found.values()], writer)
     store.grant(conn, SESSION, sessions, [sid], writer)
     store.refresh_search_docs(conn, new, set())
@@ -149,8 +151,9 @@ def register_artifacts(conn: Connection, body: CompatArtifactBatchIn, writer: Wr
 
 def link_job(conn: Connection, session_hash: str, job_uid: str, direction: str, body: CompatEdgesIn,
              writer: Writer) -> CompatEdgesOut:
-    row = conn.execute(select(jobs.c.id, jobs.c.session_id).where(jobs.c.uid == job_uid)).first()
-    if row is None or row.session_id != _session_id(conn, session_hash):
+    row = conn.execute(select(jobs.c.id, jobs.c.session_id).where(
+        jobs.c.uid == job_uid, visible(jobs, JOB, writer.principal))).first()
+    if row is None or row.session_id != _session_id(conn, session_hash, writer):
         raise NotFound(f"No job {job_uid} is registered in session {session_hash}; register the job first.")
     refs = [(normalize_digest(a.hash), a) for a in body.artifacts]
     found, created = store.ensure_artifacts(conn, [dict(hash=h, size=a.size, source_type=a.source_type, path=a.path)

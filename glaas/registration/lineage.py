@@ -86,7 +86,7 @@ def register(conn: Connection, batch: LineageBatch, writer: Writer, web_url: str
 
     # jobs and their edges
     job_rows = [job_row(j, session_ids[j.session_hash].id) for j in batch.jobs]
-    job_ids, _ = store.ensure_jobs(conn, job_rows, {j.uid: j.packages or {} for j in batch.jobs})
+    job_ids, _ = store.ensure_jobs(conn, job_rows, {j.uid: j.packages or {} for j in batch.jobs}, writer)
     new_jobs = store.grant(conn, JOB, jobs, [r.id for r in job_ids.values()], writer)
     _count(new, known, "jobs", new_jobs, len(job_ids))
     edge_rows = [dict(job_id=job_ids[j.uid].id, artifact_id=art_ids[ref.hash].id, direction=d, path=ref.path)

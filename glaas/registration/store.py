@@ -23,7 +23,9 @@ from glaas.models import (
     sessions,
     shares,
 )
+from glaas.queries.errors import Conflict
 from glaas.queries.textindex import document
+from glaas.queries.visibility import visible
 from glaas.registration.writer import Writer
 
 DOC_PATHS = 20  # paths of an artifact that go into its search document
@@ -105,11 +107,20 @@ def ensure_artifacts(conn: Connection, rows: list[dict[str, Any]]) -> tuple[dict
     return found, new
 
 
-def ensure_jobs(conn: Connection, rows: list[dict[str, Any]], packages: dict[str, dict[str, str]]
-                ) -> tuple[dict[str, Any], set[str]]:
+def ensure_jobs(conn: Connection, rows: list[dict[str, Any]], packages: dict[str, dict[str, str]],
+                writer: Writer) -> tuple[dict[str, Any], set[str]]:
+    """Jobs by uid. A uid is a name, not content: one already registered where the writer
+    cannot see it is refused (Conflict), so nobody gains access to a job by naming it."""
     now = time.time()
     unique = {r["uid"]: {**r, "created_at": now, "is_public": False} for r in rows}
     found, new = ensure(conn, jobs, "uid", list(unique.values()))
+    known = sorted(found[u].id for u in found if u not in new)
+    for part in chunks(known):
+        seen = set(conn.execute(select(jobs.c.id).where(jobs.c.id.in_(part), visible(jobs, JOB, writer.principal)))
+                   .scalars())
+        hidden = [u for u in found if found[u].id in set(part) - seen]
+        if hidden:
+            raise Conflict(f"Job uid {hidden[0]} is already registered by someone else; a job uid names one job.")
     pkg_rows = [dict(job_id=found[uid].id, name=name[:200], version=str(version or "")[:100])
                 for uid in new for name, version in (packages.get(uid) or {}).items()]
     for part in chunks(pkg_rows, 2000):
@@ -141,7 +152,9 @@ def refresh_search_docs(conn: Connection, job_ids: set[int], artifact_ids: set[i
                              body=document(j.command, j.cwd, j.uid, *paths.get(j.id, []))))
     for part in chunks(sorted(artifact_ids)):
         paths = {}
-        for e in conn.execute(select(edges.c.artifact_id, edges.c.path).where(edges.c.artifact_id.in_(part)).distinct()):
+        # paths from public jobs only: a private job's paths must not make a public artifact findable
+        for e in conn.execute(select(edges.c.artifact_id, edges.c.path).join(jobs, jobs.c.id == edges.c.job_id)
+                              .where(edges.c.artifact_id.in_(part), jobs.c.is_public == true()).distinct()):
             if len(paths.setdefault(e.artifact_id, [])) < DOC_PATHS:
                 paths[e.artifact_id].append(e.path)
         for a in conn.execute(select(artifacts.c.id, artifacts.c.hash, artifacts.c.file_type, artifacts.c.created_at)
