@@ -1,0 +1,171 @@
+"""roarctl register / login / whoami / logout against a real GLaaS server on loopback
+(``python -m glaas``, SQLite in a temporary directory), through the real daemon."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import blake3
+import pytest
+
+from tests.conftest import PYTHON, RoarEnv, git
+from tests.run.glaas_server import GlaasServer, RecordingProxy, cleanup, http
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture
+def glaas(tmp_path: Path):
+    server = GlaasServer(tmp_path / "glaas").start()
+    yield server
+    cleanup(server)
+
+
+def pipeline(renv: RoarEnv, ws: Path) -> dict[str, str]:
+    """raw.txt -> @1 -> clean.txt -> @2 -> model.bin -> @3 -> metrics.json; file -> hash."""
+    (ws / "raw.txt").write_text("alpha\nbeta\n")
+    git(ws, "add", "raw.txt")
+    git(ws, "-c", "user.name=t", "-c", "user.email=t@e.invalid", "commit", "-qm", "data")
+    steps = [("raw.txt", "clean.txt", "import sys; open(sys.argv[2],'w').write(open(sys.argv[1]).read().upper())"),
+             ("clean.txt", "model.bin", "import sys; open(sys.argv[2],'w').write('model of ' + open(sys.argv[1]).read())"),
+             ("model.bin", "metrics.json", "import sys, json; json.dump({'n': len(open(sys.argv[1]).read())}, open(sys.argv[2],'w'))")]
+    for src, dst, code in steps:
+        renv.roarctl("run", PYTHON, "-c", code, src, dst, cwd=ws, check=True)
+    return {name: blake3.blake3((ws / name).read_bytes()).hexdigest()
+            for name in ("raw.txt", "clean.txt", "model.bin", "metrics.json")}
+
+
+def lineage_hash(renv: RoarEnv, ws: Path) -> str:
+    return json.loads(renv.roarctl("status", "--json", cwd=ws, check=True).stdout)["session"]["lineage_hash"]
+
+
+def test_register_pipeline_final_artifact(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
+    hashes = pipeline(roard, workspace)
+    roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
+    out = roard.roarctl("register", "-y", "metrics.json", cwd=workspace, check=True).stdout
+    metrics = hashes["metrics.json"]
+    assert f"{glaas.url}/artifact/{metrics}" in out
+    assert "new: 1 session, 3 jobs" in out
+    assert re.search(r"\[✅\] lineage registered", out), out
+    status, art = glaas.get(f"/api/v1/artifacts/{metrics}")
+    assert status == 200 and art["hash"] == metrics
+    status, graph = glaas.get(f"/api/v1/artifacts/{metrics}/dag")
+    assert status == 200
+    assert len(graph["jobs"]) == 3
+    assert {a["hash"] for a in graph["artifacts"]} >= {hashes[n] for n in ("raw.txt", "clean.txt", "model.bin", "metrics.json")}
+    assert graph["sources"] == [hashes["raw.txt"]]
+
+    # Idempotent: the same lineage again is all known, and nothing on the server changes.
+    again = roard.roarctl("register", "-y", "metrics.json", cwd=workspace, check=True).stdout
+    assert "new: nothing" in again and "3 jobs" in again
+    status, graph2 = glaas.get(f"/api/v1/artifacts/{metrics}/dag")
+    assert graph2["jobs"] == graph["jobs"]
+
+
+def test_register_whole_session_and_job_targets(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
+    pipeline(roard, workspace)
+    roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
+    digest = lineage_hash(roard, workspace)
+    out = roard.roarctl("register", "-y", "--json", digest[:12], cwd=workspace, check=True).stdout
+    reg = json.loads(out)
+    assert reg["kind"] == "session" and reg["new"]["jobs"] == 3
+    assert reg["sessions"] == [{"hash": digest, "url": f"{glaas.url}/dag/{digest}"}]
+    status, session = glaas.get(f"/api/v1/sessions/{digest}")
+    assert status == 200 and len(session["jobs"]) == 3
+    # A job uid (8 hex) is a job, and wins over a session hash prefix.
+    uid = json.loads(roard.roarctl("show", "@2", "--json", cwd=workspace, check=True).stdout)["uid"]
+    job = json.loads(roard.roarctl("register", "-y", "--json", uid[:8], cwd=workspace, check=True).stdout)
+    assert job["kind"] == "job" and job["counts"]["jobs"] == 2
+
+
+def test_dry_run_sends_nothing_and_shows_redactions(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
+    proxy = RecordingProxy(glaas.port)
+    try:
+        roard.roarctl("config", "set", "glaas.url", proxy.url, cwd=workspace, check=True)
+        key = "sk-proj-" + "a1B2c3D4" * 5
+        (workspace / "in.txt").write_text("x\n")
+        roard.roarctl("run", PYTHON, "-c", "import shutil,sys; shutil.copy('in.txt', 'out.txt')",
+                      "--api-key", key, cwd=workspace, check=True)
+        out = roard.roarctl("register", "--dry-run", "out.txt", cwd=workspace, check=True).stdout
+        assert "nothing was sent" in out
+        assert "by openai-key" in out or "by secret-flag" in out
+        assert key not in out and "[REDACTED:" in out
+        assert proxy.requests() == []
+        # the JSON form carries the payload as a document
+        doc = json.loads(roard.roarctl("register", "--dry-run", "--json", "out.txt", cwd=workspace, check=True).stdout)
+        assert doc["payload"]["jobs"][0]["argv"][-1].startswith("[REDACTED:")
+        assert proxy.requests() == []
+    finally:
+        proxy.close()
+
+
+def test_bad_targets_and_no_server(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
+    pipeline(roard, workspace)
+    nourl = roard.roarctl("register", "-y", "metrics.json", cwd=workspace)
+    assert nourl.returncode == 1 and "glaas.url" in nourl.stderr
+    roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
+    missing = roard.roarctl("register", "-y", "nope.txt", cwd=workspace)
+    assert missing.returncode == 4 and "nope.txt" in missing.stderr
+    noarg = roard.roarctl("register", cwd=workspace)
+    assert noarg.returncode == 2
+    glaas.stop()
+    down = roard.roarctl("register", "-y", "metrics.json", cwd=workspace)
+    assert down.returncode == 1 and "cannot reach" in down.stderr, down.stderr
+
+
+def _login(renv: RoarEnv, ws: Path, glaas: GlaasServer, token: str) -> str:
+    """``roarctl login``, approved through the server's API with ``token``; returns its output."""
+    proc = subprocess.Popen([PYTHON, "-m", "roarctl", "login"], cwd=ws, env=renv.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = ""
+    deadline = time.monotonic() + 60
+    while "enter the code" not in line and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1)
+        if ready:
+            line = proc.stdout.readline()
+    code = re.search(r"enter the code (\S+)", line)
+    assert code, line
+    assert re.search(r"Open http://127\.0\.0\.1:\d+/device", line)
+    status, body = http(glaas.url, "POST", "/api/v1/auth/device/approve", {"user_code": code.group(1)}, token=token)
+    assert status == 200, body
+    rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, (rest, err)
+    return line + rest
+
+
+def test_login_device_flow_whoami_logout_and_scope_flip(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
+    alice = glaas.add_user("alice")
+    roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
+    before = roard.roarctl("whoami", cwd=workspace, check=True).stdout
+    assert "not logged in" in before and "anonymous" in before
+    out = _login(roard, workspace, glaas, alice)
+    assert "logged in" in out and "alice" in out and "private" in out
+    creds = Path(roard.env["XDG_CONFIG_HOME"]) / "roar" / "credentials.json"
+    assert stat.S_IMODE(creds.stat().st_mode) == 0o600
+    me = json.loads(roard.roarctl("whoami", "--json", cwd=workspace, check=True).stdout)
+    assert me["user"] == "alice" and me["logged_in"] and "write" in me["scopes"]
+    assert me["expires_at"] and me["scope"] == "private"
+    assert roard.roarctl("logout", cwd=workspace, check=True).stdout.startswith("logged out")
+    assert "not logged in" in roard.roarctl("whoami", cwd=workspace, check=True).stdout
+    assert "was not logged in" in roard.roarctl("logout", cwd=workspace, check=True).stdout
+
+
+def test_private_registration_is_invisible_to_others(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
+    alice, bob = glaas.add_user("alice"), glaas.add_user("bob")
+    hashes = pipeline(roard, workspace)
+    roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
+    _login(roard, workspace, glaas, alice)
+    out = roard.roarctl("register", "-y", "model.bin", cwd=workspace, check=True).stdout
+    assert "(private)" in out
+    model = hashes["model.bin"]
+    assert glaas.get(f"/api/v1/artifacts/{model}", token=alice)[0] == 200
+    assert glaas.get(f"/api/v1/artifacts/{model}", token=bob)[0] == 404
+    assert glaas.get(f"/api/v1/artifacts/{model}")[0] == 404
