@@ -27,6 +27,8 @@ allowlist match in the text covers it (gitleaks' allowlist semantics).
 
 A regex of the user's that has a group named ``secret`` replaces only that group.
 
+``registration.omit.enabled = false`` turns it off: ``redact`` returns the value as it is.
+
 Pure: no I/O, no globals read; the caller passes the config and the environment.
 """
 from __future__ import annotations
@@ -179,16 +181,16 @@ _BUILTIN_TRIGGER = re.compile(r"AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANV
 # --- config values: parsing and validation (ValueError; config.py names the key) ----------
 
 def _as_list(value: Any, split_commas: bool) -> list[Any]:
-    """A TOML list as is; from ``roarctl config set``, a JSON list, or comma-separated text (or
-    one item, for regexes, which may hold commas)."""
+    """A TOML list as is; from ``roarctl config set``, a JSON list, or else comma-separated text
+    (or one item, for regexes, which may hold commas; ``[A-Z]+`` is a regex, not bad JSON)."""
     if isinstance(value, (list, tuple)):
         return list(value)
     text = str(value).strip()
     if text.startswith("["):
         try:
             parsed = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{text!r} is not a JSON list ({exc.msg})") from None
+        except json.JSONDecodeError:
+            parsed = None
         if isinstance(parsed, list):
             return parsed
     if not text:
@@ -294,7 +296,7 @@ class OmissionFilter:
         self._gated = [(rank, rule) for rank, rule in enumerate(self.rules) if rule.builtin]
 
     @classmethod
-    def from_config(cls, config: Any, *environs: Mapping[str, str]) -> "OmissionFilter":
+    def from_config(cls, config: Any, *environs: Mapping[str, str]) -> OmissionFilter:
         """From a ``Config`` (or any mapping of the registration.omit.* keys; values not yet
         validated are validated here). ``environs``: the environments (the client's, each job's
         recorded one) in which ``registration.omit.env_vars.names`` are looked up."""

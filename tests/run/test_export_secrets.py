@@ -60,7 +60,8 @@ def test_no_planted_secret_in_any_export_format(roard, workspace: Path) -> None:
         "--password", "[REDACTED:secret-flag]", "HF_TOKEN=[REDACTED:huggingface-token]",
         "--entity", "[REDACTED:env:ENTITY_PASS]", "--note=[REDACTED:secret-value]"]
     (start, done) = [json.loads(line) for line in outputs["openlineage", "o.txt"].splitlines()]
-    assert done["job"]["facets"]["roar_command"]["argv"] == json.loads(activity["roar:argv"])
+    for event in (start, done):
+        assert event["job"]["facets"]["roar_command"]["argv"] == json.loads(activity["roar:argv"])
     assert done["run"]["facets"]["roar_run"]["envNames"] == ["API_TOKEN", "ENTITY_PASS"]
 
     # The local database keeps what ran, raw.

@@ -265,6 +265,7 @@ def test_disabled_filter_changes_nothing() -> None:
     ("registration.omit.patterns", [{"id": "a", "pattern": "x"}, {"id": "a", "pattern": "y"}], "given twice"),
     ("registration.omit.patterns", [{"id": "a", "regex": "x"}], "not regex"),
     ("registration.omit.patterns", ["just a string"], "each pattern is a table"),
+    ("registration.omit.patterns", '[{"id": "x", "pattern": "y"', "each pattern is a table"),   # bad JSON
     ("registration.omit.secrets.values", ["abc"], "at least 4 characters"),
     ("registration.omit.env_vars.names", ["NOT-A-NAME"], "'NOT-A-NAME' is not an environment variable name"),
 ])
@@ -283,6 +284,7 @@ def test_config_file_round_trip(tmp_path: Path) -> None:
     set_value(path, "registration.omit.patterns",
               '[{"id": "ticket", "pattern": "TCK-\\\\d+", "replacement": "<t>"}]')
     set_value(path, "registration.omit.allowlist.patterns", r"demo-\d{2,3}")    # one regex, commas kept
+    assert KEYS["registration.omit.allowlist.patterns"].validate("[A-Z]{3}-demo") == ["[A-Z]{3}-demo"]
     set_value(path, "registration.omit.secrets.values", "alpha-secret,beta-secret")
     set_value(path, "registration.omit.env_vars.names", '["MY_PASS"]')
     loaded = Config.load(path)
