@@ -22,6 +22,7 @@ from glaas.web.session import load_viewer
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 25
+MAX_PAGE_SIZE = 200
 MAX_FIELD_CHARS = 500
 
 
@@ -42,6 +43,7 @@ class SearchForm:
     until: str = ""   # YYYY-MM-DD, UTC, inclusive
     exit_code: str = ""
     sort: str = "recent"
+    limit: str = ""   # results per page, 1 to MAX_PAGE_SIZE (default PAGE_SIZE)
 
     @classmethod
     def from_request(cls, request: Request) -> "SearchForm":
@@ -63,6 +65,13 @@ class SearchForm:
             until=None if not self.until else _day(self.until, "to") + 86400,
             kind=self.kind if self.kind in ("job", "artifact") else None)
 
+    def page_size(self) -> int:
+        if not self.limit:
+            return PAGE_SIZE
+        if not self.limit.isdigit() or not 1 <= int(self.limit) <= MAX_PAGE_SIZE:
+            raise Invalid(f"The page size must be a number from 1 to {MAX_PAGE_SIZE}, not {self.limit!r}.")
+        return int(self.limit)
+
     def url_with(self, **changes: str) -> str:
         values = {**asdict(self), **changes}
         return "/search?" + urlencode({k: v for k, v in values.items() if v})
@@ -82,7 +91,7 @@ def run_search(db: Database, form: SearchForm, viewer: Principal, cursor: str | 
     filters = form.filters()
     sort = "relevance" if form.sort == "relevance" else "recent"
     with db.read() as conn:
-        return search(conn, viewer, form.q, filters, sort, PAGE_SIZE, cursor)
+        return search(conn, viewer, form.q, filters, sort, form.page_size(), cursor)
 
 
 @router.get("/")
@@ -97,4 +106,4 @@ async def search_page(request: Request, cursor: str | None = None, viewer: Princ
     next_url = form.url_with(cursor=page.next_cursor) if page.next_cursor else None
     return render(request, "search.html", status_code=400 if error else 200, form=form, page=page,
                   next_url=next_url, query_text=form.q, flashes=[("error", error)] if error else [],
-                  searched=any(v for k, v in asdict(form).items() if k != "sort"))
+                  searched=any(v for k, v in asdict(form).items() if k not in ("sort", "limit")))

@@ -9,7 +9,7 @@ from glaas.schemas import JobDetail, JobSummary, LineageGraph
 from glaas.web.dagsvg import ARTIFACT, JOB, Dag, DagNode
 from glaas.web.templating import basename, duration, human_size
 
-JOB_LABEL_CHARS = 40
+JOB_LABEL_CHARS = 32
 
 
 def _job_label(job: JobSummary) -> str:

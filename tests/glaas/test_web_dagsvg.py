@@ -5,11 +5,21 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import threading
 
 import pytest
 
 from glaas.web import dagsvg
-from glaas.web.dagsvg import ARTIFACT, JOB, MAX_NODES, Dag, DagNode, render_svg, render_svg_blocking, to_dot
+from glaas.web.dagsvg import (
+    ARTIFACT,
+    JOB,
+    MAX_NODES,
+    Dag,
+    DagNode,
+    render_svg,
+    render_svg_blocking,
+    to_dot,
+)
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed (scripts/setup.sh --test)")
 
@@ -78,22 +88,18 @@ def test_the_same_graph_is_laid_out_once(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @needs_dot
-def test_render_runs_dot_off_the_event_loop() -> None:
+def test_render_runs_dot_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     dagsvg.svg_cache.clear()
-    threads = []
+    on_main_thread = []
     real = dagsvg.run_dot
 
     def spy(source: str, program: str) -> str:
-        import threading
-        threads.append(threading.current_thread() is threading.main_thread())
+        on_main_thread.append(threading.current_thread() is threading.main_thread())
         return real(source, program)
 
-    dagsvg.run_dot = spy
-    try:
-        svg = asyncio.run(render_svg(pipeline()))
-    finally:
-        dagsvg.run_dot = real
-    assert svg.startswith("<svg") and threads == [False]
+    monkeypatch.setattr(dagsvg, "run_dot", spy)
+    svg = asyncio.run(render_svg(pipeline()))
+    assert svg.startswith("<svg") and on_main_thread == [False]
 
 
 def test_without_dot_the_answer_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
