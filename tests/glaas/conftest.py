@@ -99,3 +99,11 @@ def make_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Call
     yield make
     for server in started:
         server.stop()
+
+
+def server_database(server: GlaasServer):
+    """A glaas.db.Database on the server's own database, for looking at what it stored."""
+    from glaas.config import Settings
+    from glaas.db import Database
+
+    return Database(Settings(data_dir=server.data_dir, database_url=server.database_url).url)
