@@ -73,17 +73,37 @@ def _source_type(url: str) -> str:
     return urlsplit(url).scheme or "file"
 
 
+def plain(record: Any) -> dict[str, Any]:
+    """A job's git state, runtime or transfer as its JSON object (typed records or the plain
+    dicts older jobs carry)."""
+    if record is None:
+        return {}
+    if hasattr(record, "to_json"):
+        data = dict(record.to_json())
+        data.pop("v", None)
+        return data
+    return dict(record)
+
+
+def transfer_of(job: JobRecord) -> dict[str, Any]:
+    """What a get or put recorded moving (``{}`` for other jobs)."""
+    found = getattr(job, "transfer", None)
+    return plain(found) if found is not None else dict(plain(job.runtime).get("transfer") or {})
+
+
 def _packages(runtime: Mapping[str, Any]) -> dict[str, str]:
     used = runtime.get("packages_used") or []
     return {str(p.get("name")): str(p.get("version", "")) for p in used if isinstance(p, dict) and p.get("name")}
 
 
 def _job_entry(job: JobRecord, session_hash: str) -> dict[str, Any]:
-    git = job.git or {}
-    runtime = job.runtime or {}
+    git = plain(job.git)
+    runtime = plain(job.runtime)
     repo_root = str(git.get("repo_root") or "")
     metadata = {k: v for k, v in runtime.items()
-                if k not in RUNTIME_FIELDS and k not in ("packages_used", "packages_installed")}
+                if k not in RUNTIME_FIELDS and k not in ("packages_used", "packages_installed", "transfer")}
+    if job.kind in ("get", "put"):
+        metadata["transfer"] = transfer_of(job)
     metadata.update({"status": job.status, "tracer": job.tracer})
     if job.env:
         metadata["env"] = dict(job.env)
@@ -110,7 +130,7 @@ def _job_entry(job: JobRecord, session_hash: str) -> dict[str, Any]:
 
 
 def _session_entry(lineage: str, jobs: list[JobRecord]) -> dict[str, Any]:
-    git = next((j.git for j in jobs if (j.git or {}).get("commit")), {}) or {}
+    git = next((plain(j.git) for j in jobs if plain(j.git).get("commit")), {})
     return {"hash": lineage, "git_repo": git.get("remote", ""), "git_commit": git.get("commit", ""),
             "git_branch": git.get("branch", "")}
 
@@ -173,14 +193,18 @@ def build(jobs: list[JobRecord], composites: Iterable[CompositeRow], labels: Ite
                       "metadata": row.labels}
                      for row in labels if row.entity in sent.get(row.kind, ()) and row.labels]
     art_list = sorted(artifacts.values(), key=lambda a: a["hash"])
+    # Label documents are redacted on their own: "entity_key" names a key, not a secret.
     described = omit.redact({"sessions": sessions, "jobs": list(job_entries.values()),
-                             "artifacts": art_list, "labels": label_entries})
-    body = {"scope": scope, **described.value}
+                             "artifacts": art_list, "labels": [lb["metadata"] for lb in label_entries]})
+    clean = described.value
+    for entry, metadata in zip(label_entries, clean["labels"]):
+        entry["metadata"] = metadata
+    body = {"scope": scope, **clean, "labels": label_entries}
     return Payload(body, list(described.redactions), [s["hash"] for s in sessions])
 
 
 def _transfer_urls(job: JobRecord) -> dict[str, str]:
-    transfer = (job.runtime or {}).get("transfer") or {}
+    transfer = transfer_of(job)
     return {str(e.get("hash")): str(e.get("url", "")) for e in
             [*transfer.get("files", []), *transfer.get("directories", [])] if e.get("hash")}
 

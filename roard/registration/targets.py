@@ -20,6 +20,7 @@ from roard.lineage.artifacts import ArtifactInfo, is_hash_prefix, producing_job,
 from roard.lineage.graph import LineageGraph, lineage_hash
 from roard.lineage.model import JobRecord
 from roard.lineage.store import JobStore
+from roard.registration.payload import transfer_of
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
@@ -127,7 +128,7 @@ async def _hash_for_url(store: JobStore, url: str) -> str:
     wanted = url.rstrip("/")
     found = ""
     for job in await _all_jobs(store):
-        transfer = (job.runtime or {}).get("transfer") or {}
+        transfer = transfer_of(job)
         for entry in [*transfer.get("files", []), *transfer.get("directories", [])]:
             if str(entry.get("url", "")).rstrip("/") == wanted and entry.get("hash"):
                 found = entry["hash"]   # the latest recording wins
