@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from roar_api.v1 import files_pb2 as roar_dot_v1_dot_files__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aroar/v1/registration.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13roar/v1/files.proto\"\xcd\x01\n\x19\x43reateRegistrationRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x03 \x01(\x08\x12H\n\x0b\x65nvironment\x18\x04 \x03(\x0b\x32\x33.roar.v1.CreateRegistrationRequest.EnvironmentEntry\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\'\n\tRedaction\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"!\n\x04Link\x12\x0c\n\x04hash\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\"\xb4\x04\n\x0cRegistration\x12\x0e\n\x06server\x18\x01 \x01(\t\x12\r\n\x05scope\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\x12\x14\n\x0cpayload_json\x18\x06 \x01(\t\x12&\n\nredactions\x18\x07 \x03(\x0b\x32\x12.roar.v1.Redaction\x12 \n\tartifacts\x18\x08 \x03(\x0b\x32\r.roar.v1.Link\x12\x1f\n\x08sessions\x18\t \x03(\x0b\x32\r.roar.v1.Link\x12+\n\x03new\x18\n \x03(\x0b\x32\x1e.roar.v1.Registration.NewEntry\x12/\n\x05known\x18\x0b \x03(\x0b\x32 .roar.v1.Registration.KnownEntry\x12)\n\tchecklist\x18\x0c \x03(\x0b\x32\x16.roar.v1.ChecklistItem\x12\x31\n\x06\x63ounts\x18\r \x03(\x0b\x32!.roar.v1.Registration.CountsEntry\x12\x10\n\x08requests\x18\x0e \x01(\r\x1a*\n\x08NewEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a,\n\nKnownEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xa8\x02\n\tQueueItem\x12\n\n\x02id\x18\x01 \x01(\x04\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0e\n\x06server\x18\x03 \x01(\t\x12\x11\n\tworkspace\x18\x04 \x01(\t\x12\x0e\n\x06target\x18\x05 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\r\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08next_try\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\t \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x0b \x01(\t\"\'\n\x15ListQueueItemsRequest\x12\x0e\n\x06states\x18\x01 \x03(\t\"\xa7\x01\n\x16ListQueueItemsResponse\x12!\n\x05items\x18\x01 \x03(\x0b\x32\x12.roar.v1.QueueItem\x12;\n\x06\x63ounts\x18\x02 \x03(\x0b\x32+.roar.v1.ListQueueItemsResponse.CountsEntry\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x18\n\x16RetryQueueItemsRequest\"*\n\x17RetryQueueItemsResponse\x12\x0f\n\x07retried\x18\x01 \x01(\r\"$\n\x16\x44\x65leteQueueItemRequest\x12\n\n\x02id\x18\x01 \x01(\x04\"1\n\x0cLoginRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0e\n\x06server\x18\x02 \x01(\t\"\x81\x01\n\x0bLoginPrompt\x12\x0e\n\x06server\x18\x01 \x01(\t\x12\x18\n\x10verification_uri\x18\x02 \x01(\t\x12!\n\x19verification_uri_complete\x18\x03 \x01(\t\x12\x11\n\tuser_code\x18\x04 \x01(\t\x12\x12\n\nexpires_in\x18\x05 \x01(\r\"f\n\x0bLoginUpdate\x12&\n\x06prompt\x18\x01 \x01(\x0b\x32\x14.roar.v1.LoginPromptH\x00\x12%\n\x08identity\x18\x02 \x01(\x0b\x32\x11.roar.v1.IdentityH\x00\x42\x08\n\x06update\"7\n\x12GetIdentityRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0e\n\x06server\x18\x02 \x01(\t\"\x8a\x01\n\x08Identity\x12\x0e\n\x06server\x18\x01 \x01(\t\x12\x11\n\tlogged_in\x18\x02 \x01(\x08\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05scope\x18\x06 \x01(\t\"2\n\rLogoutRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0e\n\x06server\x18\x02 \x01(\t\"3\n\x0eLogoutResponse\x12\x0e\n\x06server\x18\x01 \x01(\t\x12\x11\n\tforgotten\x18\x02 \x01(\x08\x32\x89\x04\n\x13RegistrationService\x12O\n\x12\x43reateRegistration\x12\".roar.v1.CreateRegistrationRequest\x1a\x15.roar.v1.Registration\x12Q\n\x0eListQueueItems\x12\x1e.roar.v1.ListQueueItemsRequest\x1a\x1f.roar.v1.ListQueueItemsResponse\x12T\n\x0fRetryQueueItems\x12\x1f.roar.v1.RetryQueueItemsRequest\x1a .roar.v1.RetryQueueItemsResponse\x12\x46\n\x0f\x44\x65leteQueueItem\x12\x1f.roar.v1.DeleteQueueItemRequest\x1a\x12.roar.v1.QueueItem\x12\x36\n\x05Login\x12\x15.roar.v1.LoginRequest\x1a\x14.roar.v1.LoginUpdate0\x01\x12=\n\x0bGetIdentity\x12\x1b.roar.v1.GetIdentityRequest\x1a\x11.roar.v1.Identity\x12\x39\n\x06Logout\x12\x16.roar.v1.LogoutRequest\x1a\x17.roar.v1.LogoutResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aroar/v1/registration.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13roar/v1/files.proto\"\xcd\x01\n\x19\x43reateRegistrationRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x03 \x01(\x08\x12H\n\x0b\x65nvironment\x18\x04 \x03(\x0b\x32\x33.roar.v1.CreateRegistrationRequest.EnvironmentEntry\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\'\n\tRedaction\x12\x0c\n\x04rule\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"!\n\x04Link\x12\x0c\n\x04hash\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\"\xb4\x04\n\x0cRegistration\x12\x0e\n\x06server\x18\x01 \x01(\t\x12\r\n\x05scope\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x05 \x01(\x08\x12\x14\n\x0cpayload_json\x18\x06 \x01(\t\x12&\n\nredactions\x18\x07 \x03(\x0b\x32\x12.roar.v1.Redaction\x12 \n\tartifacts\x18\x08 \x03(\x0b\x32\r.roar.v1.Link\x12\x1f\n\x08sessions\x18\t \x03(\x0b\x32\r.roar.v1.Link\x12+\n\x03new\x18\n \x03(\x0b\x32\x1e.roar.v1.Registration.NewEntry\x12/\n\x05known\x18\x0b \x03(\x0b\x32 .roar.v1.Registration.KnownEntry\x12)\n\tchecklist\x18\x0c \x03(\x0b\x32\x16.roar.v1.ChecklistItem\x12\x31\n\x06\x63ounts\x18\r \x03(\x0b\x32!.roar.v1.Registration.CountsEntry\x12\x10\n\x08requests\x18\x0e \x01(\r\x1a*\n\x08NewEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a,\n\nKnownEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xbe\x02\n\tQueueItem\x12\n\n\x02id\x18\x01 \x01(\x04\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0e\n\x06server\x18\x03 \x01(\t\x12\x11\n\tworkspace\x18\x04 \x01(\t\x12\x0e\n\x06target\x18\x05 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\r\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08next_try\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\t \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fidempotency_key\x18\x0b \x01(\t\x12\x14\n\x0creceipt_json\x18\x0c \x01(\t\"\'\n\x15ListQueueItemsRequest\x12\x0e\n\x06states\x18\x01 \x03(\t\"\xa7\x01\n\x16ListQueueItemsResponse\x12!\n\x05items\x18\x01 \x03(\x0b\x32\x12.roar.v1.QueueItem\x12;\n\x06\x63ounts\x18\x02 \x03(\x0b\x32+.roar.v1.ListQueueItemsResponse.CountsEntry\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x18\n\x16RetryQueueItemsRequest\"*\n\x17RetryQueueItemsResponse\x12\x0f\n\x07retried\x18\x01 \x01(\r\"$\n\x16\x44\x65leteQueueItemRequest\x12\n\n\x02id\x18\x01 \x01(\x04\"1\n\x0cLoginRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0e\n\x06server\x18\x02 \x01(\t\"\x81\x01\n\x0bLoginPrompt\x12\x0e\n\x06server\x18\x01 \x01(\t\x12\x18\n\x10verification_uri\x18\x02 \x01(\t\x12!\n\x19verification_uri_complete\x18\x03 \x01(\t\x12\x11\n\tuser_code\x18\x04 \x01(\t\x12\x12\n\nexpires_in\x18\x05 \x01(\r\"f\n\x0bLoginUpdate\x12&\n\x06prompt\x18\x01 \x01(\x0b\x32\x14.roar.v1.LoginPromptH\x00\x12%\n\x08identity\x18\x02 \x01(\x0b\x32\x11.roar.v1.IdentityH\x00\x42\x08\n\x06update\"7\n\x12GetIdentityRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0e\n\x06server\x18\x02 \x01(\t\"\x8a\x01\n\x08Identity\x12\x0e\n\x06server\x18\x01 \x01(\t\x12\x11\n\tlogged_in\x18\x02 \x01(\x08\x12\x0c\n\x04user\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05scope\x18\x06 \x01(\t\"2\n\rLogoutRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0e\n\x06server\x18\x02 \x01(\t\"3\n\x0eLogoutResponse\x12\x0e\n\x06server\x18\x01 \x01(\t\x12\x11\n\tforgotten\x18\x02 \x01(\x08\x32\x89\x04\n\x13RegistrationService\x12O\n\x12\x43reateRegistration\x12\".roar.v1.CreateRegistrationRequest\x1a\x15.roar.v1.Registration\x12Q\n\x0eListQueueItems\x12\x1e.roar.v1.ListQueueItemsRequest\x1a\x1f.roar.v1.ListQueueItemsResponse\x12T\n\x0fRetryQueueItems\x12\x1f.roar.v1.RetryQueueItemsRequest\x1a .roar.v1.RetryQueueItemsResponse\x12\x46\n\x0f\x44\x65leteQueueItem\x12\x1f.roar.v1.DeleteQueueItemRequest\x1a\x12.roar.v1.QueueItem\x12\x36\n\x05Login\x12\x15.roar.v1.LoginRequest\x1a\x14.roar.v1.LoginUpdate0\x01\x12=\n\x0bGetIdentity\x12\x1b.roar.v1.GetIdentityRequest\x1a\x11.roar.v1.Identity\x12\x39\n\x06Logout\x12\x16.roar.v1.LogoutRequest\x1a\x17.roar.v1.LogoutResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -60,33 +60,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REGISTRATION_COUNTSENTRY']._serialized_start=897
   _globals['_REGISTRATION_COUNTSENTRY']._serialized_end=942
   _globals['_QUEUEITEM']._serialized_start=945
-  _globals['_QUEUEITEM']._serialized_end=1241
-  _globals['_LISTQUEUEITEMSREQUEST']._serialized_start=1243
-  _globals['_LISTQUEUEITEMSREQUEST']._serialized_end=1282
-  _globals['_LISTQUEUEITEMSRESPONSE']._serialized_start=1285
-  _globals['_LISTQUEUEITEMSRESPONSE']._serialized_end=1452
+  _globals['_QUEUEITEM']._serialized_end=1263
+  _globals['_LISTQUEUEITEMSREQUEST']._serialized_start=1265
+  _globals['_LISTQUEUEITEMSREQUEST']._serialized_end=1304
+  _globals['_LISTQUEUEITEMSRESPONSE']._serialized_start=1307
+  _globals['_LISTQUEUEITEMSRESPONSE']._serialized_end=1474
   _globals['_LISTQUEUEITEMSRESPONSE_COUNTSENTRY']._serialized_start=897
   _globals['_LISTQUEUEITEMSRESPONSE_COUNTSENTRY']._serialized_end=942
-  _globals['_RETRYQUEUEITEMSREQUEST']._serialized_start=1454
-  _globals['_RETRYQUEUEITEMSREQUEST']._serialized_end=1478
-  _globals['_RETRYQUEUEITEMSRESPONSE']._serialized_start=1480
-  _globals['_RETRYQUEUEITEMSRESPONSE']._serialized_end=1522
-  _globals['_DELETEQUEUEITEMREQUEST']._serialized_start=1524
-  _globals['_DELETEQUEUEITEMREQUEST']._serialized_end=1560
-  _globals['_LOGINREQUEST']._serialized_start=1562
-  _globals['_LOGINREQUEST']._serialized_end=1611
-  _globals['_LOGINPROMPT']._serialized_start=1614
-  _globals['_LOGINPROMPT']._serialized_end=1743
-  _globals['_LOGINUPDATE']._serialized_start=1745
-  _globals['_LOGINUPDATE']._serialized_end=1847
-  _globals['_GETIDENTITYREQUEST']._serialized_start=1849
-  _globals['_GETIDENTITYREQUEST']._serialized_end=1904
-  _globals['_IDENTITY']._serialized_start=1907
-  _globals['_IDENTITY']._serialized_end=2045
-  _globals['_LOGOUTREQUEST']._serialized_start=2047
-  _globals['_LOGOUTREQUEST']._serialized_end=2097
-  _globals['_LOGOUTRESPONSE']._serialized_start=2099
-  _globals['_LOGOUTRESPONSE']._serialized_end=2150
-  _globals['_REGISTRATIONSERVICE']._serialized_start=2153
-  _globals['_REGISTRATIONSERVICE']._serialized_end=2674
+  _globals['_RETRYQUEUEITEMSREQUEST']._serialized_start=1476
+  _globals['_RETRYQUEUEITEMSREQUEST']._serialized_end=1500
+  _globals['_RETRYQUEUEITEMSRESPONSE']._serialized_start=1502
+  _globals['_RETRYQUEUEITEMSRESPONSE']._serialized_end=1544
+  _globals['_DELETEQUEUEITEMREQUEST']._serialized_start=1546
+  _globals['_DELETEQUEUEITEMREQUEST']._serialized_end=1582
+  _globals['_LOGINREQUEST']._serialized_start=1584
+  _globals['_LOGINREQUEST']._serialized_end=1633
+  _globals['_LOGINPROMPT']._serialized_start=1636
+  _globals['_LOGINPROMPT']._serialized_end=1765
+  _globals['_LOGINUPDATE']._serialized_start=1767
+  _globals['_LOGINUPDATE']._serialized_end=1869
+  _globals['_GETIDENTITYREQUEST']._serialized_start=1871
+  _globals['_GETIDENTITYREQUEST']._serialized_end=1926
+  _globals['_IDENTITY']._serialized_start=1929
+  _globals['_IDENTITY']._serialized_end=2067
+  _globals['_LOGOUTREQUEST']._serialized_start=2069
+  _globals['_LOGOUTREQUEST']._serialized_end=2119
+  _globals['_LOGOUTRESPONSE']._serialized_start=2121
+  _globals['_LOGOUTRESPONSE']._serialized_end=2172
+  _globals['_REGISTRATIONSERVICE']._serialized_start=2175
+  _globals['_REGISTRATIONSERVICE']._serialized_end=2696
 # @@protoc_insertion_point(module_scope)

@@ -99,7 +99,7 @@ class Registration(_message.Message):
     def __init__(self, server: _Optional[str] = ..., scope: _Optional[str] = ..., kind: _Optional[str] = ..., target: _Optional[str] = ..., dry_run: _Optional[bool] = ..., payload_json: _Optional[str] = ..., redactions: _Optional[_Iterable[_Union[Redaction, _Mapping]]] = ..., artifacts: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., sessions: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., new: _Optional[_Mapping[str, int]] = ..., known: _Optional[_Mapping[str, int]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ..., counts: _Optional[_Mapping[str, int]] = ..., requests: _Optional[int] = ...) -> None: ...
 
 class QueueItem(_message.Message):
-    __slots__ = ("id", "state", "server", "workspace", "target", "attempts", "created_at", "next_try", "last_error", "delivered_at", "idempotency_key")
+    __slots__ = ("id", "state", "server", "workspace", "target", "attempts", "created_at", "next_try", "last_error", "delivered_at", "idempotency_key", "receipt_json")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     SERVER_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +111,7 @@ class QueueItem(_message.Message):
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_AT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_JSON_FIELD_NUMBER: _ClassVar[int]
     id: int
     state: str
     server: str
@@ -122,7 +123,8 @@ class QueueItem(_message.Message):
     last_error: str
     delivered_at: _timestamp_pb2.Timestamp
     idempotency_key: str
-    def __init__(self, id: _Optional[int] = ..., state: _Optional[str] = ..., server: _Optional[str] = ..., workspace: _Optional[str] = ..., target: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_try: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    receipt_json: str
+    def __init__(self, id: _Optional[int] = ..., state: _Optional[str] = ..., server: _Optional[str] = ..., workspace: _Optional[str] = ..., target: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_try: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., receipt_json: _Optional[str] = ...) -> None: ...
 
 class ListQueueItemsRequest(_message.Message):
     __slots__ = ("states",)

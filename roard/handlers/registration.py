@@ -38,7 +38,8 @@ def _item(i: QueueItem) -> registration_pb2.QueueItem:
     return registration_pb2.QueueItem(
         id=i.id, state=i.state, server=i.server, workspace=i.workspace, target=i.target,
         attempts=i.attempts, created_at=_ts(i.created_at), next_try=_ts(i.next_try) if i.state == "pending" else None,
-        last_error=i.last_error, delivered_at=_ts(i.delivered_at), idempotency_key=i.key)
+        last_error=i.last_error, delivered_at=_ts(i.delivered_at), idempotency_key=i.key,
+        receipt_json=json.dumps(i.receipt) if i.receipt else "")
 
 
 def _identity(i: Identity) -> registration_pb2.Identity:

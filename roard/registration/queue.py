@@ -104,7 +104,6 @@ class QueueItem:
     last_error: str
     delivered_at: float | None
     receipt: dict[str, Any]
-    job_count: int = 0
 
 
 class QueueStore:

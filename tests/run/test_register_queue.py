@@ -1,0 +1,86 @@
+"""The background queue (registration.auto) against a real GLaaS server: jobs recorded while
+the server is down are queued, survive the daemon being SIGKILLed, and are each registered
+exactly once when the server comes up."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PYTHON, RoarEnv
+from tests.run.glaas_server import GlaasServer, cleanup
+
+pytestmark = pytest.mark.timeout(600)
+JOBS = 50
+
+
+@pytest.fixture
+def fast_retries(roar_env: RoarEnv) -> RoarEnv:
+    """Retries at most a second apart, so the test does not wait out a 5-minute backoff."""
+    roar_env.env["ROARD_REGISTRATION_MAX_DELAY"] = "1"
+    return roar_env
+
+
+def queue(renv: RoarEnv, ws: Path) -> dict:
+    return json.loads(renv.roarctl("register", "--queue", "--json", cwd=ws, check=True).stdout)
+
+
+def sigkill_daemon(renv: RoarEnv) -> None:
+    pid = renv.daemon_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+
+
+def test_server_down_50_jobs_two_sigkills_then_exactly_once(fast_retries: RoarEnv, workspace: Path, tmp_path: Path):
+    renv, ws = fast_retries, workspace
+    server = GlaasServer(tmp_path / "glaas")      # not started yet: the server is down
+    try:
+        renv.roarctl("config", "set", "glaas.url", server.url, cwd=ws, check=True)
+        renv.roarctl("config", "set", "registration.auto", "true", cwd=ws, check=True)
+        uids = []
+        for i in range(JOBS):
+            out = renv.roarctl("run", "--json", PYTHON, "-c", f"open('out{i}.txt', 'w').write('{i}')", cwd=ws, check=True)
+            uids.append(json.loads(out.stdout[out.stdout.find("{\n"):])["uid"])
+            if i in (16, 33):
+                sigkill_daemon(renv)   # the next run starts a new daemon
+        state = queue(renv, ws)
+        assert state["counts"].get("delivered", 0) == 0
+        pending = [i for i in state["items"] if i["state"] == "pending"]
+        assert pending and all(i["attempts"] >= 0 for i in pending)
+
+        server.start()
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            state = queue(renv, ws)
+            if not state["counts"].get("pending"):
+                break
+            time.sleep(1)
+        assert state["counts"].get("failed", 0) == 0, state
+        delivered = [i for i in state["items"] if i["state"] == "delivered"]
+        assert sum(json.loads(i["receipt_json"])["new"]["jobs"] for i in delivered) == JOBS
+        db = sqlite3.connect(f"file:{server.data_dir / 'glaas.db'}?mode=ro", uri=True)
+        rows = [r[0] for r in db.execute("SELECT uid FROM jobs")]
+        db.close()
+        assert sorted(rows) == sorted(uids)        # every job, none twice (uid is unique there)
+        for uid in uids[:3] + uids[-3:]:
+            assert server.get(f"/api/v1/jobs/{uid}")[0] == 200
+        # nothing more is sent: the queue is drained and a new daemon finds nothing to catch up
+        renv.stop_daemon()
+        queue(renv, ws)            # starts it
+        time.sleep(2)              # its catch-up ran
+        again = queue(renv, ws)
+        assert again["counts"] == state["counts"]
+    finally:
+        cleanup(server)
