@@ -114,7 +114,8 @@ class RegistrationService:
         self._spawn(self._catch_up())
 
     def on_event(self, event: DaemonEvent) -> None:
-        """The bus listener: a recorded job is queued (when its workspace asks) afterwards."""
+        """The bus listener: a recorded job is queued afterwards when its workspace has
+        registration.auto on, and a put job whenever a server is set."""
         if event.topic == "job.recorded" and event.workspace and event.job_uid:
             if not self._started:
                 self.start()
@@ -192,9 +193,12 @@ class RegistrationService:
         try:
             ws = self.workspaces.get(workspace)
             config = await asyncio.to_thread(effective_config, ws.paths.config)
-            if not config["registration.auto"]:
-                return
-            await self.enqueue_job(ws, job_uid)
+            if config["registration.auto"]:
+                await self.enqueue_job(ws, job_uid)
+            elif config["glaas.url"]:   # a put registers what it uploaded when a server is set
+                job = await ws.store.get_job(job_uid, with_decisions=False)
+                if job.kind == "put":
+                    await self.enqueue_job(ws, job_uid)
         except Exception:
             log.exception("could not queue job %s of %s for registration", job_uid, workspace)
 

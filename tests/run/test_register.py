@@ -169,3 +169,29 @@ def test_private_registration_is_invisible_to_others(roard: RoarEnv, workspace: 
     assert glaas.get(f"/api/v1/artifacts/{model}", token=alice)[0] == 200
     assert glaas.get(f"/api/v1/artifacts/{model}", token=bob)[0] == 404
     assert glaas.get(f"/api/v1/artifacts/{model}")[0] == 404
+
+
+def test_put_registers_what_it_uploaded_and_the_url_is_a_target(roard: RoarEnv, workspace: Path, glaas: GlaasServer,
+                                                                 tmp_path: Path):
+    hashes = pipeline(roard, workspace)
+    roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    roard.roarctl("put", "model.bin", f"file://{remote}/", "-m", "v1", "--no-tag", cwd=workspace, check=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = json.loads(roard.roarctl("register", "--queue", "--json", cwd=workspace, check=True).stdout)
+        if state["counts"].get("delivered"):
+            break
+        time.sleep(0.5)
+    assert state["counts"] == {"delivered": 1}, state
+    status, consumers = glaas.get(f"/api/v1/artifacts/{hashes['model.bin']}/consumers")
+    assert status == 200 and [j["job_type"] for j in consumers["jobs"]] == ["put"]
+    assert glaas.get(f"/api/v1/artifacts/{hashes['model.bin']}/producer")[0] == 200
+    # the recorded remote URL names the artifact
+    reg = json.loads(roard.roarctl("register", "-y", "--json", f"file://{remote}/model.bin", cwd=workspace,
+                                   check=True).stdout)
+    assert reg["kind"] == "artifact" and reg["artifacts"][0]["hash"] == hashes["model.bin"]
+    assert reg["new"].get("jobs", 0) == 0      # all of it came with the put
+    unknown = roard.roarctl("register", "-y", "s3://nowhere/x", cwd=workspace)
+    assert unknown.returncode == 4 and "no get or put" in unknown.stderr
