@@ -15,7 +15,7 @@ import importlib
 import socket
 import struct
 import time
-from typing import Any, Iterator
+from typing import Any, Iterator, NoReturn
 from urllib.parse import unquote
 
 from google.protobuf.message_factory import GetMessageClass
@@ -66,12 +66,24 @@ DATA, HEADERS, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, 
     0x0, 0x1, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0x9)
 END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
 SETTINGS_ENABLE_PUSH, SETTINGS_INITIAL_WINDOW_SIZE, SETTINGS_MAX_FRAME_SIZE = 0x2, 0x4, 0x5
-ERROR_CANCEL = 0x8
+ERROR_REFUSED_STREAM, ERROR_CANCEL, ERROR_ENHANCE_YOUR_CALM, ERROR_INADEQUATE_SECURITY = 0x7, 0x8, 0xB, 0xC
+#: What an HTTP/2 stream reset means as a gRPC status (gRPC's PROTOCOL-HTTP2.md); others are INTERNAL.
+RESET_STATUS = {ERROR_REFUSED_STREAM: StatusCode.UNAVAILABLE, ERROR_CANCEL: StatusCode.CANCELLED,
+                ERROR_ENHANCE_YOUR_CALM: StatusCode.RESOURCE_EXHAUSTED,
+                ERROR_INADEQUATE_SECURITY: StatusCode.PERMISSION_DENIED}
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-MAX_WINDOW = 2**31 - 1
 DEFAULT_WINDOW = 65535
-#: Received bytes after which the windows are opened again (ours start at MAX_WINDOW).
-REFILL_AFTER = 2**30
+#: The flow-control window roarctl grants roard, per stream and for the connection. Bytes are
+#: credited back as they arrive (not as the caller reads them), once half the window has been
+#: received, so a stream nobody is reading never stalls another; a window this size keeps a
+#: Unix socket busy while bounding what roard pushes at a call it has not yet seen cancelled.
+RECEIVE_WINDOW = 4 * 1024 * 1024
+REFILL_AFTER = RECEIVE_WINDOW // 2
+SHUTTING_DOWN = "roard is shutting down"
+#: Seconds a frame the connection owes roard (an ACK, a window update, a cancellation) may wait
+#: for room to be sent in, whatever the call's deadline: roard is not reading when it cannot,
+#: and the connection is given up.
+CONTROL_SEND_TIMEOUT = 1.0
 
 
 class _Stream:
@@ -83,6 +95,8 @@ class _Stream:
         self.headers: dict[str, str] | None = None
         self.trailers: dict[str, str] | None = None
         self.closed = False          # the daemon's side ended (END_STREAM, reset, or connection gone)
+        self.ended = False           # ... with END_STREAM: a reset after that changes nothing
+        self.opened = False          # its HEADERS went out: only then may it be reset
         self.error: RpcError | None = None
 
     def next_message(self) -> bytes | None:
@@ -119,10 +133,16 @@ class Connection:
         self.peer_max_frame = 16384
         self.received = 0
         self.dead: str = ""              # why the connection can carry no more calls
+        self.going_away = False          # roard sent GOAWAY: it is shutting down
         self._inbox = bytearray()
-        settings = struct.pack(">HIHI", SETTINGS_ENABLE_PUSH, 0, SETTINGS_INITIAL_WINDOW_SIZE, MAX_WINDOW)
-        self._send(PREFACE + self._frame(SETTINGS, 0, 0, settings)
-                   + self._frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - DEFAULT_WINDOW)))
+        settings = struct.pack(">HIHI", SETTINGS_ENABLE_PUSH, 0, SETTINGS_INITIAL_WINDOW_SIZE, RECEIVE_WINDOW)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            self._send(PREFACE + self._frame(SETTINGS, 0, 0, settings)
+                       + self._frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", RECEIVE_WINDOW - DEFAULT_WINDOW)),
+                       deadline)
+        except TimeoutError:
+            raise RpcError(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
 
     # --- frames ------------------------------------------------------------------------------
 
@@ -130,23 +150,39 @@ class Connection:
     def _frame(kind: int, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
         return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream_id.to_bytes(4, "big") + payload
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytes, deadline: float | None) -> None:
+        """Send ``data`` whole, or raise TimeoutError at ``deadline``: roard is not reading. A
+        frame may then be half sent, so the connection carries no more calls."""
+        self._settimeout(deadline)
         try:
             self.sock.sendall(data)
+        except socket.timeout:
+            self._abandon("roard stopped reading what roarctl sent")
+            raise TimeoutError from None
         except OSError as exc:
             self._die(f"roard closed the connection ({exc.strerror or exc})")
+
+    def _reply(self, frame: bytes) -> None:
+        """Send a frame the connection owes roard, bounded by CONTROL_SEND_TIMEOUT."""
+        try:
+            self._send(frame, time.monotonic() + CONTROL_SEND_TIMEOUT)
+        except TimeoutError:
+            self._die(self.dead)
+
+    def _settimeout(self, deadline: float | None) -> None:
+        if deadline is None:
+            self.sock.settimeout(None)
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self.sock.settimeout(left)
 
     def _fill(self, n: int, deadline: float | None) -> None:
         """Wait until ``n`` bytes have arrived, consuming none: a timeout or Ctrl-C between
         frames leaves the connection in step."""
         while len(self._inbox) < n:
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                self.sock.settimeout(left)
-            else:
-                self.sock.settimeout(None)
+            self._settimeout(deadline)
             try:
                 chunk = self.sock.recv(max(65536, n - len(self._inbox)))
             except socket.timeout:
@@ -166,13 +202,18 @@ class Connection:
         del self._inbox[:9 + length]
         return header[3], header[4], int.from_bytes(header[5:9], "big") & 0x7FFFFFFF, payload
 
-    def _die(self, why: str) -> None:
+    def _die(self, why: str) -> NoReturn:
+        self._abandon(why)
+        raise RpcError(StatusCode.UNAVAILABLE, self.dead)
+
+    def _abandon(self, why: str) -> None:
+        """The connection carries no more calls: every call still open on it fails with ``why``."""
         self.dead = self.dead or why
         for stream in self.streams.values():
             if not stream.closed:
                 stream.closed = True
                 stream.error = stream.error or RpcError(StatusCode.UNAVAILABLE, why)
-        raise RpcError(StatusCode.UNAVAILABLE, self.dead)
+        self.sock.close()
 
     def close(self) -> None:
         self.dead = self.dead or "closed"
@@ -188,23 +229,23 @@ class Connection:
         elif kind == HEADERS:
             block = self._header_block(flags, payload, deadline)
             self._on_headers(stream, flags, block)
-        elif kind == RST_STREAM and stream is not None:
+        elif kind == RST_STREAM and stream is not None and not stream.ended:
             code = int.from_bytes(payload[:4], "big")
             stream.closed = True
-            stream.error = stream.error or RpcError(
-                StatusCode.CANCELLED if code == ERROR_CANCEL else StatusCode.INTERNAL,
-                f"roard reset the call (HTTP/2 error {code})")
+            stream.error = stream.error or RpcError(RESET_STATUS.get(code, StatusCode.INTERNAL),
+                                                    f"roard reset the call (HTTP/2 error {code})")
         elif kind == SETTINGS and not flags & ACK:
             self._on_settings(payload)
         elif kind == PING and not flags & ACK:
-            self._send(self._frame(PING, ACK, 0, payload))
+            self._reply(self._frame(PING, ACK, 0, payload))
         elif kind == GOAWAY:
             last_stream_id = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
             for sid, s in self.streams.items():
                 if sid > last_stream_id and not s.closed:
                     s.closed = True
-                    s.error = RpcError(StatusCode.UNAVAILABLE, "roard is shutting down")
-            self.dead = self.dead or "roard is shutting down"
+                    s.error = RpcError(StatusCode.UNAVAILABLE, SHUTTING_DOWN)
+            self.dead = self.dead or SHUTTING_DOWN
+            self.going_away = True
         elif kind == WINDOW_UPDATE:
             increment = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
             if stream_id == 0:
@@ -233,20 +274,23 @@ class Connection:
 
     def _on_data(self, stream: _Stream | None, stream_id: int, flags: int, payload: bytes) -> None:
         self.received += len(payload)
+        updates = b""
         if self.received >= REFILL_AFTER:
-            self._send(self._frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", self.received)))
+            updates += self._frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", self.received))
             self.received = 0
-        if flags & PADDED:
-            payload = payload[1:len(payload) - payload[0]]
-        if stream is None:
-            return
-        stream.received += len(payload)
-        if stream.received >= REFILL_AFTER and not flags & END_STREAM:
-            self._send(self._frame(WINDOW_UPDATE, 0, stream_id, struct.pack(">I", stream.received)))
-            stream.received = 0
-        stream.data += payload
-        if flags & END_STREAM:
-            stream.closed = True
+        if stream is not None and not stream.closed:
+            # Padding counts against the window too.
+            stream.received += len(payload)
+            if stream.received >= REFILL_AFTER and not flags & END_STREAM:
+                updates += self._frame(WINDOW_UPDATE, 0, stream_id, struct.pack(">I", stream.received))
+                stream.received = 0
+            if flags & PADDED:
+                payload = payload[1:len(payload) - payload[0]]
+            stream.data += payload
+            if flags & END_STREAM:
+                stream.closed = stream.ended = True
+        if updates:
+            self._reply(updates)
 
     def _on_headers(self, stream: _Stream | None, flags: int, block: bytes) -> None:
         # Every block is decoded, even for a stream we gave up on: the decoder's table must
@@ -255,14 +299,14 @@ class Connection:
             fields = {name.lower(): value for name, value in self.decoder.decode(block)}
         except HeaderError as exc:
             self._die(f"roard sent headers roarctl cannot read ({exc})")
-        if stream is None:
+        if stream is None or stream.closed:
             return
         if stream.headers is None:
             stream.headers = fields
         else:
             stream.trailers = fields
         if flags & END_STREAM:
-            stream.closed = True
+            stream.closed = stream.ended = True
 
     def _on_settings(self, payload: bytes) -> None:
         for i in range(0, len(payload) - 5, 6):
@@ -274,7 +318,7 @@ class Connection:
                     stream.send_window += delta
             elif ident == SETTINGS_MAX_FRAME_SIZE:
                 self.peer_max_frame = value
-        self._send(self._frame(SETTINGS, ACK, 0))
+        self._reply(self._frame(SETTINGS, ACK, 0))
 
     # --- calls -------------------------------------------------------------------------------
 
@@ -299,21 +343,24 @@ class Connection:
         while rest:
             chunk, rest = rest[:self.peer_max_frame], rest[self.peer_max_frame:]
             frames.append(self._frame(CONTINUATION, END_HEADERS if not rest else 0, stream.id, chunk))
-        self._send(b"".join(frames))
-        payload = b"\0" + len(message).to_bytes(4, "big") + message
-        sent = 0
-        while sent < len(payload):
-            room = min(self.send_window, stream.send_window, self.peer_max_frame, len(payload) - sent)
-            if stream.closed:
-                break                     # the daemon answered (an error) before reading it all
-            if room <= 0:
-                self.wait(stream, deadline)
-                continue
-            chunk = payload[sent:sent + room]
-            sent += room
-            self.send_window -= room
-            stream.send_window -= room
-            self._send(self._frame(DATA, END_STREAM if sent == len(payload) else 0, stream.id, chunk))
+        payload = memoryview(b"\0" + len(message).to_bytes(4, "big") + message)
+        try:
+            self._send(b"".join(frames), deadline)
+            stream.opened = True
+            sent = 0
+            while sent < len(payload) and not stream.closed:   # closed: answered (an error) early
+                room = min(self.send_window, stream.send_window, self.peer_max_frame, len(payload) - sent)
+                if room <= 0:
+                    self.wait(stream, deadline)               # for the daemon's WINDOW_UPDATE
+                    continue
+                chunk = payload[sent:sent + room]
+                sent += room
+                self.send_window -= room
+                stream.send_window -= room
+                self._send(self._frame(DATA, END_STREAM if sent == len(payload) else 0, stream.id, chunk),
+                           deadline)
+        except TimeoutError:
+            self._expired(stream)
         return stream, deadline
 
     def wait(self, stream: _Stream, deadline: float | None) -> None:
@@ -321,9 +368,11 @@ class Connection:
         try:
             self._read_frame(deadline)
         except TimeoutError:
-            self.cancel(stream)
-            stream.error = RpcError(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
-            stream.closed = True
+            self._expired(stream)
+
+    def _expired(self, stream: _Stream) -> None:
+        self.cancel(stream)
+        stream.error = RpcError(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
 
     def release(self, stream: _Stream) -> None:
         """Forget a finished stream; with none left, hang up. A connection only lives while a
@@ -334,10 +383,15 @@ class Connection:
             self.close()
 
     def cancel(self, stream: _Stream) -> None:
-        if not stream.closed and not self.dead:
-            self._send(self._frame(RST_STREAM, 0, stream.id, struct.pack(">I", ERROR_CANCEL)))
+        """End the call here and tell roard (RST_STREAM), unless its side has ended already."""
+        was_open = stream.opened and not stream.closed
         stream.closed = True
         stream.error = stream.error or RpcError(StatusCode.CANCELLED, "Cancelled")
+        if was_open and not self.dead:
+            try:
+                self._reply(self._frame(RST_STREAM, 0, stream.id, struct.pack(">I", ERROR_CANCEL)))
+            except RpcError:
+                pass  # the connection is given up; the call is over either way
 
     def finish(self, stream: _Stream) -> None:
         """Raise the call's error, if it ended with one."""
@@ -357,6 +411,10 @@ class Connection:
             status_code = StatusCode(int(code))
         except ValueError:
             status_code = StatusCode.UNKNOWN
+        if status_code == StatusCode.CANCELLED and self.going_away:
+            # What grpc answers a call that reached it after its GOAWAY (the call was sent before
+            # roarctl read that), or one still running when the shutdown's grace ran out.
+            raise RpcError(StatusCode.UNAVAILABLE, SHUTTING_DOWN)
         if status_code != StatusCode.OK:
             raise RpcError(status_code, unquote(end.get("grpc-message", "")))
         if stream.data:
@@ -406,6 +464,8 @@ class Channel:
 
     def call(self, path: str, request: Any, response: Any, timeout: float | None,
              metadata: tuple[tuple[str, str], ...]) -> Call:
+        if timeout is not None and timeout <= 0:
+            raise RpcError(StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
         conn = self.connection(timeout)
         stream, deadline = conn.start(path, request.SerializeToString(), timeout, metadata)
         return Call(conn, stream, deadline, response)
@@ -417,11 +477,17 @@ class Channel:
 
 
 class _Method:
-    def __init__(self, channel: Channel, path: str, response: Any, streaming: bool) -> None:
+    def __init__(self, channel: Channel, path: str, response: Any, streaming: bool,
+                 streaming_requests: bool = False) -> None:
         self._channel, self._path, self._response, self._streaming = channel, path, response, streaming
+        self._streaming_requests = streaming_requests
 
     def __call__(self, request: Any, timeout: float | None = None,
                  metadata: tuple[tuple[str, str], ...] = ()) -> Any:
+        if self._streaming_requests:
+            raise RpcError(StatusCode.UNIMPLEMENTED,
+                           f"{self._path} is a client-streaming call, and roarctl's gRPC client "
+                           "makes unary and server-streaming calls only")
         call = self._channel.call(self._path, request, self._response, timeout, metadata)
         if self._streaming:
             return call
@@ -444,7 +510,8 @@ class ServiceStub:
         if method is None:
             raise AttributeError(name)
         bound = _Method(self._channel, f"/{self._service.full_name}/{name}",
-                        GetMessageClass(method.output_type), method.server_streaming)
+                        GetMessageClass(method.output_type), method.server_streaming,
+                        method.client_streaming)
         setattr(self, name, bound)
         return bound
 
