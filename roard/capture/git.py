@@ -8,9 +8,11 @@ fast. Blocking; callers run it off the event loop.
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import blake3
 import git
 
 from roard.capture.credentials import strip_credentials
@@ -98,3 +100,66 @@ def tracked_in_head(repo_root: str, rel_paths: list[str]) -> set[str]:
         return set()
     tracked = set(out.decode("utf-8", "surrogateescape").split("\0"))
     return {p for p in rel_paths if p in tracked}
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What git's index says of a tracked file: its blob, and the stat data it last saw."""
+
+    blob: str
+    size: int
+    mtime_ns: int
+    ino: int
+
+
+def index_entries(repo_root: str, rel_paths: list[str]) -> dict[str, IndexEntry]:
+    """Index entries (stage 0) of ``rel_paths``, from one ``git ls-files --stage --debug``."""
+    if not repo_root or not rel_paths:
+        return {}
+    try:
+        out = git.Git(repo_root).execute(["git", "--literal-pathspecs", "-C", repo_root, "ls-files",
+                                          "--stage", "--debug", "--full-name", "--", *rel_paths],
+                                         stdout_as_string=False)
+    except (git.GitCommandError, git.GitCommandNotFound, OSError):
+        return {}
+    entries: dict[str, IndexEntry] = {}
+    path, blob, fields = "", "", {}
+    for line in out.decode("utf-8", "surrogateescape").splitlines() + [""]:
+        if line.startswith(" "):
+            for part in line.split("\t"):
+                key, _, value = part.strip().partition(": ")
+                fields[key] = value
+            continue
+        if path and blob and "size" in fields and "mtime" in fields:
+            secs, _, nsecs = fields["mtime"].partition(":")
+            entries[path] = IndexEntry(blob, int(fields["size"]), int(secs) * 10**9 + int(nsecs or 0),
+                                       int(fields.get("ino", "0") or 0))
+        path, blob, fields = "", "", {}
+        meta, _, name = line.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[2] == "0":
+            path, blob = name, parts[1]
+    return entries
+
+
+def blob_content_hash(repo_root: str, rel_path: str, blob: str, expected_size: int) -> str:
+    """BLAKE3 of a blob as it is checked out at ``rel_path`` (the work tree's filters applied), or ""
+    when git cannot give it or its size is not ``expected_size``. ``blob`` is an object name, or
+    ``REV:PATH``."""
+    args = ["git", "-C", repo_root, "cat-file", "--filters"]
+    args += [blob] if ":" in blob else [f"--path={rel_path}", blob]
+    try:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return ""
+    digest, size = blake3.blake3(), 0
+    assert proc.stdout is not None
+    with proc.stdout:
+        while size <= expected_size and (chunk := proc.stdout.read(1 << 20)):
+            digest.update(chunk)
+            size += len(chunk)
+    if size > expected_size:
+        proc.kill()
+    if proc.wait() != 0 or size != expected_size:
+        return ""
+    return digest.hexdigest()

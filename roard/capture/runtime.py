@@ -53,26 +53,69 @@ def is_python_executable(path: str) -> bool:
 
 _PROBE = ("import json, site, sys, sysconfig; p = sysconfig.get_paths(); "
           "print(json.dumps(['%d.%d.%d' % sys.version_info[:3], "
-          "sorted({p['purelib'], p['platlib'], *site.getsitepackages()})]))")
+          "sorted({p['purelib'], p['platlib'], *site.getsitepackages()}), sys.path]))")
 
 
 @functools.lru_cache(maxsize=32)
-def _python_probe(exe: str, mtime_ns: int) -> tuple[str, tuple[str, ...]]:
+def _python_probe(exe: str, mtime_ns: int) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     try:
         out = subprocess.run([exe, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=20,
                              env={"PATH": "/usr/bin:/bin"})
-        version, sites = json.loads(out.stdout)
-        return version, tuple(sites)
+        version, sites, sys_path = json.loads(out.stdout)
+        return version, tuple(sites), tuple(p for p in sys_path if p)
     except (OSError, subprocess.SubprocessError, ValueError):
-        return "", ()
+        return "", (), ()
+
+
+def _probe(exe: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    try:
+        return _python_probe(exe, os.stat(exe).st_mtime_ns)
+    except OSError:
+        return "", (), ()
 
 
 def python_probe(exe: str) -> tuple[str, tuple[str, ...]]:
     """(version, site-packages dirs) of an interpreter; cached while the executable is unchanged."""
+    version, sites, _ = _probe(exe)
+    return version, sites
+
+
+def package_roots(executables: Iterable[str], pythonpath: str, workspace: str) -> tuple[str, ...]:
+    """Directories whose files are the traced interpreters' packages, not data: each one's
+    ``sys.path`` (probed isolated) and the job's ``PYTHONPATH`` entries (``pip install --target``
+    dirs), as physical paths. The workspace's own code is not a package: an entry that is the
+    workspace or holds it is left out, and one inside it counts only when pip installed into it
+    (it holds ``*.dist-info``)."""
+    entries = [p for exe in dict.fromkeys(executables) if is_python_executable(exe) for p in _probe(exe)[2]]
+    entries += [p for p in pythonpath.split(os.pathsep) if os.path.isabs(p)]
+    ws = workspace.rstrip("/")
+    roots: list[str] = []
+    for entry in dict.fromkeys(entries):
+        root = os.path.realpath(entry).rstrip("/")
+        if not root or ws == root or ws.startswith(root + "/") or not os.path.isdir(root):
+            continue
+        if root.startswith(ws + "/") and not _holds_dist_info(root):
+            continue
+        roots.append(root)
+    return tuple(roots)
+
+
+def _holds_dist_info(directory: str) -> bool:
     try:
-        return _python_probe(exe, os.stat(exe).st_mtime_ns)
+        return any(e.name.endswith((".dist-info", ".egg-info")) for e in os.scandir(directory))
     except OSError:
-        return "", ()
+        return False
+
+
+def _package_root(path: str, roots: tuple[str, ...]) -> tuple[str, str] | None:
+    """(root, top-level entry) of a package file: under site-packages, or a ``package_roots`` dir."""
+    m = _SITE.match(path)
+    if m:
+        return m.group(1), m.group(2)
+    best = max((r for r in roots if path.startswith(r + "/")), key=len, default="")
+    if not best:
+        return None
+    return best, path[len(best) + 1:].split("/", 1)[0]
 
 
 def _dist_name_version(dist_info: Path) -> tuple[str, str] | None:
@@ -128,16 +171,18 @@ def site_index(site: str) -> tuple[dict[str, tuple[str, str]], tuple[tuple[str, 
         return {}, ()
 
 
-def python_runtime(executables: Iterable[str], paths_read: Iterable[str]) -> dict[str, object]:
-    """Interpreter and packages of a Python job, or {} when no Python ran."""
+def python_runtime(executables: Iterable[str], paths_read: Iterable[str],
+                   roots: tuple[str, ...] = ()) -> dict[str, object]:
+    """Interpreter and packages of a Python job, or {} when no Python ran. ``roots``: more
+    package directories than site-packages (``package_roots``)."""
     pythons = [e for e in executables if is_python_executable(e)]
     used: dict[str, str] = {}
     sites: set[str] = set()
     for path in paths_read:
-        m = _SITE.match(path)
-        if not m or path.endswith(".pth") or m.group(2).startswith(_STARTUP_HOOKS):
+        found = _package_root(path, roots)
+        if not found or path.endswith(".pth") or found[1].startswith(_STARTUP_HOOKS):
             continue  # read by every interpreter start (.pth hooks), not imported by the job
-        site, top = m.group(1), m.group(2)
+        site, top = found
         sites.add(site)
         owners, _ = site_index(site)
         nv = owners.get(top)

@@ -2,6 +2,11 @@
 
 The result says, for every path, whether the job read it before writing it (an input, with the
 identity it had when read), wrote it (an output), or made and removed it (neither).
+
+A file opened for append or read-write that existed before the run's first open of it is an input
+too (the version it changed); one the open created is not. The tracers report the identity after
+the open, so "created by this open" is read from it: ``O_CREAT`` and an empty file that is
+``O_EXCL`` or modified after the run began (``created_by_run``).
 """
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from roard.tracing.spool import UNRESOLVED
 
 O_ACCMODE = os.O_ACCMODE
 O_TMPFILE = getattr(os, "O_TMPFILE", 0o20200000)
+#: File timestamps come from the kernel's coarse clock, which lags the precise one by up to a tick
+#: (1-10 ms); a file created that soon after BeginRun may carry an mtime just before it.
+COARSE_CLOCK_SLACK_NS = 10_000_000
 
 
 @dataclass
@@ -25,7 +33,7 @@ class PathState:
     deleted: bool = False          # gone at the end of the run (unlinked or renamed away)
     renamed_to: str = ""
     ftype: str = "f"               # f regular, d directory, o other
-    how: set[str] = field(default_factory=set)   # open, exec, lib, inherited, mkdir, ...
+    how: set[str] = field(default_factory=set)   # open, exec, lib, inherited, mkdir, append, ...
 
 
 @dataclass
@@ -80,8 +88,20 @@ class PhysicalPaths:
         return path if physical.startswith(_PER_PROCESS) else physical
 
 
+def created_by_run(flags: int, size: int, mtime_ns: int, started_ns: int) -> bool:
+    """Whether an open made the file: the tracer reports the file after the open, so a created file
+    is one opened with ``O_CREAT`` that is empty and either ``O_EXCL`` or modified since the run
+    began (an empty file from before the run keeps its older mtime)."""
+    if not flags & os.O_CREAT or size != 0:
+        return False
+    return bool(flags & os.O_EXCL) or (started_ns > 0 and mtime_ns >= started_ns - COARSE_CLOCK_SLACK_NS)
+
+
 class Classifier:
-    def __init__(self) -> None:
+    def __init__(self, started_ns: int = 0) -> None:
+        """``started_ns``: when the run began (wall clock, ns); 0 when unknown, and then only
+        ``O_EXCL`` tells that an open created a file."""
+        self.started_ns = started_ns
         self.paths = PhysicalPaths()
         self.states: dict[str, PathState] = {}
         self.executables: list[str] = []
@@ -120,10 +140,11 @@ class Classifier:
         if real.endswith(" (deleted)"):  # unlinked while open: its last name is still the key
             real = real[: -len(" (deleted)")]
         key = real or path
-        # The name used is kept only when it is itself a symlink (case 2); otherwise the
-        # kernel's name wins, since a lexical ".." after a symlinked directory misleads (case 17).
+        # The name used is kept when it leads to the file the kernel opened: through a symlinked
+        # file (case 2) or a symlinked directory (`data -> /elsewhere`). A name that does not (a
+        # lexical ".." after a symlinked directory, case 17) misleads: the kernel's name wins.
         via_fd = path.startswith(_PER_PROCESS)
-        name = path if real and real != path and not via_fd and os.path.islink(path) else key
+        name = path if real and real != path and not via_fd and self.paths.full(path) == real else key
         acc = flags & O_ACCMODE
         trunc = bool(flags & os.O_TRUNC)
         ident = (int(ev.dev), int(ev.ino), int(ev.size), int(ev.mtime_ns))
@@ -134,8 +155,15 @@ class Classifier:
             if not st.written and not st.read_first and acc != os.O_WRONLY:
                 st.read_first = True
             return
-        if acc in (os.O_RDONLY, os.O_RDWR) and not trunc:
-            self.read(key, name, ident, "open")
+        in_place = not trunc and (acc == os.O_RDWR or bool(flags & os.O_APPEND))
+        earlier = self.states.get(key)
+        first = earlier is None or not (earlier.written or earlier.read_first)
+        if in_place and first and created_by_run(flags, ident[2], ident[3], self.started_ns):
+            self.write(key, name, "create")  # the open made it: there was no earlier version
+            return
+        if (acc == os.O_RDONLY and not trunc) or in_place:
+            # read, or changed in place (append, read-write): the version before is an input
+            self.read(key, name, ident, "open" if acc != os.O_WRONLY else "append")
         if acc in (os.O_WRONLY, os.O_RDWR) or trunc:
             self.write(key, name, "open")
 

@@ -29,6 +29,10 @@ HOME_TOOL_CONFIG = (".gitconfig", ".config/git/", ".config/pip/", ".pip/", ".pyt
 _PACKAGE = re.compile(r"/(site|dist)-packages/|/lib(64)?/python\d+(\.\d+)?t?/|/lib/libpython[\d.]+\.so|"
                       r"/\.pyenv/versions/|/conda/pkgs/|/\.venv/bin/|/node_modules/|/pyvenv\.cfg$")
 _INTERPRETER = re.compile(r"/bin/python\d*(\.\d+)?$")
+#: Installed packages' metadata, wherever it is (importlib.metadata reads every dist's files).
+_PACKAGE_METADATA = re.compile(r"[^/]\.(dist|egg)-info(/|$)")
+
+PACKAGE_REASON = "installed package or interpreter file (filters.ignore_package_reads)"
 
 
 @dataclass
@@ -42,6 +46,8 @@ class FilterRules:
     ignore_tmp: bool = True
     extra_patterns: list[str] = field(default_factory=list)
     tmp_prefixes: tuple[str, ...] = TMP_PREFIXES
+    #: The traced interpreters' sys.path and PYTHONPATH dirs (``runtime.package_roots``), per run.
+    package_roots: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Config, workspace_root: Path, native_dir: Path) -> "FilterRules":
@@ -68,7 +74,12 @@ class FilterRules:
         return None
 
     def is_package_path(self, path: str) -> bool:
-        return bool(_PACKAGE.search(path) or _INTERPRETER.search(path))
+        return bool(_PACKAGE.search(path) or _INTERPRETER.search(path) or self.is_installed_package(path))
+
+    def is_installed_package(self, path: str) -> bool:
+        """Package metadata, or a file under one of the run's package roots (even one that pip put
+        inside the workspace)."""
+        return bool(_PACKAGE_METADATA.search(path)) or any(path.startswith(r + "/") for r in self.package_roots)
 
     def drop_reason(self, path: str, written_by_job: bool) -> str | None:
         """Why ``path`` is not an input/output of the job, or None to keep it."""
@@ -81,12 +92,14 @@ class FilterRules:
         extra = self._extra(path)
         if extra:
             return extra
+        if self.ignore_packages and self.is_installed_package(path):
+            return PACKAGE_REASON
         if self.in_workspace(path):
             return None
         if self.ignore_system and path.startswith(SYSTEM_PREFIXES):
             return "system path (filters.ignore_system_reads)"
         if self.ignore_packages and self.is_package_path(path):
-            return "installed package or interpreter file (filters.ignore_package_reads)"
+            return PACKAGE_REASON
         if path.startswith(self.home):
             rel = path[len(self.home):]
             if self.ignore_caches and rel.startswith(HOME_CACHES):

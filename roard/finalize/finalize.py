@@ -4,6 +4,7 @@ Blocking (reads files, hashes); the run manager calls it in a worker thread.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import time
@@ -13,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from roard.capture import system_packages
-from roard.capture.runtime import host_info, python_runtime
+from roard.capture.runtime import host_info, package_roots, python_runtime
 from roard.finalize.classify import Classification, Classifier, PathState, warning_text
 from roard.finalize.filters import SYSTEM_PREFIXES, FilterRules
+from roard.finalize.prior import PriorContent
 from roard.hashing import HashBatch, HashCache, HashResult
 from roard.lineage.model import Decision, FileEntry
 from roard.tracing.backends import preload_blind
@@ -33,6 +35,8 @@ class TracedRun(Protocol):
     spool_dir: str
     git: Any
     inherited: list[dict[str, Any]]
+    started_at: float
+    pythonpath: str
 
 
 @dataclass
@@ -92,6 +96,10 @@ def _identity_matches(st: PathState, res: HashResult) -> bool:
     return (i.dev, i.ino, i.size, i.mtime_ns) == (dev, ino, size, mtime)
 
 
+#: The flag of an input changed in place whose content before the run nothing knew.
+PRIOR_UNKNOWN = "prior-unknown"
+
+
 def _name_flags(st: PathState) -> list[str]:
     """Flags that say how the job reached the file: through a symlink, or an inherited fd."""
     flags = []
@@ -102,17 +110,19 @@ def _name_flags(st: PathState) -> list[str]:
     return flags
 
 
-def _input_entry(st: PathState, batch: HashBatch, path: str) -> FileEntry:
+def _input_entry(st: PathState, batch: HashBatch, path: str, prior: PriorContent) -> FileEntry:
     flags = _name_flags(st)
     digest, size = "", 0
     if st.written or st.deleted:
-        # The bytes that were read are gone; only the cache can say what they were.
-        if st.read_identity is not None:
-            dev, ino, size, mtime = st.read_identity
-            digest = batch.cache.get_without_ctime(dev, ino, size, mtime) or ""
-        flags.append("read-write" if st.written else "deleted")
+        # The bytes that were there are gone (changed in place, rewritten or removed).
+        size = st.read_identity[2] if st.read_identity else 0
+        digest = prior.hash_before(st)
+        if st.written:
+            flags.append("appended" if "append" in st.how else "read-write")
+        else:
+            flags.append("deleted")
         if not digest:
-            flags.append("unavailable")
+            flags.append(PRIOR_UNKNOWN if st.written else "unavailable")
     else:
         res = batch.hash(st.key)
         size = res.size
@@ -121,8 +131,8 @@ def _input_entry(st: PathState, batch: HashBatch, path: str) -> FileEntry:
             flags += res.flags
         else:
             flags.append("changed-during-run")
-            dev, ino, size, mtime = st.read_identity  # type: ignore[misc]
-            digest = batch.cache.get_without_ctime(dev, ino, size, mtime) or ""
+            size = st.read_identity[2]  # type: ignore[index]
+            digest = prior.hash_before(st)
             if not digest:
                 flags.append("unavailable")
     return FileEntry(path=path, abs_path=storable(st.key), hash=digest, size=size, flags=flags,
@@ -158,7 +168,7 @@ def add_inherited(classifier: Classifier, record: TracedRun) -> None:
 def classify_run(record: TracedRun) -> tuple[Classification, "SpoolStats"]:
     from roard.tracing.spool import SpoolReader  # written by the tracer work, imported on use
 
-    classifier = Classifier()
+    classifier = Classifier(started_ns=int(record.started_at * 1e9))
     add_inherited(classifier, record)
     if not Path(record.spool_dir).is_dir():
         classifier.warnings.append(f"the tracer's spool {record.spool_dir} is gone (the machine "
@@ -181,6 +191,8 @@ def raw_syscall_warnings(executables: list[str], rules: FilterRules) -> list[str
 def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> FinalizeResult:
     t0 = time.perf_counter()
     cls, spool_stats = classify_run(record)
+    roots = package_roots(cls.executables, record.pythonpath, record.workspace)
+    rules = dataclasses.replace(rules, package_roots=roots)
     t1 = time.perf_counter()
     repo_root = record.git.get("repo_root", "") if record.git else ""
     ws_root = record.workspace
@@ -208,10 +220,15 @@ def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> Fin
             to_hash.append(("out", st, shown))
 
     batch = HashBatch.prepare(cache, (st.key for _, st, _ in to_hash))
+    tree_clean = bool(record.git and record.git.get("commit") and not record.git.get("dirty"))
+    prior = PriorContent.prepare(batch, repo_root, tree_clean, [st for kind, st, _ in to_hash
+                                                                if kind == "in" and (st.written or st.deleted)])
 
     def work(item: tuple[str, PathState, str]) -> tuple[str, FileEntry]:
         kind, st, shown = item
-        return kind, (_input_entry if kind == "in" else _output_entry)(st, batch, shown)
+        if kind == "in":
+            return kind, _input_entry(st, batch, shown, prior)
+        return kind, _output_entry(st, batch, shown)
 
     workers = min(8, (os.cpu_count() or 2), max(1, len(to_hash)))
     if len(to_hash) - len(batch.known) > 4 and workers > 1:  # threads pay off only for real hashing
@@ -230,6 +247,11 @@ def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> Fin
     changed = [e.path for e in inputs if "changed-during-run" in e.flags]
     if changed:
         warnings.append(f"{len(changed)} input(s) changed while the job ran: {', '.join(changed[:5])}")
+    unknown = [e.path for e in inputs if PRIOR_UNKNOWN in e.flags]
+    if unknown:
+        warnings.append(f"{len(unknown)} file(s) changed in place whose content before the run is unknown "
+                        "(not in the hash cache, not written by a recorded job, not a clean git file): "
+                        f"{', '.join(unknown[:5])}")
     unhashed = [e.path for e in outputs if not e.hash]
     if unhashed:
         warnings.append(f"{len(unhashed)} output(s) could not be hashed: {', '.join(unhashed[:5])}")
@@ -238,7 +260,7 @@ def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> Fin
                         "unreadable (disk full or crash) and ignored")
 
     runtime: dict[str, object] = dict(host_info())
-    runtime.update(python_runtime(cls.executables, paths_read))
+    runtime.update(python_runtime(cls.executables, paths_read, roots))
     runtime["system_packages"] = system_packages.packages_for(
         p for p in (*paths_read, *cls.executables) if p.startswith(SYSTEM_PREFIXES))
     return FinalizeResult(inputs, outputs, decisions, warnings, runtime, stats={

@@ -14,13 +14,14 @@ async def mark_unsourced(store: JobStore, job: JobRecord) -> None:
     and warn about the unsourced ones."""
     produced = await store.produced_hashes(e.hash for e in job.inputs)
     repo_root = job.git.get("repo_root", "")
-    in_repo = [e.path for e in job.inputs if repo_root and not e.path.startswith("/")]
-    tracked = await asyncio.to_thread(tracked_in_head, repo_root, in_repo)
+    in_repo = {e.path: _in_repo(e.target, repo_root) or e.path for e in job.inputs
+               if repo_root and not e.path.startswith("/")}
+    tracked = await asyncio.to_thread(tracked_in_head, repo_root, sorted(set(in_repo.values())))
     loose = []
     for entry in job.inputs:
         if entry.hash in produced:
             continue
-        if entry.path in tracked:
+        if in_repo.get(entry.path) in tracked:  # through a symlink: what git holds is its target
             entry.flags.append("git-tracked")
             continue
         entry.flags.append("unsourced")
@@ -29,3 +30,9 @@ async def mark_unsourced(store: JobStore, job: JobRecord) -> None:
         shown = ", ".join(loose[:5]) + (f" and {len(loose) - 5} more" if len(loose) > 5 else "")
         job.warnings.append(f"{len(loose)} unsourced input(s) (not produced by a recorded job, not "
                             f"committed to git): {shown}")
+
+
+def _in_repo(target: str, repo_root: str) -> str:
+    """A symlinked input's target relative to the repository, or "" when it is outside."""
+    root = repo_root.rstrip("/") + "/"
+    return target[len(root):] if target.startswith(root) else ""

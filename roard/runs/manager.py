@@ -109,7 +109,8 @@ class RunManager:
                            run_dir=str(run_dir),
                            client_pid=client_pid, client_start=process_start_time(client_pid),
                            git=git.to_dict(), inherited=inherited, warnings=warnings,
-                           quiet=config["output.quiet"], env=injected)
+                           quiet=config["output.quiet"], env=injected,
+                           pythonpath=environment.get("PYTHONPATH", ""))
         record.save()
         if plan.tracer == "ebpf":   # last, so that nothing after it can fail and leave it registered
             await self._ebpf_open(run_id, spool, run_dir)

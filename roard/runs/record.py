@@ -27,6 +27,7 @@ class RunRecord:
     warnings: list[str] = field(default_factory=list)
     quiet: bool = False
     env: dict[str, str] = field(default_factory=dict)   # injected by `roarctl env`
+    pythonpath: str = ""          # the command's PYTHONPATH: its dirs hold packages, not data
 
     def save(self) -> None:
         path = Path(self.run_dir) / "run.json"

@@ -82,7 +82,7 @@ def test_dotdot_after_symlinked_dir_uses_kernel_name(tmp_path) -> None:
 def test_unresolved_name_is_resolved_by_the_reader(tmp_path) -> None:
     """REAL '?': the shim left symlink resolution to finalize. A symlinked directory in the
     path, a symlink as the last component, and a file removed before the end are all keyed by
-    their physical path; the name used is kept only when it is itself a symlink."""
+    their physical path; the name used is kept (issue 14: a symlinked directory too)."""
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "x.csv").write_text("x")
     (tmp_path / "data" / "y.csv").write_text("y")
@@ -94,7 +94,7 @@ def test_unresolved_name_is_resolved_by_the_reader(tmp_path) -> None:
                  o(3, gone, WR, real="?"), Ev(kind="U", ts=4, pid=10, path=gone))
     x, y = str(tmp_path / "data" / "x.csv"), str(tmp_path / "data" / "y.csv")
     assert set(states) == {x, y, str(tmp_path / "data" / "gone.tmp")}
-    assert states[x].name == x and states[x].read_first
+    assert states[x].name == via_dir and states[x].read_first
     assert states[y].name == via_link and states[y].read_first
     assert states[str(tmp_path / "data" / "gone.tmp")].deleted
 
