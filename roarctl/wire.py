@@ -73,6 +73,8 @@ RESET_STATUS = {ERROR_REFUSED_STREAM: StatusCode.UNAVAILABLE, ERROR_CANCEL: Stat
                 ERROR_INADEQUATE_SECURITY: StatusCode.PERMISSION_DENIED}
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DEFAULT_WINDOW = 65535
+#: The largest frame roarctl accepts: HTTP/2's default SETTINGS_MAX_FRAME_SIZE, which it keeps.
+MAX_FRAME = 16384
 #: The flow-control window roarctl grants roard, per stream and for the connection. Bytes are
 #: credited back as they arrive (not as the caller reads them), once half the window has been
 #: received, so a stream nobody is reading never stalls another; a window this size keeps a
@@ -134,6 +136,7 @@ class Connection:
         self.received = 0
         self.dead: str = ""              # why the connection can carry no more calls
         self.going_away = False          # roard sent GOAWAY: it is shutting down
+        self.peer_settings = False       # roard's first frame, SETTINGS, has come
         self._inbox = bytearray()
         settings = struct.pack(">HIHI", SETTINGS_ENABLE_PUSH, 0, SETTINGS_INITIAL_WINDOW_SIZE, RECEIVE_WINDOW)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -197,6 +200,10 @@ class Connection:
         """(type, flags, stream id, payload) of the next whole frame."""
         self._fill(9, deadline)
         length = int.from_bytes(self._inbox[:3], "big")
+        if not self.peer_settings and (self._inbox[3] != SETTINGS or length > MAX_FRAME):
+            self._die("the socket's server does not speak HTTP/2 (it is not roard)")
+        if length > MAX_FRAME:
+            self._die(f"roard sent a {length}-byte frame, beyond HTTP/2's {MAX_FRAME} (protocol error)")
         self._fill(9 + length, deadline)
         header, payload = bytes(self._inbox[:9]), bytes(self._inbox[9:9 + length])
         del self._inbox[:9 + length]
@@ -235,6 +242,7 @@ class Connection:
             stream.error = stream.error or RpcError(RESET_STATUS.get(code, StatusCode.INTERNAL),
                                                     f"roard reset the call (HTTP/2 error {code})")
         elif kind == SETTINGS and not flags & ACK:
+            self.peer_settings = True
             self._on_settings(payload)
         elif kind == PING and not flags & ACK:
             self._reply(self._frame(PING, ACK, 0, payload))

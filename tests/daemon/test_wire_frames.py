@@ -206,11 +206,13 @@ def test_padding_continuation_huffman_and_a_message_across_frames(peer):
     def script(p: Peer) -> None:
         p.requests(1)
         block = p.encoder.encode(OK_HEADERS + [("x-long", "v" * 40_000)], huffman=True)
-        head, middle, tail = block[:100], block[100:16_000], block[16_000:]
-        padded_head = bytes((7,)) + struct.pack(">IB", 0, 15) + head + bytes(7)
-        p.send(wire.HEADERS, wire.PADDED | wire.PRIORITY_FLAG, 1, padded_head)
-        p.send(wire.CONTINUATION, 0, 1, middle)
-        p.send(wire.CONTINUATION, wire.END_HEADERS, 1, tail)
+        head, rest = block[:100], block[100:]
+        p.send(wire.HEADERS, wire.PADDED | wire.PRIORITY_FLAG, 1,
+               bytes((7,)) + struct.pack(">IB", 0, 15) + head + bytes(7))
+        pieces = [rest[i:i + wire.MAX_FRAME] for i in range(0, len(rest), wire.MAX_FRAME)]
+        assert len(pieces) > 1
+        for i, piece in enumerate(pieces):
+            p.send(wire.CONTINUATION, wire.END_HEADERS if i == len(pieces) - 1 else 0, 1, piece)
         p.send(wire.PING, 0, 0, b"12345678")
         p.send(wire.SETTINGS, 0, 0, struct.pack(">HI", wire.SETTINGS_MAX_FRAME_SIZE, 32_768))
         data = framed(answer)
@@ -265,6 +267,35 @@ def test_what_it_refuses_in_one_sentence(peer, what, code, words):
     assert err.value.code() == code
     assert words in err.value.details()
     assert "\n" not in err.value.details()
+
+
+def test_a_server_that_is_not_http2_is_refused_without_waiting(tmp_path):
+    """An HTTP/1.1 server that answers and keeps the connection open: refused at once, in one
+    sentence, not at the deadline."""
+    path = Path(tempfile.mkdtemp(prefix="wire-", dir="/tmp")) / "h1.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+    held: list[socket.socket] = []
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        held.append(conn)
+        conn.recv(1024)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(wire.RpcError) as err:
+            wire.service_stub(wire.Channel(str(path)), "daemon").Hello(daemon_pb2.HelloRequest(), timeout=TIMEOUT)
+        assert err.value.code() == wire.StatusCode.UNAVAILABLE
+        assert "does not speak HTTP/2" in err.value.details()
+    finally:
+        thread.join(TIMEOUT)
+        for conn in held:
+            conn.close()
+        listener.close()
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def test_a_peer_that_never_answers_meets_the_deadline(peer):
