@@ -212,3 +212,44 @@ def test_http_answers_are_sorted_for_the_queue():
         server.server_close()
     with pytest.raises(Unreachable):
         client.request("POST", "/x/200", {})
+
+
+def test_queue_worker_publishes_each_state_change(tmp_path: Path):
+    """Against a small HTTP server answering each item's path-coded status: 200 delivered,
+    400 failed with the server's reason, 503 retried (and the items behind it wait)."""
+    import asyncio
+
+    from roard.events import EventBus
+    from roard.registration import queue as queue_mod
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def send(url, body, key, token=""):
+        return GlaasHttp(url).request("POST", f"/x/{body['status']}", body)
+
+    async def scenario() -> tuple[list[str], list]:
+        bus = EventBus()
+        events = bus.subscribe()
+        q = queue_mod.RegistrationQueue(tmp_path / "q.db", bus)
+        q.sender = send
+        for i, status in enumerate((200, 400, 503, 200)):
+            await q.enqueue(f"k{i}", base, "/w", f"@{i}", {"status": status})
+        q.start()
+        topics: list[str] = []
+        while len(topics) < 7:
+            topics.append((await asyncio.wait_for(events.get(), 10)).topic)
+        items = await q.items()
+        await q.close()
+        return topics, items
+
+    try:
+        topics, items = asyncio.run(scenario())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert topics == ["registration.queued"] * 4 + ["registration.delivered", "registration.failed",
+                                                    "registration.retrying"]
+    assert [(i.state, i.attempts) for i in items] == [("delivered", 1), ("failed", 1), ("pending", 1), ("pending", 0)]
+    assert items[1].last_error == "status 400" and items[0].receipt == {"ok": 1}
