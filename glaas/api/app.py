@@ -9,6 +9,8 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from glaas.api.envelope import error_response
@@ -64,6 +66,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = f"{where}: {first.get('msg', 'invalid')}" if where else "The request is not valid."
         return error_response(422, "invalid", message, details=_jsonable(errors))
+
+    @app.exception_handler(ValidationError)
+    async def _inner_validation(_request: Request, exc: ValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error_response(422, "invalid", f"{where}: {first.get('msg', 'invalid')}" if where else "The request is not valid.")
+
+    @app.exception_handler(StatementError)
+    async def _unstorable(_request: Request, exc: StatementError):
+        if isinstance(exc.orig, (UnicodeError, ValueError, OverflowError)) or isinstance(exc, DataError):
+            return error_response(422, "invalid", "The request holds a value the database cannot store "
+                                  "(text that is not valid Unicode, or a number out of range).")
+        log.exception("database error")
+        return error_response(500, "internal", "The server failed to answer; the error is in its log.")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException):

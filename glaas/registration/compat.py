@@ -31,6 +31,7 @@ from glaas.schemas import (
     CompatSessionOut,
     NativeLabel,
     normalize_digest,
+    storable,
 )
 
 
@@ -60,7 +61,10 @@ def _metadata(value: Any) -> dict[str, Any]:
         raise Invalid("metadata is neither a JSON object nor a JSON-encoded string of one.") from exc
     if not isinstance(parsed, dict):
         raise Invalid("metadata must encode a JSON object.")
-    return parsed
+    try:
+        return storable(parsed)
+    except ValueError as exc:
+        raise Invalid(f"metadata: {exc}.") from exc
 
 
 def _git_repo(meta: dict[str, Any]) -> str | None:
@@ -125,13 +129,11 @@ def register_artifacts(conn: Connection, body: CompatArtifactBatchIn, writer: Wr
         except ValueError as exc:
             errors.append(str(exc))
             continue
-        meta = a.metadata if isinstance(a.metadata, dict) else None
-        if isinstance(a.metadata, str):
-            try:
-                parsed = json.loads(a.metadata)
-                meta = parsed if isinstance(parsed, dict) else None
-            except ValueError:
-                meta = None
+        try:
+            meta = _metadata(a.metadata)
+        except Invalid as exc:
+            errors.append(f"{digest}: {exc.message}")
+            continue
         extra = {"hashes": [h.model_dump() for h in a.hashes]}
         if a.source_url:
             extra["source_url"] = a.source_url

@@ -18,7 +18,6 @@ from glaas.schemas import (
     LabelHistory,
     LabelSet,
     LabelSetResult,
-    NativeLabel,
 )
 
 api = router("labels")
@@ -27,8 +26,7 @@ api = router("labels")
 @api.put("/labels", response_model=Envelope[LabelSetResult], summary="Set the caller's label document on a record")
 def set_label(body: LabelSet, principal: Principal = Depends(writer), db: Database = Depends(database)):
     with db.begin() as conn:
-        doc, changed = apply_label(conn, NativeLabel(entity_kind=body.entity_kind, entity_key=body.entity_key,
-                                                     metadata=body.metadata), make_writer(conn, principal, body.scope))
+        doc, changed = apply_label(conn, body, make_writer(conn, principal, body.scope))
         return ok(LabelSetResult(label=doc, changed=changed))
 
 
