@@ -93,6 +93,7 @@ class Daemon:
         self.reproductions = Reproductions(self.workspaces, self.runs, self.hashes)
         self.registration = RegistrationService(self.workspaces, self.bus, state)
         self.bus.listen(self.registration.on_event)   # queues finished jobs (registration.auto)
+        self.reproductions.remote = self.registration.import_lineage   # lineage only the server knows
         self.build_id = build_id()
 
     async def hello(self, client_install: str = "") -> HelloInfo:

@@ -107,6 +107,9 @@ def _job_entry(job: JobRecord, session_hash: str) -> dict[str, Any]:
     metadata.update({"status": job.status, "tracer": job.tracer})
     if job.env:
         metadata["env"] = dict(job.env)
+    flags = {e.path: list(e.flags) for e in job.inputs if e.flags}
+    if flags:   # "git-tracked", "unsourced": where a reproduction finds each input
+        metadata["input_flags"] = flags
     return {
         "uid": job.uid,
         "session_hash": session_hash,

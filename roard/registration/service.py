@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from roard.capture.omission import OmissionFilter, Redaction
-from roard.errors import FailedPrecondition, InvalidArgument
+from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.events import DaemonEvent, EventBus
 from roard.lineage import checklist
 from roard.lineage.checklist import ChecklistResult
 from roard.lineage.model import JobRecord
 from roard.lineage.store import JobStore
 from roard.registration import payload as payloads
-from roard.registration import targets
+from roard.registration import remote, targets
 from roard.registration.http import GlaasHttp, HttpProblem, Rejected, Retryable, Unreachable
 from roard.registration.queue import QueueItem, RegistrationQueue, send_lineage
 from roard.registration.settings import (Login, Target, effective_config, forget_login, login_for,
@@ -249,6 +249,34 @@ class RegistrationService:
         if item_id <= 0:
             raise InvalidArgument("a queue item id is a positive number (see `roarctl register --queue`)")
         return await self.queue.drop(item_id)
+
+    # --- lineage only the server knows ----------------------------------------------------------
+
+    async def import_lineage(self, cwd: str, ref: str) -> tuple[Workspace, str]:
+        """Fetch the reproduction DAG of artifact ``ref`` from the configured server into the
+        workspace at ``cwd`` (as a session of its own); returns the workspace and the server."""
+        try:
+            ws = self._workspace(cwd)
+            target = await self._target(ws)
+        except FailedPrecondition:
+            raise NotFound(f"none of your workspaces recorded {ref!r} (and no GLaaS server is set here to "
+                           "ask: `roarctl config set glaas.url URL` in a workspace)") from None
+        http = GlaasHttp(target.url, target.login.token if target.login else "")
+        try:
+            graph = await asyncio.to_thread(http.request, "GET", remote.LINEAGE_PATH.format(ref=ref.strip().lower()))
+        except Rejected as exc:
+            if exc.status == 404:
+                raise NotFound(f"none of your workspaces recorded {ref!r}, and {target.url} does not know it "
+                               "either") from None
+            _raise_for(exc, target.url)
+        except HttpProblem as exc:
+            _raise_for(exc, target.url)
+        jobs = [remote.remote_job(j) for j in (graph or {}).get("jobs", [])]
+        if not jobs:
+            raise NotFound(f"{target.url} knows {ref!r} but no job that produced it; there is nothing to reproduce")
+        added = await remote.import_jobs(ws.store, jobs)
+        log.info("imported %d job(s) of %s from %s", added, ref, target.url)
+        return ws, target.url
 
     # --- login ---------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import blake3
 import pytest
 
-from tests.conftest import PYTHON, RoarEnv, git
+from tests.conftest import PYTHON, RoarEnv, git, make_env
 from tests.run.glaas_server import GlaasServer, RecordingProxy, cleanup, http
 
 pytestmark = pytest.mark.timeout(300)
@@ -195,3 +195,36 @@ def test_put_registers_what_it_uploaded_and_the_url_is_a_target(roard: RoarEnv, 
     assert reg["new"].get("jobs", 0) == 0      # all of it came with the put
     unknown = roard.roarctl("register", "-y", "s3://nowhere/x", cwd=workspace)
     assert unknown.returncode == 4 and "no get or put" in unknown.stderr
+
+
+def test_reproduce_a_hash_known_only_to_the_server(roard: RoarEnv, workspace: Path, glaas: GlaasServer,
+                                                    tmp_path: Path):
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(workspace, "remote", "add", "origin", str(remote))
+    hashes = pipeline(roard, workspace)
+    git(workspace, "push", "-q", "origin", "main")
+    roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
+    roard.roarctl("register", "-y", "metrics.json", cwd=workspace, check=True)
+
+    # another user (own daemon, state and workspaces) on another machine, so to speak
+    other = make_env(tmp_path / "other")
+    try:
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        git(fresh, "init", "-q", "-b", "main")
+        other.roarctl("init", "-n", cwd=fresh, check=True)
+        target = hashes["metrics.json"]
+        nourl = other.roarctl("reproduce", target, cwd=fresh)
+        assert nourl.returncode == 4 and "glaas.url" in nourl.stderr, nourl.stderr
+        other.roarctl("config", "set", "glaas.url", glaas.url, cwd=fresh, check=True)
+        plan = other.roarctl("reproduce", target, cwd=fresh, check=True).stdout
+        assert f"the lineage came from {glaas.url}" in plan
+        assert str(remote) in plan and "@3" in plan
+        run = other.roarctl("reproduce", target, "--run", "-y", cwd=fresh, timeout=600)
+        assert run.returncode == 0, (run.stdout, run.stderr)
+        assert "identical" in run.stdout
+        unknown = other.roarctl("reproduce", "ab" * 32, cwd=fresh)
+        assert unknown.returncode == 4 and "does not know it" in unknown.stderr
+    finally:
+        other.stop_daemon()
