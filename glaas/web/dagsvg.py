@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ DOT_TIMEOUT_S = 20.0
 CACHE_ENTRIES = 512
 # At most this many dot processes at once per server process.
 _DOT_SLOTS = threading.BoundedSemaphore(4)
+log = logging.getLogger("glaas.web")
 
 
 @dataclass(frozen=True)
@@ -185,10 +187,30 @@ def render_svg_blocking(dag: Dag) -> str | None:
     return svg_cache.get(key) or _render_source(source, key)
 
 
-async def render_svg(dag: Dag) -> str | None:
-    """:func:`render_svg_blocking` with dot in a worker thread; a cache hit costs no thread hop."""
+@dataclass(frozen=True)
+class Picture:
+    """A page's lineage picture: the SVG, or why there is none (the page then lists the nodes)."""
+
+    svg: str | None
+    problem: str = ""
+
+
+NO_DOT = "The lineage picture needs Graphviz's dot on the server"
+
+
+async def render_svg(dag: Dag) -> Picture:
+    """The DAG's picture with dot run in a worker thread; a cache hit costs no thread hop.
+    Never raises: without dot, or when dot fails, the Picture says why."""
     if not dag.nodes:
-        return None
+        return Picture(None)
     source = to_dot(dag)
     key = hashlib.sha256(source.encode()).hexdigest()
-    return svg_cache.get(key) or await asyncio.to_thread(_render_source, source, key)
+    svg = svg_cache.get(key)
+    if svg is not None:
+        return Picture(svg)
+    try:
+        svg = await asyncio.to_thread(_render_source, source, key)
+    except DotError as exc:
+        log.warning("lineage picture not drawn: %s", exc)
+        return Picture(None, "The lineage picture could not be drawn this time")
+    return Picture(svg) if svg is not None else Picture(None, NO_DOT)

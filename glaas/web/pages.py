@@ -54,9 +54,8 @@ def load_artifact_page(db: Database, ref: str, viewer: Principal) -> ArtifactPag
 @router.get("/artifact/{ref}")
 async def artifact_page(request: Request, ref: str, viewer: Principal = Depends(load_viewer)) -> Response:
     page = await run_in_threadpool(load_artifact_page, database(request), ref, viewer)
-    svg = await render_svg(page.dag)
     return render(request, "artifact.html", artifact=page.artifact, consumers=page.consumers, dag=page.dag,
-                  svg=svg, checklist=page.checklist)
+                  picture=await render_svg(page.dag), checklist=page.checklist)
 
 
 def load_job(db: Database, uid: str, viewer: Principal) -> JobDetail:
@@ -87,4 +86,4 @@ async def session_page(request: Request, ref: str, viewer: Principal = Depends(l
 async def session_dag_page(request: Request, ref: str, viewer: Principal = Depends(load_viewer)) -> Response:
     session, graph = await run_in_threadpool(load_session, database(request), ref, viewer, True)
     dag = lineage_dag(graph)
-    return render(request, "dag.html", session=session, dag=dag, svg=await render_svg(dag))
+    return render(request, "dag.html", session=session, dag=dag, picture=await render_svg(dag))

@@ -19,7 +19,7 @@ def test_roar_cli_lineage_is_browsable_at_the_printed_links(glaas_server, chromi
     browser.driver.get(responses[1].data["url"])
     nodes = browser.driver.execute_script(
         "return Array.from(document.querySelectorAll('#dag svg g.node a')).map(a => a.getAttribute('xlink:href'))")
-    assert sorted(nodes) == sorted([f"/job/{u}" for u in uids] + [f"/artifact/{h}" for h in a])
+    assert sorted(nodes) == sorted([f"/job/{u}" for u in uids] + [f"/artifact/{h}" for h in a]), browser.text()
     browser.follow(f'#dag svg a[*|href="/artifact/{a[2]}"]')
     assert browser.path() == f"/artifact/{a[2]}"
     assert browser.find("#reproduce-command").text == f"roarctl reproduce {a[2]} --run"

@@ -14,8 +14,10 @@ from glaas.web.dagsvg import (
     ARTIFACT,
     JOB,
     MAX_NODES,
+    NO_DOT,
     Dag,
     DagNode,
+    Picture,
     render_svg,
     render_svg_blocking,
     to_dot,
@@ -80,7 +82,7 @@ def test_the_same_graph_is_laid_out_once(monkeypatch: pytest.MonkeyPatch) -> Non
     calls = []
     monkeypatch.setattr(dagsvg, "run_dot", lambda source, program: calls.append(source) or "<svg/>")
     assert render_svg_blocking(pipeline()) == first
-    assert asyncio.run(render_svg(pipeline())) == first
+    assert asyncio.run(render_svg(pipeline())).svg == first
     assert calls == []
     changed = pipeline()
     changed.add_node(DagNode("a:extra", ARTIFACT, "extra.txt", "/artifact/x"))
@@ -98,20 +100,23 @@ def test_render_runs_dot_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> 
         return real(source, program)
 
     monkeypatch.setattr(dagsvg, "run_dot", spy)
-    svg = asyncio.run(render_svg(pipeline()))
-    assert svg.startswith("<svg") and on_main_thread == [False]
+    picture = asyncio.run(render_svg(pipeline()))
+    assert picture.svg.startswith("<svg") and on_main_thread == [False]
 
 
 def test_without_dot_the_answer_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
     dagsvg.svg_cache.clear()
     monkeypatch.setenv("PATH", "/nonexistent")
     assert render_svg_blocking(pipeline()) is None
-    assert asyncio.run(render_svg(pipeline())) is None
+    assert asyncio.run(render_svg(pipeline())) == Picture(None, NO_DOT)
 
 
-def test_dot_failure_is_one_sentence(tmp_path) -> None:
+def test_dot_failure_is_one_sentence_and_the_page_lists_instead(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "dot"
     fake.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
     fake.chmod(0o755)
     with pytest.raises(dagsvg.DotError, match="dot failed: syntax error in line 1"):
         dagsvg.run_dot("digraph {", str(fake))
+    dagsvg.svg_cache.clear()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert asyncio.run(render_svg(pipeline())) == Picture(None, "The lineage picture could not be drawn this time")

@@ -18,7 +18,7 @@ def test_without_dot_the_lineage_is_a_list_of_links(make_server, tmp_path) -> No
         status, page = api(server.url, "GET", path)
         assert status == 200
         assert "<svg" not in page
-        assert "needs Graphviz's <code>dot</code> on the server" in page
+        assert "The lineage picture needs Graphviz&#39;s dot on the server; here it is as a list." in page
         listed = re.findall(r'<li>(job|artifact): <a href="(/(?:job|artifact)/[0-9a-f]+)">', page)
         assert len(listed) == records
         assert {href for _, href in listed} >= {f"/job/{uid}" for uid in lin.jobs.values()}

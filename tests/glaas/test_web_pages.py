@@ -25,9 +25,10 @@ pytestmark = needs_browser
 class Site:
     server: GlaasServer
     public: Lineage
-    private: Lineage   # registered privately by ada
+    private: Lineage   # registered privately by ada, shared with cy
     ada: str
     bob: str
+    cy: str
     shots: Path
 
     @property
@@ -40,16 +41,17 @@ def site(glaas_server: GlaasServer, tmp_path_factory) -> Site:
     """Two users and two 3-job pipelines (one public, one ada's private) on the shared server
     (SQLite, then PostgreSQL): fresh names and hashes, so other tests' records do not matter."""
     tag = secrets.token_hex(4)
-    ada, bob = f"ada{tag}", f"bob{tag}"
-    glaas_server.add_user(ada, PASSWORD)
-    glaas_server.add_user(bob, PASSWORD)
+    ada, bob, cy = f"ada{tag}", f"bob{tag}", f"cy{tag}"
+    for user in (ada, bob, cy):
+        glaas_server.add_user(user, PASSWORD)
     batch, public = pipeline_batch(tag, "public")
     status, body = api(glaas_server.url, "POST", "/api/v1/lineage", batch)
     assert status == 200, body
     batch, private = pipeline_batch(tag, "private", scope="private")
+    batch["share_with"] = [cy]
     status, body = api(glaas_server.url, "POST", "/api/v1/lineage", batch, token=glaas_server.token(ada))
     assert status == 200 and body["data"]["scope"] == "private", body
-    return Site(server=glaas_server, public=public, private=private, ada=ada, bob=bob,
+    return Site(server=glaas_server, public=public, private=private, ada=ada, bob=bob, cy=cy,
                 shots=tmp_path_factory.mktemp("screenshots"))
 
 
@@ -210,12 +212,13 @@ def test_private_records_are_not_found_to_others(site: Site, browser: Browser) -
         browser.open(path)
         assert browser.find("#not-found h1").text == "Not found", path
     keep(site, browser, "not-found")
-    browser.logout()
-    browser.login(site.ada)
-    for path in paths:
-        browser.open(path)
-        assert not browser.find_all("#not-found"), path
-    assert browser.find_all("#dag svg g.node")
+    for user in (site.ada, site.cy):  # the owner, and the user it is shared with
+        browser.logout()
+        browser.login(user)
+        for path in paths:
+            browser.open(path)
+            assert not browser.find_all("#not-found"), (user, path)
+        assert browser.find_all("#dag svg g.node")
 
 
 def test_user_page_creates_and_revokes_tokens(site: Site, browser: Browser) -> None:
@@ -296,17 +299,17 @@ def test_a_wrong_device_code_is_one_sentence(site: Site, browser: Browser) -> No
     assert browser.find("#device-error").text == "That code is unknown or already used; start the login again."
 
 
-def _csrf_pair(site: Site) -> tuple[str, str]:
+def _csrf_pair(url: str) -> tuple[str, str]:
     """A real CSRF cookie and its form token, as a browser gets them from the login page."""
     import urllib.request
-    with urllib.request.urlopen(site.url + "/login") as response:
+    with urllib.request.urlopen(url + "/login") as response:
         cookie = response.headers["set-cookie"].split(";", 1)[0]
         page = response.read().decode()
     return cookie, re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def test_forms_without_a_valid_csrf_token_are_refused(site: Site) -> None:
-    cookie, token = _csrf_pair(site)
+    cookie, token = _csrf_pair(site.url)
     good = {"username": site.ada, "password": PASSWORD, "next": "/"}
     for form, cookies in (
         (good, cookie),                                     # no token
@@ -322,3 +325,13 @@ def test_forms_without_a_valid_csrf_token_are_refused(site: Site) -> None:
     # The same form with its token is accepted (a redirect after logging in).
     status, _ = api(site.url, "POST", "/login", form={**good, "csrf_token": token}, cookies=cookie)
     assert status == 303
+
+
+def test_login_attempts_are_rate_limited(make_server) -> None:
+    server = make_server(env={"GLAAS_LOGIN_PER_MINUTE": "3"})
+    cookie, token = _csrf_pair(server.url)
+    form = {"username": "nobody", "password": "wrong password", "csrf_token": token}
+    statuses = [api(server.url, "POST", "/login", form=form, cookies=cookie)[0] for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    status, page = api(server.url, "POST", "/login", form=form, cookies=cookie)
+    assert status == 429 and "Too many login attempts from this address" in page

@@ -143,14 +143,22 @@ class Browser:
 
     def follow(self, target: Any) -> None:
         """Clicks a link or submit button (a CSS selector or an element) and waits for the next page."""
-        from selenium.webdriver.support import expected_conditions
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
         element = self.find(target) if isinstance(target, str) else target
         old_page = self.find("html")
         element.click()
+
+        def left_old_page(_driver: Any) -> bool:
+            try:
+                old_page.is_enabled()  # raises once the old document is gone
+                return False
+            except WebDriverException:
+                return True
+
         wait = WebDriverWait(self.driver, 30)
-        wait.until(expected_conditions.staleness_of(old_page))
+        wait.until(left_old_page)
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def text(self) -> str:
