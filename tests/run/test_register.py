@@ -115,6 +115,10 @@ def test_bad_targets_and_no_server(roard: RoarEnv, workspace: Path, glaas: Glaas
     assert missing.returncode == 4 and "nope.txt" in missing.stderr
     noarg = roard.roarctl("register", cwd=workspace)
     assert noarg.returncode == 2
+    unasked = roard.roarctl("register", "metrics.json", cwd=workspace, input="")
+    assert unasked.returncode == 2 and "-y" in unasked.stderr
+    assert roard.roarctl("register", "--queue", "metrics.json", cwd=workspace).returncode == 2
+    assert roard.roarctl("register", "--queue", "--drop", "99", cwd=workspace).returncode == 4
     glaas.stop()
     down = roard.roarctl("register", "-y", "metrics.json", cwd=workspace)
     assert down.returncode == 1 and "cannot reach" in down.stderr, down.stderr
