@@ -32,15 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import VENV_BIN, RoarSandbox, machine, report  # noqa: E402
-from roard.capture.omission import OmissionFilter  # noqa: E402
-from roard.config import KEYS  # noqa: E402
-from roard.events import EventBus  # noqa: E402
-from roard.lineage.model import FileEntry, JobRecord  # noqa: E402
-from roard.lineage.store import JobStore  # noqa: E402
-from roard.registration import payload as payloads  # noqa: E402
-from roard.registration.queue import RegistrationQueue, send_lineage  # noqa: E402
-from tests.run.glaas_server import GlaasServer, cleanup  # noqa: E402
+from bench.common import VENV_BIN, RoarSandbox, machine, report
+from roard.capture.omission import OmissionFilter
+from roard.config import KEYS
+from roard.events import EventBus
+from roard.lineage.model import FileEntry, JobRecord
+from roard.lineage.store import JobStore
+from roard.registration import payload as payloads
+from roard.registration.queue import RegistrationQueue, send_lineage
+from tests.run.glaas_server import GlaasServer, cleanup
 
 
 def _digest(i: int, j: int) -> str:

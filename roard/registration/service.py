@@ -20,14 +20,12 @@ from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.events import DaemonEvent, EventBus
 from roard.lineage import checklist
 from roard.lineage.checklist import ChecklistResult
-from roard.lineage.model import JobRecord
 from roard.lineage.store import JobStore
 from roard.registration import payload as payloads
 from roard.registration import remote, targets
 from roard.registration.http import GlaasHttp, HttpProblem, Rejected, Retryable, Unreachable
 from roard.registration.queue import QueueItem, RegistrationQueue, send_lineage
-from roard.registration.settings import (Login, Target, effective_config, forget_login, login_for,
-                                         save_login, server_target)
+from roard.registration.settings import (Login, Target, effective_config, forget_login, save_login, server_target)
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
 log = logging.getLogger(__name__)
@@ -178,9 +176,10 @@ class RegistrationService:
             for side in ("new", "known"):
                 for k, v in (receipt.get(side) or {}).items():
                     getattr(outcome, side)[k] = getattr(outcome, side).get(k, 0) + int(v)
-            for h, url in (receipt.get("artifact_urls") or {}).items():
-                if h in outcome.artifact_urls:
-                    outcome.artifact_urls[h] = url
+            if target.web_url_is_default:   # the server knows its public address best
+                for links, answered in ((outcome.artifact_urls, receipt.get("artifact_urls")),
+                                        (outcome.session_urls, receipt.get("session_urls"))):
+                    links.update({h: u for h, u in (answered or {}).items() if h in links})
         await self.queue.server_is_back(target.url)
         self.bus.publish("registration.delivered", workspace=str(ws.root), message=f"{selection.kind} {ref}")
         outcome.checklist = await asyncio.to_thread(checklist.evaluate, selection.jobs, True) \

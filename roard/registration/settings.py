@@ -12,7 +12,6 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from roar_api.paths import config_dir
 from roard.config import KEYS, Config, explicitly_set
@@ -117,6 +116,7 @@ class Target:
     login: Login | None
     scope: str
     scope_is_default: bool
+    web_url_is_default: bool = True     # glaas.web_url unset: the server's own links are used
 
     def artifact_page(self, digest: str) -> str:
         return f"{self.web_url}/artifact/{digest}"
@@ -134,13 +134,10 @@ def server_target(config: Config, url_override: str = "") -> Target:
                                  "(or put glaas.url in ~/.config/roar/config.toml)")
     if not url.startswith(("http://", "https://")):
         raise FailedPrecondition(f"glaas.url must start with http:// or https://, not {url!r}")
-    web = normalize_url(config["glaas.web_url"]) or url
+    web = normalize_url(config["glaas.web_url"])
     login = login_for(url)
     scope = config["registration.scope"]
     if scope:
-        return Target(url, web, login, scope, False)
-    return Target(url, web, login, PRIVATE if login else ANONYMOUS, True)
+        return Target(url, web or url, login, scope, False, not web)
+    return Target(url, web or url, login, PRIVATE if login else ANONYMOUS, True, not web)
 
-
-def omission_settings(config: Config) -> dict[str, Any]:
-    return {k: v for k, v in config.values.items() if k.startswith("registration.omit")}

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import select
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -83,6 +81,11 @@ def test_register_whole_session_and_job_targets(roard: RoarEnv, workspace: Path,
     uid = json.loads(roard.roarctl("show", "@2", "--json", cwd=workspace, check=True).stdout)["uid"]
     job = json.loads(roard.roarctl("register", "-y", "--json", uid[:8], cwd=workspace, check=True).stdout)
     assert job["kind"] == "job" and job["counts"]["jobs"] == 2
+    # glaas.web_url, when set, is where the receipt's pages are
+    roard.roarctl("config", "set", "glaas.web_url", "https://lineage.example.org/", cwd=workspace, check=True)
+    again = json.loads(roard.roarctl("register", "-y", "--json", "@3", cwd=workspace, check=True).stdout)
+    assert again["artifacts"][0]["url"].startswith("https://lineage.example.org/artifact/")
+    assert again["new"] == {} or not any(again["new"].values())
 
 
 def test_dry_run_sends_nothing_and_shows_redactions(roard: RoarEnv, workspace: Path, glaas: GlaasServer):

@@ -5,7 +5,6 @@ searched for each secret. The local database keeps the raw values."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest

@@ -175,7 +175,7 @@ def test_settings_precedence_login_file_and_scope_flip(tmp_path: Path, monkeypat
 # --- HTTP answers ----------------------------------------------------------------------------
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:   # noqa: N802
+    def do_POST(self) -> None:
         status = int(self.path.rsplit("/", 1)[-1])
         body = json.dumps({"success": status < 300, "data": {"ok": 1}} if status < 300 else
                           {"success": False, "error": {"code": "bad", "message": f"status {status}"}}).encode()
