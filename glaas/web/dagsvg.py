@@ -1,8 +1,8 @@
 """Lineage pictures: a DAG of jobs and artifacts laid out left to right by Graphviz ``dot``.
 
-``dot`` is a separate program (Debian package ``graphviz``). It runs in a worker thread,
-never on the event loop, and its SVG is cached by the DOT source's content: the same graph is
-laid out once per process. The cache holds only a pure function of its key, so two server
+``dot`` is a separate program (Debian package ``graphviz``), kept running between pictures
+(see dotworkers). It is fed from a worker thread, never on the event loop, and its SVG is
+cached by the DOT source's content: the same graph is laid out once per process. The cache holds only a pure function of its key, so two server
 processes can never disagree about it. Without ``dot`` on PATH, :func:`render_svg` answers
 None and the page shows a plain list instead.
 """
@@ -13,18 +13,17 @@ import hashlib
 import logging
 import re
 import shutil
-import subprocess
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+
+from glaas.web import dotworkers
 
 JOB, ARTIFACT = "job", "artifact"
 # A picture with more nodes than this is cut (the page says so); dot gets slow past a few hundred.
 MAX_NODES = 300
 DOT_TIMEOUT_S = 20.0
 CACHE_ENTRIES = 512
-# At most this many dot processes at once per server process.
-_DOT_SLOTS = threading.BoundedSemaphore(4)
 log = logging.getLogger("glaas.web")
 
 
@@ -154,20 +153,14 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 def run_dot(source: str, program: str) -> str:
-    """Runs ``dot -Tsvg`` on the source (blocking: call it in a worker thread).
-
-    Returns the ``<svg>`` element alone (no XML prologue, doctype or comments), ready to be
-    placed inside an HTML page.
-    """
-    with _DOT_SLOTS:
-        try:
-            done = subprocess.run([program, "-Tsvg"], input=source.encode(), capture_output=True,
-                                  timeout=DOT_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise DotError(f"dot took longer than {DOT_TIMEOUT_S:.0f} s on this graph") from exc
-    if done.returncode != 0:
-        raise DotError(f"dot failed: {done.stderr.decode(errors='replace').strip()[:300]}")
-    svg = _PROLOGUE.sub("", done.stdout.decode(), count=1)
+    """Lays the source out with ``dot -Tsvg`` (a pooled, long-lived process; blocking: call it
+    in a worker thread). Returns the ``<svg>`` element alone (no XML prologue, doctype or
+    comments), ready to be placed inside an HTML page."""
+    try:
+        svg = dotworkers.pool_for(program).render(source, DOT_TIMEOUT_S)
+    except dotworkers.DotFailed as exc:
+        raise DotError(str(exc)) from None
+    svg = _PROLOGUE.sub("", svg, count=1)
     return _COMMENT.sub("", svg).strip()
 
 

@@ -120,3 +120,24 @@ def test_dot_failure_is_one_sentence_and_the_page_lists_instead(tmp_path, monkey
     dagsvg.svg_cache.clear()
     monkeypatch.setenv("PATH", str(tmp_path))
     assert asyncio.run(render_svg(pipeline())) == Picture(None, "The lineage picture could not be drawn this time")
+
+
+@needs_dot
+def test_one_dot_process_draws_many_pictures_and_a_dead_one_is_replaced() -> None:
+    from glaas.web.dotworkers import DotPool
+
+    pool = DotPool(shutil.which("dot"), size=1)
+    worker = pool.idle.queue[0]
+    sources = []
+    for i in range(3):
+        dag = pipeline()
+        dag.add_node(DagNode(f"a:extra{i}", ARTIFACT, f"extra{i}.txt", f"/artifact/{i}"))
+        sources.append(to_dot(dag))
+    first = pool.render(sources[0], 20)
+    pid = worker.proc.pid
+    assert "extra0.txt" in first and first.rstrip().endswith("</svg>")
+    assert "extra1.txt" in pool.render(sources[1], 20) and worker.proc.pid == pid
+    worker.proc.kill()
+    worker.proc.wait()
+    assert "extra2.txt" in pool.render(sources[2], 20) and worker.proc.pid != pid
+    worker.stop()
