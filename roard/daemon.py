@@ -21,6 +21,7 @@ from roard.hashing import HashCache
 from roard.registration.service import RegistrationService
 from roard.reproduce.service import Reproductions
 from roard.runs.manager import RunManager
+from roard.runs.spawned import SpawnedRuns
 from roard.tracing.service import TracingService
 from roard.transfers.manager import TransferManager
 from roard.workspace.registry import WorkspaceRegistry
@@ -89,6 +90,7 @@ class Daemon:
         self.hashes = HashCache(state / "hashcache.db")
         self.tracing = TracingService()
         self.runs = RunManager(self.workspaces, self.bus, self.hashes, self.tracing)
+        self.spawned = SpawnedRuns(self.runs, self.bus, state / "outputs")   # StartRun
         self.transfers = TransferManager(self.workspaces, self.hashes, self.bus)
         self.reproductions = Reproductions(self.workspaces, self.runs, self.hashes)
         self.registration = RegistrationService(self.workspaces, self.bus, state)
@@ -159,6 +161,7 @@ class Daemon:
                 self.request_shutdown(f"idle for {timeout:g} s")
 
     async def close(self) -> None:
+        await self.spawned.close()   # stops the commands it started; their jobs are recorded
         await self.runs.close()      # waits for runs being finalized
         await self.tracing.close()
         await self.registration.close()

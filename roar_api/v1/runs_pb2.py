@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from roar_api.v1 import jobs_pb2 as roar_dot_v1_dot_jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12roar/v1/runs.proto\x12\x07roar.v1\x1a\x12roar/v1/jobs.proto\"8\n\rInheritedFile\x12\n\n\x02\x66\x64\x18\x01 \x01(\r\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\r\n\x05\x66lags\x18\x03 \x01(\r\"\x82\x02\n\x0f\x42\x65ginRunRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x02 \x03(\t\x12\x0b\n\x03\x63wd\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06tracer\x18\x05 \x01(\t\x12/\n\x0finherited_files\x18\x06 \x03(\x0b\x32\x16.roar.v1.InheritedFile\x12>\n\x0b\x65nvironment\x18\x07 \x03(\x0b\x32).roar.v1.BeginRunRequest.EnvironmentEntry\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa0\x01\n\nLaunchSpec\x12\x13\n\x0b\x61rgv_prefix\x18\x01 \x03(\t\x12\x39\n\x0b\x65nvironment\x18\x02 \x03(\x0b\x32$.roar.v1.LaunchSpec.EnvironmentEntry\x12\x0e\n\x06tracer\x18\x03 \x01(\t\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"h\n\x10\x42\x65ginRunResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12#\n\x06launch\x18\x02 \x01(\x0b\x32\x13.roar.v1.LaunchSpec\x12\x10\n\x08warnings\x18\x03 \x03(\t\x12\r\n\x05quiet\x18\x04 \x01(\x08\"Q\n\rResourceUsage\x12\x14\n\x0cuser_seconds\x18\x01 \x01(\x01\x12\x16\n\x0esystem_seconds\x18\x02 \x01(\x01\x12\x12\n\nmax_rss_kb\x18\x03 \x01(\x03\"\xa4\x01\n\rEndRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0e\n\x06signal\x18\x03 \x01(\x05\x12%\n\x05usage\x18\x04 \x01(\x0b\x32\x16.roar.v1.ResourceUsage\x12\x13\n\x0binterrupted\x18\x05 \x01(\x08\x12\x13\n\x0bspawn_error\x18\x06 \x01(\t\x12\x0f\n\x07\x65xplain\x18\x07 \x01(\x08\"+\n\x0e\x45ndRunResponse\x12\x19\n\x03job\x18\x01 \x01(\x0b\x32\x0c.roar.v1.Job2\x88\x01\n\nRunService\x12?\n\x08\x42\x65ginRun\x12\x18.roar.v1.BeginRunRequest\x1a\x19.roar.v1.BeginRunResponse\x12\x39\n\x06\x45ndRun\x12\x16.roar.v1.EndRunRequest\x1a\x17.roar.v1.EndRunResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12roar/v1/runs.proto\x12\x07roar.v1\x1a\x12roar/v1/jobs.proto\"8\n\rInheritedFile\x12\n\n\x02\x66\x64\x18\x01 \x01(\r\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\r\n\x05\x66lags\x18\x03 \x01(\r\"\x82\x02\n\x0f\x42\x65ginRunRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x02 \x03(\t\x12\x0b\n\x03\x63wd\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06tracer\x18\x05 \x01(\t\x12/\n\x0finherited_files\x18\x06 \x03(\x0b\x32\x16.roar.v1.InheritedFile\x12>\n\x0b\x65nvironment\x18\x07 \x03(\x0b\x32).roar.v1.BeginRunRequest.EnvironmentEntry\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa0\x01\n\nLaunchSpec\x12\x13\n\x0b\x61rgv_prefix\x18\x01 \x03(\t\x12\x39\n\x0b\x65nvironment\x18\x02 \x03(\x0b\x32$.roar.v1.LaunchSpec.EnvironmentEntry\x12\x0e\n\x06tracer\x18\x03 \x01(\t\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"h\n\x10\x42\x65ginRunResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12#\n\x06launch\x18\x02 \x01(\x0b\x32\x13.roar.v1.LaunchSpec\x12\x10\n\x08warnings\x18\x03 \x03(\t\x12\r\n\x05quiet\x18\x04 \x01(\x08\"Q\n\rResourceUsage\x12\x14\n\x0cuser_seconds\x18\x01 \x01(\x01\x12\x16\n\x0esystem_seconds\x18\x02 \x01(\x01\x12\x12\n\nmax_rss_kb\x18\x03 \x01(\x03\"\xa4\x01\n\rEndRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0e\n\x06signal\x18\x03 \x01(\x05\x12%\n\x05usage\x18\x04 \x01(\x0b\x32\x16.roar.v1.ResourceUsage\x12\x13\n\x0binterrupted\x18\x05 \x01(\x08\x12\x13\n\x0bspawn_error\x18\x06 \x01(\t\x12\x0f\n\x07\x65xplain\x18\x07 \x01(\x08\"+\n\x0e\x45ndRunResponse\x12\x19\n\x03job\x18\x01 \x01(\x0b\x32\x0c.roar.v1.Job\"*\n\x0cTerminalSize\x12\x0c\n\x04rows\x18\x01 \x01(\r\x12\x0c\n\x04\x63ols\x18\x02 \x01(\r\"\xb2\x02\n\x0fStartRunRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x02 \x03(\t\x12\x0b\n\x03\x63wd\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06tracer\x18\x05 \x01(\t\x12>\n\x0b\x65nvironment\x18\x06 \x03(\x0b\x32).roar.v1.StartRunRequest.EnvironmentEntry\x12\x0b\n\x03pty\x18\x07 \x01(\x08\x12#\n\x04size\x18\x08 \x01(\x0b\x32\x15.roar.v1.TerminalSize\x12\x1c\n\x14\x63\x61ncel_on_disconnect\x18\t \x01(\x08\x12\x0f\n\x07\x65xplain\x18\n \x01(\x08\x1a\x32\n\x10\x45nvironmentEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"y\n\nRunStarted\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x05\x12\x11\n\tworkspace\x18\x03 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x04 \x03(\t\x12\x0e\n\x06tracer\x18\x05 \x01(\t\x12\x10\n\x08warnings\x18\x06 \x03(\t\x12\x0b\n\x03pty\x18\x07 \x01(\x08\";\n\x0bOutputChunk\x12\x0e\n\x06stream\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0e\n\x06offset\x18\x03 \x01(\x04\"\x1e\n\rOutputSkipped\x12\r\n\x05\x62ytes\x18\x01 \x01(\x04\"^\n\x0bRunFinished\x12\x19\n\x03job\x18\x01 \x01(\x0b\x32\x0c.roar.v1.Job\x12\x11\n\texit_code\x18\x02 \x01(\x05\x12\x0e\n\x06signal\x18\x03 \x01(\x05\x12\x11\n\tcancelled\x18\x04 \x01(\x08\"\xb7\x01\n\tRunOutput\x12&\n\x07started\x18\x01 \x01(\x0b\x32\x13.roar.v1.RunStartedH\x00\x12%\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x14.roar.v1.OutputChunkH\x00\x12)\n\x07skipped\x18\x03 \x01(\x0b\x32\x16.roar.v1.OutputSkippedH\x00\x12(\n\x08\x66inished\x18\x04 \x01(\x0b\x32\x14.roar.v1.RunFinishedH\x00\x42\x06\n\x04item\"2\n\x10\x41ttachRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x04\"9\n\x10\x43\x61ncelRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x15\n\rgrace_seconds\x18\x02 \x01(\x01\"&\n\x11\x43\x61ncelRunResponse\x12\x11\n\tsignalled\x18\x01 \x01(\x08\"$\n\x0fListRunsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\"\xa1\x01\n\tActiveRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x03 \x03(\t\x12\x0b\n\x03\x63wd\x18\x04 \x01(\t\x12\x12\n\nstarted_at\x18\x05 \x01(\x01\x12\x0e\n\x06tracer\x18\x06 \x01(\t\x12\x0f\n\x07spawned\x18\x07 \x01(\x08\x12\x0b\n\x03pid\x18\x08 \x01(\x05\x12\x14\n\x0coutput_bytes\x18\t \x01(\x04\"4\n\x10ListRunsResponse\x12 \n\x04runs\x18\x01 \x03(\x0b\x32\x12.roar.v1.ActiveRun2\x87\x03\n\nRunService\x12?\n\x08\x42\x65ginRun\x12\x18.roar.v1.BeginRunRequest\x1a\x19.roar.v1.BeginRunResponse\x12\x39\n\x06\x45ndRun\x12\x16.roar.v1.EndRunRequest\x1a\x17.roar.v1.EndRunResponse\x12:\n\x08StartRun\x12\x18.roar.v1.StartRunRequest\x1a\x12.roar.v1.RunOutput0\x01\x12<\n\tAttachRun\x12\x19.roar.v1.AttachRunRequest\x1a\x12.roar.v1.RunOutput0\x01\x12\x42\n\tCancelRun\x12\x19.roar.v1.CancelRunRequest\x1a\x1a.roar.v1.CancelRunResponse\x12?\n\x08ListRuns\x12\x18.roar.v1.ListRunsRequest\x1a\x19.roar.v1.ListRunsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,6 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BEGINRUNREQUEST_ENVIRONMENTENTRY']._serialized_options = b'8\001'
   _globals['_LAUNCHSPEC_ENVIRONMENTENTRY']._loaded_options = None
   _globals['_LAUNCHSPEC_ENVIRONMENTENTRY']._serialized_options = b'8\001'
+  _globals['_STARTRUNREQUEST_ENVIRONMENTENTRY']._loaded_options = None
+  _globals['_STARTRUNREQUEST_ENVIRONMENTENTRY']._serialized_options = b'8\001'
   _globals['_INHERITEDFILE']._serialized_start=51
   _globals['_INHERITEDFILE']._serialized_end=107
   _globals['_BEGINRUNREQUEST']._serialized_start=110
@@ -54,6 +56,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ENDRUNREQUEST']._serialized_end=887
   _globals['_ENDRUNRESPONSE']._serialized_start=889
   _globals['_ENDRUNRESPONSE']._serialized_end=932
-  _globals['_RUNSERVICE']._serialized_start=935
-  _globals['_RUNSERVICE']._serialized_end=1071
+  _globals['_TERMINALSIZE']._serialized_start=934
+  _globals['_TERMINALSIZE']._serialized_end=976
+  _globals['_STARTRUNREQUEST']._serialized_start=979
+  _globals['_STARTRUNREQUEST']._serialized_end=1285
+  _globals['_STARTRUNREQUEST_ENVIRONMENTENTRY']._serialized_start=318
+  _globals['_STARTRUNREQUEST_ENVIRONMENTENTRY']._serialized_end=368
+  _globals['_RUNSTARTED']._serialized_start=1287
+  _globals['_RUNSTARTED']._serialized_end=1408
+  _globals['_OUTPUTCHUNK']._serialized_start=1410
+  _globals['_OUTPUTCHUNK']._serialized_end=1469
+  _globals['_OUTPUTSKIPPED']._serialized_start=1471
+  _globals['_OUTPUTSKIPPED']._serialized_end=1501
+  _globals['_RUNFINISHED']._serialized_start=1503
+  _globals['_RUNFINISHED']._serialized_end=1597
+  _globals['_RUNOUTPUT']._serialized_start=1600
+  _globals['_RUNOUTPUT']._serialized_end=1783
+  _globals['_ATTACHRUNREQUEST']._serialized_start=1785
+  _globals['_ATTACHRUNREQUEST']._serialized_end=1835
+  _globals['_CANCELRUNREQUEST']._serialized_start=1837
+  _globals['_CANCELRUNREQUEST']._serialized_end=1894
+  _globals['_CANCELRUNRESPONSE']._serialized_start=1896
+  _globals['_CANCELRUNRESPONSE']._serialized_end=1934
+  _globals['_LISTRUNSREQUEST']._serialized_start=1936
+  _globals['_LISTRUNSREQUEST']._serialized_end=1972
+  _globals['_ACTIVERUN']._serialized_start=1975
+  _globals['_ACTIVERUN']._serialized_end=2136
+  _globals['_LISTRUNSRESPONSE']._serialized_start=2138
+  _globals['_LISTRUNSRESPONSE']._serialized_end=2190
+  _globals['_RUNSERVICE']._serialized_start=2193
+  _globals['_RUNSERVICE']._serialized_end=2584
 # @@protoc_insertion_point(module_scope)

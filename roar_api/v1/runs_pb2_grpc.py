@@ -44,6 +44,26 @@ class RunServiceStub:
                 request_serializer=roar_dot_v1_dot_runs__pb2.EndRunRequest.SerializeToString,
                 response_deserializer=roar_dot_v1_dot_runs__pb2.EndRunResponse.FromString,
                 _registered_method=True)
+        self.StartRun = channel.unary_stream(
+                '/roar.v1.RunService/StartRun',
+                request_serializer=roar_dot_v1_dot_runs__pb2.StartRunRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_runs__pb2.RunOutput.FromString,
+                _registered_method=True)
+        self.AttachRun = channel.unary_stream(
+                '/roar.v1.RunService/AttachRun',
+                request_serializer=roar_dot_v1_dot_runs__pb2.AttachRunRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_runs__pb2.RunOutput.FromString,
+                _registered_method=True)
+        self.CancelRun = channel.unary_unary(
+                '/roar.v1.RunService/CancelRun',
+                request_serializer=roar_dot_v1_dot_runs__pb2.CancelRunRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_runs__pb2.CancelRunResponse.FromString,
+                _registered_method=True)
+        self.ListRuns = channel.unary_unary(
+                '/roar.v1.RunService/ListRuns',
+                request_serializer=roar_dot_v1_dot_runs__pb2.ListRunsRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_runs__pb2.ListRunsResponse.FromString,
+                _registered_method=True)
 
 
 class RunServiceServicer:
@@ -63,6 +83,36 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartRun(self, request, context):
+        """The daemon spawns the command itself and records it exactly as `roarctl run` does (same
+        tracer choice, same job). Streams: started, the output in order, and last the job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AttachRun(self, request, context):
+        """Follow a daemon-spawned run: what is kept of its output first, then live output, then
+        the job. A run that already ended is replayed from what was kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelRun(self, request, context):
+        """Signal a daemon-spawned run's process group (SIGTERM), SIGKILL after the grace period.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRuns(self, request, context):
+        """The runs in flight: started by roarctl (BeginRun) or by the daemon (StartRun).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +125,26 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.EndRun,
                     request_deserializer=roar_dot_v1_dot_runs__pb2.EndRunRequest.FromString,
                     response_serializer=roar_dot_v1_dot_runs__pb2.EndRunResponse.SerializeToString,
+            ),
+            'StartRun': grpc.unary_stream_rpc_method_handler(
+                    servicer.StartRun,
+                    request_deserializer=roar_dot_v1_dot_runs__pb2.StartRunRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_runs__pb2.RunOutput.SerializeToString,
+            ),
+            'AttachRun': grpc.unary_stream_rpc_method_handler(
+                    servicer.AttachRun,
+                    request_deserializer=roar_dot_v1_dot_runs__pb2.AttachRunRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_runs__pb2.RunOutput.SerializeToString,
+            ),
+            'CancelRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelRun,
+                    request_deserializer=roar_dot_v1_dot_runs__pb2.CancelRunRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_runs__pb2.CancelRunResponse.SerializeToString,
+            ),
+            'ListRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRuns,
+                    request_deserializer=roar_dot_v1_dot_runs__pb2.ListRunsRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_runs__pb2.ListRunsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,6 +201,114 @@ class RunService:
             '/roar.v1.RunService/EndRun',
             roar_dot_v1_dot_runs__pb2.EndRunRequest.SerializeToString,
             roar_dot_v1_dot_runs__pb2.EndRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/roar.v1.RunService/StartRun',
+            roar_dot_v1_dot_runs__pb2.StartRunRequest.SerializeToString,
+            roar_dot_v1_dot_runs__pb2.RunOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttachRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/roar.v1.RunService/AttachRun',
+            roar_dot_v1_dot_runs__pb2.AttachRunRequest.SerializeToString,
+            roar_dot_v1_dot_runs__pb2.RunOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/roar.v1.RunService/CancelRun',
+            roar_dot_v1_dot_runs__pb2.CancelRunRequest.SerializeToString,
+            roar_dot_v1_dot_runs__pb2.CancelRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/roar.v1.RunService/ListRuns',
+            roar_dot_v1_dot_runs__pb2.ListRunsRequest.SerializeToString,
+            roar_dot_v1_dot_runs__pb2.ListRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

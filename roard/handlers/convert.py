@@ -69,7 +69,9 @@ def status_message(st: DaemonStatusInfo) -> daemon_pb2.DaemonStatus:
 def event_message(event: DaemonEvent) -> events_pb2.Event:
     return events_pb2.Event(sequence=event.sequence, time=timestamp(event.time), topic=event.topic,
                             workspace=event.workspace, run_id=event.run_id, job_uid=event.job_uid,
-                            message=event.message)
+                            message=event.message, step=event.step, paths=event.paths,
+                            reasons=event.reasons, hash=event.hash, dropped=event.dropped,
+                            state=event.state)
 
 
 def config_entry(setting: cfg.Setting) -> config_pb2.ConfigEntry:

@@ -15,7 +15,7 @@ class EventHandler(events_pb2_grpc.EventServiceServicer):
         self.daemon = daemon
 
     async def WatchEvents(self, request, context):
-        watch = self.daemon.bus.watch(tuple(request.topic_prefixes), request.workspace)
+        watch = self.daemon.bus.watch(tuple(request.topic_prefixes), request.workspace, tuple(request.kinds))
         async with contextlib.aclosing(watch) as events:   # unsubscribes when the client goes
             async for event in events:
                 yield event_message(event)

@@ -71,6 +71,10 @@ class RunManager:
     def active_count(self) -> int:
         return len(self._active)
 
+    def active_runs(self) -> list[RunRecord]:
+        """The runs in flight (begun, not yet recorded)."""
+        return list(self._active.values())
+
     # --- begin ---------------------------------------------------------------------------------
 
     async def begin(self, workspace: str, argv: list[str], cwd: str, kind: str, tracer: str,

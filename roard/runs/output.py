@@ -1,0 +1,208 @@
+"""A daemon-spawned run's output: appended in order as it is read from the command, kept in
+memory (the recent part) and on disk (bounded, per run), and followed by any number of clients.
+
+Followers never slow the command down, except the run's owner (the StartRun client, while it is
+connected), who reads everything, the way a terminal would: the reader stops reading the
+command's pipes while the owner lags by more than the memory window. A follower that falls
+behind what is kept gets an ``OutputSkipped`` with the number of bytes it missed.
+
+On disk the output is two segments (``<run>.0`` older, ``<run>.1`` current) of frames
+``stream:u8 offset:u64 length:u32 data``; when the current one reaches half the limit it becomes
+the older one and the previous older one is deleted, so between half the limit and the limit
+is kept.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator, Union
+
+#: Output kept on disk per run (two segments of half this size).
+DISK_LIMIT = 16 * 1024 * 1024
+#: Output kept in memory per run for followers that keep up.
+MEMORY_LIMIT = 4 * 1024 * 1024
+STREAMS = ("stdout", "stderr", "pty")
+_FRAME = struct.Struct(">BQI")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    stream: str
+    data: bytes
+    offset: int           # where it starts in the run's output, all streams together
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.data)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Output no longer kept: ``bytes`` of it are missing before what follows."""
+    bytes: int
+
+
+OutputItem = Union[Chunk, Skipped]
+
+
+class _Cursor:
+    def __init__(self, position: int) -> None:
+        self.position = position
+
+
+class OutputLog:
+    def __init__(self, directory: Path, name: str, disk_limit: int = DISK_LIMIT,
+                 memory_limit: int = MEMORY_LIMIT) -> None:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.older = directory / f"{name}.0"
+        self.current = directory / f"{name}.1"
+        self._segment_limit = max(disk_limit // 2, 1)
+        self._memory_limit = memory_limit
+        self._fd = os.open(self.current, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        self._segment_size = 0
+        self._memory: collections.deque[Chunk] = collections.deque()
+        self._memory_bytes = 0
+        self.total = 0
+        self.closed = False
+        self._changed = asyncio.Event()
+        self._owner: _Cursor | None = None
+        self._room = asyncio.Event()
+
+    @classmethod
+    def reopen(cls, directory: Path, name: str) -> "OutputLog":
+        """A finished run's log, read from disk only (after the daemon forgot the run)."""
+        log = cls.__new__(cls)
+        log.older, log.current = directory / f"{name}.0", directory / f"{name}.1"
+        log._memory, log._memory_bytes, log.closed = collections.deque(), 0, True
+        log._fd, log._owner, log._changed, log._room = -1, None, asyncio.Event(), asyncio.Event()
+        frames = _read_frames(log.older) + _read_frames(log.current)
+        log.total = frames[-1].end if frames else 0
+        return log
+
+    # --- writing (on the event loop) -------------------------------------------------------
+
+    def append(self, stream: str, data: bytes) -> Chunk:
+        chunk = Chunk(stream, data, self.total)
+        self.total += len(data)
+        frame = _FRAME.pack(STREAMS.index(stream), chunk.offset, len(data)) + data
+        if self._segment_size + len(frame) > self._segment_limit and self._segment_size:
+            self._rotate()
+        # A page-cache append: microseconds, and bounded by DISK_LIMIT per run.
+        os.write(self._fd, frame)
+        self._segment_size += len(frame)
+        self._memory.append(chunk)
+        self._memory_bytes += len(data)
+        while self._memory_bytes > self._memory_limit and len(self._memory) > 1:
+            self._memory_bytes -= len(self._memory.popleft().data)
+        self._wake()
+        return chunk
+
+    def _rotate(self) -> None:
+        os.close(self._fd)
+        os.replace(self.current, self.older)
+        self._fd = os.open(self.current, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        self._segment_size = 0
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_for_owner(self) -> None:
+        """Wait while the owner (if following) lags more than the memory window behind."""
+        while self._owner is not None and self.total - self._owner.position > self._memory_limit:
+            self._room.clear()
+            await self._room.wait()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def follow(self, offset: int = 0, owner: bool = False) -> AsyncIterator[OutputItem]:
+        """Everything from ``offset`` on, live, until the log is closed."""
+        cursor = _Cursor(offset)
+        if owner:
+            self._owner = cursor
+        try:
+            while True:
+                changed = self._changed
+                first = self._memory[0].offset if self._memory else self.total
+                if cursor.position < first:
+                    items = await asyncio.to_thread(self._read_disk, cursor.position, first)
+                else:
+                    items = [c for c in list(self._memory) if c.end > cursor.position]
+                for item in items:
+                    if isinstance(item, Skipped):
+                        cursor.position += item.bytes
+                        yield item
+                        continue
+                    if item.offset < cursor.position:   # resuming inside a chunk
+                        item = Chunk(item.stream, item.data[cursor.position - item.offset:], cursor.position)
+                    cursor.position = item.end
+                    yield item
+                    if owner:
+                        self._room.set()
+                if cursor.position >= self.total:
+                    if self.closed:
+                        return
+                    if not items:
+                        await changed.wait()
+                elif not items and cursor.position >= first:
+                    await changed.wait()
+        finally:
+            if self._owner is cursor:
+                self._owner = None
+                self._room.set()
+
+    def _read_disk(self, start: int, stop: int) -> list[OutputItem]:
+        """Frames covering [start, stop) from disk (blocking); a Skipped for what is gone."""
+        frames = [f for f in _read_frames(self.older) + _read_frames(self.current) if f.end > start]
+        items: list[OutputItem] = []
+        position = start
+        for frame in frames:
+            if frame.offset >= stop:
+                break
+            if frame.offset > position:
+                items.append(Skipped(frame.offset - position))
+            items.append(frame)
+            position = frame.end
+        if not items and stop > start:
+            items.append(Skipped(stop - start))
+        return items
+
+
+def _read_frames(path: Path) -> list[Chunk]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    frames = []
+    pos = 0
+    while pos + _FRAME.size <= len(data):
+        stream, offset, length = _FRAME.unpack_from(data, pos)
+        pos += _FRAME.size
+        frames.append(Chunk(STREAMS[stream], data[pos:pos + length], offset))
+        pos += length
+    return frames
+
+
+def prune_logs(directory: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written runs' logs (blocking)."""
+    with contextlib.suppress(OSError):
+        runs: dict[str, float] = {}
+        for path in directory.iterdir():
+            name = path.name.rsplit(".", 1)[0]
+            runs[name] = max(runs.get(name, 0.0), path.stat().st_mtime)
+        for name in sorted(runs, key=runs.__getitem__)[:-keep or None]:
+            for suffix in (".0", ".1"):
+                with contextlib.suppress(OSError):
+                    (directory / f"{name}{suffix}").unlink()
