@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, distinct, func, select
 
 from glaas.auth.principal import Principal
+from glaas.db import member
 from glaas.models import (
     ARTIFACT,
     JOB,
@@ -106,6 +107,6 @@ def consumers(conn: Connection, ref: str, viewer: Principal) -> ArtifactJobs:
 def summaries_by_id(conn: Connection, ids: list[int]) -> dict[int, Any]:
     out: dict[int, Any] = {}
     for i in range(0, len(ids), 500):
-        for r in conn.execute(select(*ARTIFACT_SUMMARY_COLUMNS).where(artifacts.c.id.in_(ids[i:i + 500]))):
+        for r in conn.execute(select(*ARTIFACT_SUMMARY_COLUMNS).where(member(conn, artifacts.c.id, ids[i:i + 500]))):
             out[r.id] = r
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from glaas.auth.principal import Principal
-from glaas.db import chunks
+from glaas.db import chunks, member
 from glaas.models import JOB, edges, jobs
 from glaas.queries.artifacts import resolve, summaries_by_id
 from glaas.queries.rows import artifact_summary, job_detail, select_job_details
@@ -52,7 +52,7 @@ def _producers_of(conn: Connection, artifact_ids: list[int], viewer: Principal) 
     for part in chunks(artifact_ids):
         found.update(conn.execute(
             select(edges.c.job_id).join(jobs, jobs.c.id == edges.c.job_id)
-            .where(edges.c.artifact_id.in_(part), edges.c.direction == "out", visible(jobs, JOB, viewer))).scalars())
+            .where(member(conn, edges.c.artifact_id, part), edges.c.direction == "out", visible(jobs, JOB, viewer))).scalars())
     return found
 
 
@@ -63,7 +63,7 @@ def _has_producers(conn: Connection, artifact_ids: list[int], viewer: Principal)
 def _inputs_of(conn: Connection, job_ids: set[int]) -> set[int]:
     found: set[int] = set()
     for part in chunks(sorted(job_ids)):
-        found.update(conn.execute(select(edges.c.artifact_id).where(edges.c.job_id.in_(part),
+        found.update(conn.execute(select(edges.c.artifact_id).where(member(conn, edges.c.job_id, part),
                                                                     edges.c.direction == "in")).scalars())
     return found
 
@@ -72,7 +72,7 @@ def _graph(conn: Connection, target: str, depth: int, truncated: bool, job_level
            artifact_ids: set[int], viewer: Principal) -> LineageGraph:
     job_rows = []
     for part in chunks(sorted(job_levels)):
-        job_rows.extend(conn.execute(select_job_details().where(jobs.c.id.in_(part))).all())
+        job_rows.extend(conn.execute(select_job_details().where(member(conn, jobs.c.id, part))).all())
     # Producers first: the deepest level runs first; ties by the recorded order.
     job_rows.sort(key=lambda r: (-job_levels[r.id], r.timestamp or 0, r.step_number or 0, r.id))
     uid_by_id = {r.id: r.uid for r in job_rows}
@@ -83,7 +83,7 @@ def _graph(conn: Connection, target: str, depth: int, truncated: bool, job_level
     edge_rows = []
     for part in chunks(sorted(job_levels)):
         edge_rows.extend(conn.execute(select(edges.c.job_id, edges.c.artifact_id, edges.c.direction, edges.c.path)
-                                      .where(edges.c.job_id.in_(part)).order_by(edges.c.id)).all())
+                                      .where(member(conn, edges.c.job_id, part)).order_by(edges.c.id)).all())
     touched.update(e.artifact_id for e in edge_rows)
     summaries = summaries_by_id(conn, sorted(touched))
     for e in edge_rows:

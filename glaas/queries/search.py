@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from glaas.auth.principal import Principal
+from glaas.db import member
 from glaas.models import (
     ARTIFACT,
     JOB,
@@ -198,9 +199,9 @@ def _full_text(conn: Connection, stmt: Any, terms: list[str]) -> tuple[Any, Any]
 def _hits(conn: Connection, rows: list[Any]) -> list[SearchHit]:
     job_ids = [r.resource_id for r in rows if r.kind == JOB]
     art_ids = [r.resource_id for r in rows if r.kind == ARTIFACT]
-    job_by_id = {r.id: job_summary(r) for r in conn.execute(select_job_summaries().where(jobs.c.id.in_(job_ids)))} if job_ids else {}
+    job_by_id = {r.id: job_summary(r) for r in conn.execute(select_job_summaries().where(member(conn, jobs.c.id, job_ids)))} if job_ids else {}
     art_by_id = ({r.id: artifact_summary(r) for r in conn.execute(select(*ARTIFACT_SUMMARY_COLUMNS)
-                                                                    .where(artifacts.c.id.in_(art_ids)))} if art_ids else {})
+                                                                    .where(member(conn, artifacts.c.id, art_ids)))} if art_ids else {})
     hits = []
     for r in rows:
         score = float(r.score) if "score" in r._fields and r.score is not None else None

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from glaas.db import chunks
+from glaas.db import chunks, member
 from glaas.models import ARTIFACT, JOB, SESSION, artifacts, jobs, sessions
 from glaas.queries.errors import Invalid, NotFound
 from glaas.queries.visibility import visible
@@ -141,7 +141,7 @@ def register_artifacts(conn: Connection, body: CompatArtifactBatchIn, writer: Wr
                          path=a.source_url))
     size_before: dict[str, int | None] = {}
     for part in chunks(sorted({r["hash"] for r in rows})):
-        size_before.update(conn.execute(select(artifacts.c.hash, artifacts.c.size).where(artifacts.c.hash.in_(part))).all())
+        size_before.update(conn.execute(select(artifacts.c.hash, artifacts.c.size).where(member(conn, artifacts.c.hash, part))).all())
     found, created = store.ensure_artifacts(conn, rows)
     store.grant(conn, ARTIFACT, artifacts, [r.id for r in found.values()], writer)
     store.refresh_search_docs(conn, set(), {found[h].id for h in created})

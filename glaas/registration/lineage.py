@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from glaas.db import insert_ignore
+from glaas.db import insert_ignore, member
 from glaas.models import (
     ARTIFACT,
     JOB,
@@ -59,7 +59,7 @@ def register(conn: Connection, batch: LineageBatch, writer: Writer, web_url: str
     session_ids, _ = store.ensure_sessions(conn, session_rows)
     wanted = {j.session_hash for j in batch.jobs} - session_ids.keys()
     if wanted:
-        for r in conn.execute(select(sessions.c.id, sessions.c.hash).where(sessions.c.hash.in_(sorted(wanted)))):
+        for r in conn.execute(select(sessions.c.id, sessions.c.hash).where(member(conn, sessions.c.hash, sorted(wanted)))):
             session_ids[r.hash] = r
         missing = wanted - session_ids.keys()
         if missing:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, select, true, update
 
-from glaas.db import chunks, insert_ignore
+from glaas.db import chunks, insert_ignore, member
 from glaas.filetypes import detect, extension
 from glaas.models import (
     ARTIFACT,
@@ -41,7 +41,7 @@ def ensure(conn: Connection, table: Table, key: str, rows: Sequence[dict[str, An
     new_keys = set(found)
     missing = [r[key] for r in rows if r[key] not in found]
     for part in chunks(missing):
-        for r in conn.execute(select(*[table.c[c] for c in cols]).where(table.c[key].in_(part))):
+        for r in conn.execute(select(*[table.c[c] for c in cols]).where(member(conn, table.c[key], part))):
             found[getattr(r, key)] = r
     return found, new_keys
 
@@ -60,13 +60,13 @@ def grant(conn: Connection, kind: str, table: Table, ids: Iterable[int], writer:
         for part in chunks(ids):
             if len(new) < len(ids):  # some were known: a private grant becomes public
                 conn.execute(update(grants).where(grants.c.kind == kind, grants.c.owner_key == writer.owner_key,
-                                                  grants.c.resource_id.in_(part), grants.c.scope == "private")
+                                                  member(conn, grants.c.resource_id, part), grants.c.scope == "private")
                              .values(scope=writer.scope))
-            conn.execute(update(table).where(table.c.id.in_(part), table.c.is_public != true()).values(is_public=True))
+            conn.execute(update(table).where(member(conn, table.c.id, part), table.c.is_public != true()).values(is_public=True))
     if writer.share_user_ids:
         for part in chunks(ids):
             grant_ids = conn.execute(select(grants.c.id).where(grants.c.kind == kind, grants.c.owner_key == writer.owner_key,
-                                                               grants.c.resource_id.in_(part))).scalars().all()
+                                                               member(conn, grants.c.resource_id, part))).scalars().all()
             insert_ignore(conn, shares, [dict(grant_id=g, user_id=u) for g in grant_ids for u in writer.share_user_ids],
                           ["grant_id", "user_id"])
     return new
@@ -116,7 +116,7 @@ def ensure_jobs(conn: Connection, rows: list[dict[str, Any]], packages: dict[str
     found, new = ensure(conn, jobs, "uid", list(unique.values()))
     known = sorted(found[u].id for u in found if u not in new)
     for part in chunks(known):
-        seen = set(conn.execute(select(jobs.c.id).where(jobs.c.id.in_(part), visible(jobs, JOB, writer.principal)))
+        seen = set(conn.execute(select(jobs.c.id).where(member(conn, jobs.c.id, part), visible(jobs, JOB, writer.principal)))
                    .scalars())
         hidden = [u for u in found if found[u].id in set(part) - seen]
         if hidden:
@@ -144,21 +144,21 @@ def refresh_search_docs(conn: Connection, job_ids: set[int], artifact_ids: set[i
     docs: list[dict[str, Any]] = []
     for part in chunks(sorted(job_ids)):
         paths: dict[int, list[str]] = {}
-        for e in conn.execute(select(edges.c.job_id, edges.c.path).where(edges.c.job_id.in_(part))):
+        for e in conn.execute(select(edges.c.job_id, edges.c.path).where(member(conn, edges.c.job_id, part))):
             paths.setdefault(e.job_id, []).append(e.path)
         for j in conn.execute(select(jobs.c.id, jobs.c.uid, jobs.c.command, jobs.c.cwd, jobs.c.timestamp, jobs.c.created_at)
-                              .where(jobs.c.id.in_(part))):
+                              .where(member(conn, jobs.c.id, part))):
             docs.append(dict(kind=JOB, resource_id=j.id, created_at=j.timestamp or j.created_at,
                              body=document(j.command, j.cwd, j.uid, *paths.get(j.id, []))))
     for part in chunks(sorted(artifact_ids)):
         paths = {}
         # paths from public jobs only: a private job's paths must not make a public artifact findable
         for e in conn.execute(select(edges.c.artifact_id, edges.c.path).join(jobs, jobs.c.id == edges.c.job_id)
-                              .where(edges.c.artifact_id.in_(part), jobs.c.is_public == true()).distinct()):
+                              .where(member(conn, edges.c.artifact_id, part), jobs.c.is_public == true()).distinct()):
             if len(paths.setdefault(e.artifact_id, [])) < DOC_PATHS:
                 paths[e.artifact_id].append(e.path)
         for a in conn.execute(select(artifacts.c.id, artifacts.c.hash, artifacts.c.file_type, artifacts.c.created_at)
-                              .where(artifacts.c.id.in_(part))):
+                              .where(member(conn, artifacts.c.id, part))):
             docs.append(dict(kind=ARTIFACT, resource_id=a.id, created_at=a.created_at,
                              body=document(a.hash, a.file_type, *paths.get(a.id, []))))
     if not docs:
