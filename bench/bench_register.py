@@ -40,7 +40,7 @@ from roard.lineage.model import FileEntry, JobRecord
 from roard.lineage.store import JobStore
 from roard.registration import payload as payloads
 from roard.registration.queue import RegistrationQueue, send_lineage
-from tests.run.glaas_server import GlaasServer, cleanup
+from tests.run.glaas_server import GlaasServer, cleanup, new_server
 
 
 def _digest(i: int, j: int) -> str:
@@ -70,7 +70,7 @@ async def _populate(ws: Path, jobs: list[JobRecord]) -> None:
 def _fresh_server(root: Path, n: int) -> GlaasServer:
     """A server with an empty database, warmed by one small registration (first-request costs
     such as imports and statement compilation are not what is measured)."""
-    server = GlaasServer(root / f"glaas{n}").start()
+    server = new_server(root / f"glaas{n}").start()
     omit = OmissionFilter.from_config({k.name: k.default for k in KEYS.values()})
     warm = synthetic_jobs(1, 1)[0]
     warm.uid, warm.session_id = "f" * 32, "warm"

@@ -1,32 +1,26 @@
-"""A real GLaaS server (``python -m glaas``) on a free loopback port with its data in a
-temporary directory, for the registration tests; and a recording TCP proxy in front of it, so a
-test can read every byte the server received.
+"""For the registration tests: the GLaaS tests' real server (``glaas.testing``: ``python -m
+glaas`` on a free loopback port, its data in a temporary directory, SQLite or PostgreSQL),
+small helpers over it, and a recording TCP proxy in front of it, so a test can read every byte
+the server received.
 """
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import socket
 import socketserver
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PYTHON = sys.executable
+from glaas.testing import GlaasServer, free_port
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def new_server(data_dir: Path, database_url: str | None = None) -> GlaasServer:
+    """A server (the GLaaS tests' ``glaas.testing.GlaasServer``) on a free port, not started."""
+    return GlaasServer(data_dir=data_dir, database_url=database_url, port=free_port())
 
 
 def http(base: str, method: str, path: str, body: Any = None, token: str = "") -> tuple[int, Any]:
@@ -50,65 +44,19 @@ def http(base: str, method: str, path: str, body: Any = None, token: str = "") -
     return status, payload
 
 
-@dataclass
-class GlaasServer:
-    data_dir: Path
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-    env: dict[str, str] = field(default_factory=dict)
+def get(server: GlaasServer, path: str, token: str = "") -> tuple[int, Any]:
+    return http(server.url, "GET", path, token=token)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
-    def _cli(self, *args: str, stdin: str | None = None) -> str:
-        out = subprocess.run([PYTHON, "-m", "glaas", "--data-dir", str(self.data_dir), *args], input=stdin, capture_output=True, text=True, timeout=60, env={**os.environ, **self.env})
-        assert out.returncode == 0, (args, out.stdout, out.stderr)
-        return out.stdout
+def add_user(server: GlaasServer, name: str) -> str:
+    """Create a user; returns a read+write token for it."""
+    server.add_user(name)
+    return server.token(name)
 
-    def start(self) -> "GlaasServer":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.data_dir / "server.log", "ab")
-        self.proc = subprocess.Popen([PYTHON, "-m", "glaas", "--host", "127.0.0.1", "--port", str(self.port),
-                                      "--data-dir", str(self.data_dir), "--log-level", "warning"],
-                                     stdout=log, stderr=log, env={**os.environ, **self.env})
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("glaas server exited:\n" + (self.data_dir / "server.log").read_text())
-            try:
-                if http(self.url, "GET", "/api/v1/health")[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("glaas server did not answer:\n" + (self.data_dir / "server.log").read_text())
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def add_user(self, name: str, password: str = "correct horse battery") -> str:
-        """Create a user; returns a read+write token for it."""
-        self._cli("users", "add", name, "--password-stdin", stdin=password + "\n")
-        return self._cli("tokens", "create", name).strip().splitlines()[0]
-
-    def get(self, path: str, token: str = "") -> tuple[int, Any]:
-        return http(self.url, "GET", path, token=token)
-
-    def stored_bytes(self) -> bytes:
-        """Everything in the server's data directory (database, WAL, logs)."""
-        out = b""
-        for path in sorted(self.data_dir.rglob("*")):
-            if path.is_file():
-                out += path.read_bytes()
-        return out
+def stored_bytes(server: GlaasServer) -> bytes:
+    """Everything in the server's data directory (SQLite database, WAL, log)."""
+    return b"".join(p.read_bytes() for p in sorted(server.data_dir.rglob("*")) if p.is_file())
 
 
 class RecordingProxy:

@@ -1,8 +1,10 @@
 """roarctl register / login / whoami / logout against a real GLaaS server on loopback
-(``python -m glaas``, SQLite in a temporary directory), through the real daemon."""
+(``glaas.testing``: SQLite in a temporary directory; the first test on PostgreSQL too), through
+the real daemon."""
 from __future__ import annotations
 
 import json
+import secrets
 import re
 import select
 import stat
@@ -14,14 +16,27 @@ import blake3
 import pytest
 
 from tests.conftest import PYTHON, RoarEnv, git, make_env
-from tests.run.glaas_server import GlaasServer, RecordingProxy, cleanup, http
+from tests.glaas.conftest import postgres  # noqa: F401  (the fixture: the GLaaS tests' PostgreSQL)
+from tests.run.glaas_server import GlaasServer, RecordingProxy, add_user, cleanup, get, http, new_server
 
 pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture
 def glaas(tmp_path: Path):
-    server = GlaasServer(tmp_path / "glaas").start()
+    server = new_server(tmp_path / "glaas").start()
+    yield server
+    cleanup(server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def glaas_on(request: pytest.FixtureRequest, tmp_path: Path):
+    """A server on each backend; PostgreSQL is the GLaaS tests' (skipped, saying why, where its
+    binaries are absent)."""
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database("roar_" + secrets.token_hex(4))
+    server = new_server(tmp_path / "glaas", url).start()
     yield server
     cleanup(server)
 
@@ -44,7 +59,8 @@ def lineage_hash(renv: RoarEnv, ws: Path) -> str:
     return json.loads(renv.roarctl("status", "--json", cwd=ws, check=True).stdout)["session"]["lineage_hash"]
 
 
-def test_register_pipeline_final_artifact(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
+def test_register_pipeline_final_artifact(roard: RoarEnv, workspace: Path, glaas_on: GlaasServer):
+    glaas = glaas_on
     hashes = pipeline(roard, workspace)
     roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
     out = roard.roarctl("register", "-y", "metrics.json", cwd=workspace, check=True).stdout
@@ -52,9 +68,9 @@ def test_register_pipeline_final_artifact(roard: RoarEnv, workspace: Path, glaas
     assert f"{glaas.url}/artifact/{metrics}" in out
     assert "new: 1 session, 3 jobs" in out
     assert re.search(r"\[✅\] lineage registered", out), out
-    status, art = glaas.get(f"/api/v1/artifacts/{metrics}")
+    status, art = get(glaas, f"/api/v1/artifacts/{metrics}")
     assert status == 200 and art["hash"] == metrics
-    status, graph = glaas.get(f"/api/v1/artifacts/{metrics}/dag")
+    status, graph = get(glaas, f"/api/v1/artifacts/{metrics}/dag")
     assert status == 200
     assert len(graph["jobs"]) == 3
     assert {a["hash"] for a in graph["artifacts"]} >= {hashes[n] for n in ("raw.txt", "clean.txt", "model.bin", "metrics.json")}
@@ -63,7 +79,7 @@ def test_register_pipeline_final_artifact(roard: RoarEnv, workspace: Path, glaas
     # Idempotent: the same lineage again is all known, and nothing on the server changes.
     again = roard.roarctl("register", "-y", "metrics.json", cwd=workspace, check=True).stdout
     assert "new: nothing" in again and "3 jobs" in again
-    status, graph2 = glaas.get(f"/api/v1/artifacts/{metrics}/dag")
+    status, graph2 = get(glaas, f"/api/v1/artifacts/{metrics}/dag")
     assert graph2["jobs"] == graph["jobs"]
 
 
@@ -75,7 +91,7 @@ def test_register_whole_session_and_job_targets(roard: RoarEnv, workspace: Path,
     reg = json.loads(out)
     assert reg["kind"] == "session" and reg["new"]["jobs"] == 3
     assert reg["sessions"] == [{"hash": digest, "url": f"{glaas.url}/dag/{digest}"}]
-    status, session = glaas.get(f"/api/v1/sessions/{digest}")
+    status, session = get(glaas, f"/api/v1/sessions/{digest}")
     assert status == 200 and len(session["jobs"]) == 3
     # A job uid (8 hex) is a job, and wins over a session hash prefix.
     uid = json.loads(roard.roarctl("show", "@2", "--json", cwd=workspace, check=True).stdout)["uid"]
@@ -149,7 +165,7 @@ def _login(renv: RoarEnv, ws: Path, glaas: GlaasServer, token: str) -> str:
 
 
 def test_login_device_flow_whoami_logout_and_scope_flip(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
-    alice = glaas.add_user("alice")
+    alice = add_user(glaas, "alice")
     roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
     before = roard.roarctl("whoami", cwd=workspace, check=True).stdout
     assert "not logged in" in before and "anonymous" in before
@@ -166,16 +182,16 @@ def test_login_device_flow_whoami_logout_and_scope_flip(roard: RoarEnv, workspac
 
 
 def test_private_registration_is_invisible_to_others(roard: RoarEnv, workspace: Path, glaas: GlaasServer):
-    alice, bob = glaas.add_user("alice"), glaas.add_user("bob")
+    alice, bob = add_user(glaas, "alice"), add_user(glaas, "bob")
     hashes = pipeline(roard, workspace)
     roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
     _login(roard, workspace, glaas, alice)
     out = roard.roarctl("register", "-y", "model.bin", cwd=workspace, check=True).stdout
     assert "(private)" in out
     model = hashes["model.bin"]
-    assert glaas.get(f"/api/v1/artifacts/{model}", token=alice)[0] == 200
-    assert glaas.get(f"/api/v1/artifacts/{model}", token=bob)[0] == 404
-    assert glaas.get(f"/api/v1/artifacts/{model}")[0] == 404
+    assert get(glaas, f"/api/v1/artifacts/{model}", token=alice)[0] == 200
+    assert get(glaas, f"/api/v1/artifacts/{model}", token=bob)[0] == 404
+    assert get(glaas, f"/api/v1/artifacts/{model}")[0] == 404
 
 
 def test_put_registers_what_it_uploaded_and_the_url_is_a_target(roard: RoarEnv, workspace: Path, glaas: GlaasServer,
@@ -192,9 +208,9 @@ def test_put_registers_what_it_uploaded_and_the_url_is_a_target(roard: RoarEnv, 
             break
         time.sleep(0.5)
     assert state["counts"] == {"delivered": 1}, state
-    status, consumers = glaas.get(f"/api/v1/artifacts/{hashes['model.bin']}/consumers")
+    status, consumers = get(glaas, f"/api/v1/artifacts/{hashes['model.bin']}/consumers")
     assert status == 200 and [j["job_type"] for j in consumers["jobs"]] == ["put"]
-    assert glaas.get(f"/api/v1/artifacts/{hashes['model.bin']}/producer")[0] == 200
+    assert get(glaas, f"/api/v1/artifacts/{hashes['model.bin']}/producer")[0] == 200
     # the recorded remote URL names the artifact
     reg = json.loads(roard.roarctl("register", "-y", "--json", f"file://{remote}/model.bin", cwd=workspace,
                                    check=True).stdout)

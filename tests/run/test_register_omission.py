@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PYTHON, RoarEnv
-from tests.run.glaas_server import GlaasServer, RecordingProxy, cleanup
+from tests.run.glaas_server import RecordingProxy, cleanup, new_server, stored_bytes
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -59,7 +59,7 @@ FLAG_EQUALS = ["--passwd=eqPa55-f", "--token=eqTok-g", "--api-key=eqKey-h", "--s
 
 @pytest.fixture
 def proxied(tmp_path: Path):
-    server = GlaasServer(tmp_path / "glaas").start()
+    server = new_server(tmp_path / "glaas").start()
     proxy = RecordingProxy(server.port)
     yield server, proxy
     proxy.close()
@@ -90,7 +90,7 @@ def test_no_planted_secret_reaches_the_server(roard: RoarEnv, workspace: Path, p
     assert reg["new"]["jobs"] == 1 and reg["new"]["labels"] >= 2
 
     received = bytes(proxy.received)
-    stored = server.stored_bytes()
+    stored = stored_bytes(server)
     assert b"POST /api/v1/lineage" in received
     secrets = [s for _, _, s in ARGV_SECRETS] + [v for _, v in FLAG_PAIRS] + [a.split("=", 1)[1] for a in FLAG_EQUALS]
     secrets += ["injected-env-secret-55", "label-secret-77", "label-secret-88", "label-url-pw-99"]

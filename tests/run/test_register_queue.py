@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PYTHON, RoarEnv
-from tests.run.glaas_server import GlaasServer, cleanup
+from tests.run.glaas_server import cleanup, get, new_server
 
 pytestmark = pytest.mark.timeout(600)
 JOBS = 50
@@ -45,7 +45,7 @@ def sigkill_daemon(renv: RoarEnv) -> None:
 
 def test_server_down_50_jobs_two_sigkills_then_exactly_once(fast_retries: RoarEnv, workspace: Path, tmp_path: Path):
     renv, ws = fast_retries, workspace
-    server = GlaasServer(tmp_path / "glaas")      # not started yet: the server is down
+    server = new_server(tmp_path / "glaas")      # not started yet: the server is down
     try:
         renv.roarctl("config", "set", "glaas.url", server.url, cwd=ws, check=True)
         renv.roarctl("config", "set", "registration.auto", "true", cwd=ws, check=True)
@@ -75,7 +75,7 @@ def test_server_down_50_jobs_two_sigkills_then_exactly_once(fast_retries: RoarEn
         db.close()
         assert sorted(rows) == sorted(uids)        # every job, none twice (uid is unique there)
         for uid in uids[:3] + uids[-3:]:
-            assert server.get(f"/api/v1/jobs/{uid}")[0] == 200
+            assert get(server, f"/api/v1/jobs/{uid}")[0] == 200
         # nothing more is sent: the queue is drained and a new daemon finds nothing to catch up
         renv.stop_daemon()
         queue(renv, ws)            # starts it
