@@ -9,25 +9,36 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 import blake3
 import git
 
+from roard import records
 from roard.capture.credentials import strip_credentials
 
+
 @dataclass
-class GitState:
+class GitState(records.DictView):
+    """The repository a job ran in. Stored as versioned JSON (``roard/records.py``)."""
+
+    VERSION = 1
+
     repo_root: str = ""
     commit: str = ""
     branch: str = ""
     remote: str = ""
     dirty: bool = False
-    diff_path: str = ""
+    diff_path: str = ""     # workspace-relative path of the saved diff when dirty
 
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+    def to_json(self) -> dict[str, Any]:
+        return records.dump(self, self.VERSION)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> "GitState":
+        return cls(**records.known_fields(cls, data, cls.VERSION))
 
 
 def _remote_url(config_lines: list[str]) -> str:

@@ -14,8 +14,56 @@ import re
 import shutil
 import socket
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
+
+from roard import records
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+
+
+def _packages(items: Iterable[Any]) -> list[Package]:
+    return [p if isinstance(p, Package) else Package(str(p["name"]), str(p.get("version", ""))) for p in items]
+
+
+@dataclass
+class Runtime(records.DictView):
+    """What a job ran on: the host (name, OS, CPU, GPUs), the interpreter and the packages
+    (Python distributions it imported and those installed; dpkg packages it read). Stored as
+    versioned JSON (``roard/records.py``)."""
+
+    VERSION = 1
+
+    hostname: str = ""
+    os: str = ""
+    cpu: str = ""
+    gpu: str = ""                     # each GPU's name and driver, "; "-separated
+    python_executable: str = ""
+    python_version: str = ""
+    packages_used: list[Package] = field(default_factory=list)
+    packages_installed: list[Package] = field(default_factory=list)
+    system_packages: list[Package] = field(default_factory=list)
+
+    @property
+    def captured(self) -> bool:
+        """The host was recorded (jobs recorded before runtimes were, or by hand, have none)."""
+        return bool(self.os)
+
+    def to_json(self) -> dict[str, Any]:
+        return records.dump(self, self.VERSION)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> "Runtime":
+        fields = records.known_fields(cls, data, cls.VERSION)
+        for name in ("packages_used", "packages_installed", "system_packages"):
+            fields[name] = _packages(fields.get(name) or [])
+        return cls(**fields)
+
 
 _SITE = re.compile(r"^(.*/(?:site|dist)-packages)/([^/]+)")
 #: Modules that .pth files make every interpreter import at start-up.

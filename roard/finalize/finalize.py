@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from roard.capture import system_packages
-from roard.capture.runtime import host_info, package_roots, python_runtime
+from roard.capture.git import GitState
+from roard.capture.runtime import Runtime, host_info, package_roots, python_runtime
 from roard.finalize.classify import Classification, Classifier, PathState, warning_text
 from roard.finalize.filters import SYSTEM_PREFIXES, FilterRules
 from roard.finalize.prior import PriorContent
@@ -33,7 +34,7 @@ class TracedRun(Protocol):
     workspace: str
     tracer: str
     spool_dir: str
-    git: Any
+    git: GitState
     inherited: list[dict[str, Any]]
     started_at: float
     pythonpath: str
@@ -45,7 +46,7 @@ class FinalizeResult:
     outputs: list[FileEntry]
     decisions: list[Decision]
     warnings: list[str]
-    runtime: dict[str, object]
+    runtime: Runtime
     stats: dict[str, float] = field(default_factory=dict)
 
 
@@ -194,7 +195,7 @@ def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> Fin
     roots = package_roots(cls.executables, record.pythonpath, record.workspace)
     rules = dataclasses.replace(rules, package_roots=roots)
     t1 = time.perf_counter()
-    repo_root = record.git.get("repo_root", "") if record.git else ""
+    repo_root = record.git.repo_root
     ws_root = record.workspace
     decisions: list[Decision] = []
     to_hash: list[tuple[str, PathState, str]] = []
@@ -220,7 +221,7 @@ def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> Fin
             to_hash.append(("out", st, shown))
 
     batch = HashBatch.prepare(cache, (st.key for _, st, _ in to_hash))
-    tree_clean = bool(record.git and record.git.get("commit") and not record.git.get("dirty"))
+    tree_clean = bool(record.git.commit) and not record.git.dirty
     prior = PriorContent.prepare(batch, repo_root, tree_clean, [st for kind, st, _ in to_hash
                                                                 if kind == "in" and (st.written or st.deleted)])
 
@@ -259,10 +260,10 @@ def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> Fin
         warnings.append(f"{spool_stats.torn + spool_stats.malformed} tracer event(s) were cut short or "
                         "unreadable (disk full or crash) and ignored")
 
-    runtime: dict[str, object] = dict(host_info())
-    runtime.update(python_runtime(cls.executables, paths_read, roots))
-    runtime["system_packages"] = system_packages.packages_for(
-        p for p in (*paths_read, *cls.executables) if p.startswith(SYSTEM_PREFIXES))
+    runtime = Runtime.from_json({
+        **host_info(), **python_runtime(cls.executables, paths_read, roots),
+        "system_packages": system_packages.packages_for(
+            p for p in (*paths_read, *cls.executables) if p.startswith(SYSTEM_PREFIXES))})
     return FinalizeResult(inputs, outputs, decisions, warnings, runtime, stats={
         "classify_s": t1 - t0, "hash_s": t2 - t1, "paths": len(cls.states),
         "hashed": len(to_hash), "cache_hits": cache.hits, "processes": len(cls.pids)})

@@ -6,9 +6,10 @@ from typing import Any, Iterable
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from roar_api.v1 import (artifacts_pb2, config_pb2, daemon_pb2, events_pb2, files_pb2, jobs_pb2, labels_pb2, lineage_pb2,
-                         reproductions_pb2 as repro_pb2, tracers_pb2, transfers_pb2, workspaces_pb2)
+from roar_api.v1 import (artifacts_pb2, config_pb2, daemon_pb2, events_pb2, files_pb2, jobs_pb2, labels_pb2,
+                         lineage_pb2, reproductions_pb2 as repro_pb2, tracers_pb2, transfers_pb2, workspaces_pb2)
 from roard import config as cfg
+from roard.capture.runtime import Package
 from roard.daemon import DaemonStatusInfo, HelloInfo
 from roard.events import DaemonEvent
 from roard.lineage.artifacts import ArtifactInfo
@@ -44,8 +45,8 @@ def checklist_messages(items: Iterable[ChecklistResult]) -> list[files_pb2.Check
     return [files_pb2.ChecklistItem(name=i.name, ok=i.ok, detail=i.detail) for i in items]
 
 
-def _packages(items: Iterable[dict[str, str]]) -> list[jobs_pb2.Package]:
-    return [jobs_pb2.Package(**p) for p in items]
+def _packages(items: Iterable[Package]) -> list[jobs_pb2.Package]:
+    return [jobs_pb2.Package(name=p.name, version=p.version) for p in items]
 
 
 # --- daemon, events, config, tracers --------------------------------------------------------
@@ -92,22 +93,17 @@ def tracers_message(report: TracerReport) -> tracers_pb2.ListTracersResponse:
 
 
 def job_message(job: JobRecord, with_decisions: bool = False) -> jobs_pb2.Job:
-    git = job.git or {}
-    rt = job.runtime or {}
+    git, rt = job.git, job.runtime
     msg = jobs_pb2.Job(
         uid=job.uid, session_id=job.session_id, step=job.step, kind=job.kind, argv=job.argv,
         cwd=job.cwd, started_at=timestamp(job.started_at), ended_at=timestamp(job.ended_at),
         duration_seconds=job.duration, exit_code=job.exit_code, status=job.status,
-        git=jobs_pb2.GitInfo(commit=git.get("commit", ""), branch=git.get("branch", ""),
-                             remote=git.get("remote", ""), dirty=bool(git.get("dirty")),
-                             diff_path=git.get("diff_path", ""), repo_root=git.get("repo_root", "")),
+        git=jobs_pb2.GitInfo(commit=git.commit, branch=git.branch, remote=git.remote, dirty=git.dirty,
+                             diff_path=git.diff_path, repo_root=git.repo_root),
         runtime=jobs_pb2.Runtime(
-            hostname=rt.get("hostname", ""), os=rt.get("os", ""), cpu=rt.get("cpu", ""),
-            gpu=rt.get("gpu", ""), python_executable=rt.get("python_executable", ""),
-            python_version=rt.get("python_version", ""),
-            packages_used=_packages(rt.get("packages_used", [])),
-            packages_installed=_packages(rt.get("packages_installed", [])),
-            system_packages=_packages(rt.get("system_packages", []))),
+            hostname=rt.hostname, os=rt.os, cpu=rt.cpu, gpu=rt.gpu, python_executable=rt.python_executable,
+            python_version=rt.python_version, packages_used=_packages(rt.packages_used),
+            packages_installed=_packages(rt.packages_installed), system_packages=_packages(rt.system_packages)),
         inputs=[file_record(f) for f in job.inputs], outputs=[file_record(f) for f in job.outputs],
         warnings=job.warnings, tracer=job.tracer, ref=job.ref, env=job.env)
     if with_decisions:
@@ -207,8 +203,7 @@ def plan_message(plan: Plan) -> repro_pb2.ReproductionPlan:
         python_found=plan.python.path if plan.python else "",
         packages=[jobs_pb2.Package(name=n, version=v) for n, v in plan.packages],
         steps=[repro_pb2.PlannedStep(ref=step_ref(j), kind=j.kind, argv=j.argv, cwd=rel_cwd(j), job_uid=j.uid,
-                                     commit=(j.git or {}).get("commit", ""),
-                                     diff_path=(j.git or {}).get("diff_path", ""),
+                                     commit=j.git.commit, diff_path=j.git.diff_path,
                                      outputs=[file_record(o) for o in j.outputs], env_names=sorted(j.env or {}))
                for j in plan.steps],
         inputs=[repro_pb2.PlannedInput(path=i.path, hash=i.hash, size=i.size, source=i.source, detail=i.detail,

@@ -18,6 +18,11 @@ class ChecklistResult:
     detail: str = ""
 
 
+def repo_root_of(jobs: list[JobRecord]) -> str:
+    """The repository the jobs ran in (the first one that ran in one), or ""."""
+    return next((j.git.repo_root for j in jobs if j.git.repo_root), "")
+
+
 def untracked_output_dirs(jobs: list[JobRecord], repo_root: str) -> list[str]:
     """Repo-relative directories with outputs in them but no file git tracks: a clean checkout
     would not recreate them (a committed .gitkeep fixes it)."""
@@ -56,19 +61,19 @@ def evaluate(jobs: list[JobRecord], registered: bool = False) -> list[ChecklistR
     if not jobs:
         return []
     items: list[ChecklistResult] = []
-    dirty = [j.ref for j in jobs if (j.git or {}).get("dirty")]
-    no_git = [j.ref for j in jobs if not (j.git or {}).get("commit")]
+    dirty = [j.ref for j in jobs if j.git.dirty]
+    no_git = [j.ref for j in jobs if not j.git.commit]
     if no_git:
         items.append(ChecklistResult("code committed to git", False,
                                      f"{', '.join(no_git)} ran outside a git repository or before its first commit"))
     else:
         items.append(ChecklistResult("code committed to git", not dirty,
                                      f"{', '.join(dirty)} ran with uncommitted changes; commit and re-run" if dirty else ""))
-    commits = sorted({(j.git or {}).get("commit", "") for j in jobs} - {""})
+    commits = sorted({j.git.commit for j in jobs} - {""})
     items.append(ChecklistResult("single git commit across all steps", len(commits) <= 1,
                                  f"the steps ran at {len(commits)} commits: {', '.join(c[:10] for c in commits)}"
                                  if len(commits) > 1 else ""))
-    repo_root = next(((j.git or {}).get("repo_root", "") for j in jobs if (j.git or {}).get("repo_root")), "")
+    repo_root = repo_root_of(jobs)
     unreachable = [c for c in commits if not _reachable_on_remote(repo_root, c)]
     items.append(ChecklistResult("commit reachable on a remote", bool(commits) and not unreachable,
                                  f"push {', '.join(c[:10] for c in unreachable)} to a remote" if unreachable
@@ -80,7 +85,7 @@ def evaluate(jobs: list[JobRecord], registered: bool = False) -> list[ChecklistR
     dirs = untracked_output_dirs(jobs, repo_root)
     items.append(ChecklistResult("all artifact paths in tracked directories", not dirs,
                                  f"commit a .gitkeep in {', '.join(dirs)}" if dirs else ""))
-    missing_runtime = [j.ref for j in jobs if not (j.runtime or {}).get("os")]
+    missing_runtime = [j.ref for j in jobs if not j.runtime.captured]
     items.append(ChecklistResult("runtime captured (interpreter + packages)", not missing_runtime,
                                  f"{', '.join(missing_runtime)} have no runtime record" if missing_runtime else ""))
     items.append(ChecklistResult("lineage registered", registered,

@@ -1,7 +1,7 @@
 """Lineage diff: what differs between how two artifacts (or two jobs) came to be.
 
-Each side is the job that produced it plus every job upstream of it (``graph.LineageGraph``). The sections are ordered by
-consequence: input data, code, command and parameters, packages, environment.
+Each side is the job that produced it plus every job upstream of it (``graph.LineageGraph``).
+The sections are ordered by consequence: input data, code, command and parameters, packages, environment.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import git
 from roar_api.refs import is_step_ref
 from roard.errors import InvalidArgument, NotFound
 from roard.lineage.artifacts import producing_job, resolve_artifact
+from roard.lineage.checklist import repo_root_of
 from roard.lineage.graph import LineageGraph
 from roard.lineage.model import JobRecord
 from roard.lineage.store import JobStore
@@ -60,7 +61,7 @@ def _data_lines(a: list[JobRecord], b: list[JobRecord]) -> list[str]:
 
 
 def _commits(jobs: list[JobRecord]) -> list[str]:
-    return sorted({(j.git or {}).get("commit", "") for j in jobs} - {""})
+    return sorted({j.git.commit for j in jobs} - {""})
 
 
 def _code_lines(a: list[JobRecord], b: list[JobRecord]) -> list[str]:
@@ -68,14 +69,14 @@ def _code_lines(a: list[JobRecord], b: list[JobRecord]) -> list[str]:
     lines = []
     if ca != cb:
         lines.append(f"commits: {', '.join(c[:10] for c in ca) or '-'} -> {', '.join(c[:10] for c in cb) or '-'}")
-        root = next(((j.git or {}).get("repo_root") for j in a + b if (j.git or {}).get("repo_root")), "")
+        root = repo_root_of(a + b)
         if root and ca and cb:
             try:
                 stat = git.Git(root).execute(["git", "diff", "--stat", ca[-1], cb[-1]])
                 lines += [f"  {line}" for line in stat.splitlines()]
             except git.GitCommandError:
                 lines.append("  (the commits are not in the local repository)")
-    dirty = [(side, j.ref) for side, jobs in (("A", a), ("B", b)) for j in jobs if (j.git or {}).get("dirty")]
+    dirty = [(side, j.ref) for side, jobs in (("A", a), ("B", b)) for j in jobs if j.git.dirty]
     for side, ref in dirty:
         lines.append(f"{side}'s {ref} ran with uncommitted changes (diff kept under .roar/diffs/)")
     return lines
@@ -113,11 +114,10 @@ def _packages(jobs: list[JobRecord]) -> tuple[dict[str, str], set[str]]:
     pkgs: dict[str, str] = {}
     pythons = set()
     for j in jobs:
-        rt = j.runtime or {}
-        if rt.get("python_version"):
-            pythons.add(rt["python_version"])
-        for p in rt.get("packages_used", []):
-            pkgs[p["name"]] = p["version"]
+        if j.runtime.python_version:
+            pythons.add(j.runtime.python_version)
+        for p in j.runtime.packages_used:
+            pkgs[p.name] = p.version
     return pkgs, pythons
 
 
@@ -130,8 +130,8 @@ def _package_lines(a: list[JobRecord], b: list[JobRecord]) -> list[str]:
     for name in sorted(set(pa) | set(pb), key=str.lower):
         if pa.get(name) != pb.get(name):
             lines.append(f"{name} {pa.get(name, '(not used)')} -> {pb.get(name, '(not used)')}")
-    hosts_a = {(j.runtime or {}).get("cpu", "") + " " + (j.runtime or {}).get("gpu", "") for j in a}
-    hosts_b = {(j.runtime or {}).get("cpu", "") + " " + (j.runtime or {}).get("gpu", "") for j in b}
+    hosts_a = {f"{j.runtime.cpu} {j.runtime.gpu}" for j in a}
+    hosts_b = {f"{j.runtime.cpu} {j.runtime.gpu}" for j in b}
     if hosts_a != hosts_b:
         lines.append(f"hardware {' | '.join(sorted(hosts_a))} -> {' | '.join(sorted(hosts_b))}")
     return lines

@@ -204,7 +204,7 @@ def lineage_hash(jobs: list[JobRecord]) -> str:
     canon = []
     for job in sorted(jobs, key=lambda j: j.seq):
         canon.append({
-            "kind": job.kind, "argv": job.argv, "commit": (job.git or {}).get("commit", ""),
+            "kind": job.kind, "argv": job.argv, "commit": job.git.commit,
             "inputs": sorted([e.path, e.hash] for e in job.inputs),
             "outputs": sorted([e.path, e.hash] for e in job.outputs),
         })

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from roar_api.refs import step_ref
+from roard import records
+from roard.capture.git import GitState
+from roard.capture.runtime import Runtime
 
 
 @dataclass
@@ -31,6 +34,47 @@ class Decision:
 
 
 @dataclass
+class TransferredFile:
+    url: str
+    path: str          # where it lies locally (repo-relative inside the repository, else absolute)
+    hash: str
+    size: int = 0
+
+
+@dataclass
+class TransferredDirectory:
+    url: str
+    path: str
+    hash: str          # the directory's composite (Merkle) hash
+
+
+@dataclass
+class TransferInfo:
+    """What a get or put moved, and between where: what reproduce fetches again. Stored as
+    versioned JSON (``roard/records.py``)."""
+
+    VERSION = 1
+
+    direction: str                    # get | put
+    url: str                          # credentials stripped
+    files: list[TransferredFile] = field(default_factory=list)
+    directories: list[TransferredDirectory] = field(default_factory=list)
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return records.dump(self, self.VERSION)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "TransferInfo":
+        fields = records.known_fields(cls, data, cls.VERSION)
+        fields["files"] = [TransferredFile(**records.known_fields(TransferredFile, f, cls.VERSION))
+                           for f in fields.get("files") or []]
+        fields["directories"] = [TransferredDirectory(**records.known_fields(TransferredDirectory, d, cls.VERSION))
+                                 for d in fields.get("directories") or []]
+        return cls(**fields)
+
+
+@dataclass
 class JobRecord:
     uid: str
     session_id: str
@@ -44,13 +88,14 @@ class JobRecord:
     tracer: str = "preload"
     step: int = 0
     seq: int = 0
-    git: dict[str, Any] = field(default_factory=dict)
-    runtime: dict[str, Any] = field(default_factory=dict)
+    git: GitState = field(default_factory=GitState)
+    runtime: Runtime = field(default_factory=Runtime)
     inputs: list[FileEntry] = field(default_factory=list)
     outputs: list[FileEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)   # injected by `roarctl env`
+    transfer: TransferInfo | None = None                # get and put jobs
 
     @property
     def ref(self) -> str:

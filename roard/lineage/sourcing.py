@@ -13,7 +13,7 @@ async def mark_unsourced(store: JobStore, job: JobRecord) -> None:
     """Flag each input "git-tracked" or "unsourced" (content some recorded job wrote is neither),
     and warn about the unsourced ones."""
     produced = await store.produced_hashes(e.hash for e in job.inputs)
-    repo_root = job.git.get("repo_root", "")
+    repo_root = job.git.repo_root
     in_repo = {e.path: _in_repo(e.target, repo_root) or e.path for e in job.inputs
                if repo_root and not e.path.startswith("/")}
     tracked = await asyncio.to_thread(tracked_in_head, repo_root, sorted(set(in_repo.values())))

@@ -12,16 +12,18 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Awaitable, Callable, Iterable, Union
 
 import aiosqlite
 
 from roar_api.refs import STEP_REF
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.lineage.composite import Composite
-from roard.lineage.model import Decision, FileEntry, JobRecord, relative_cwd
+from roard.capture.git import GitState
+from roard.capture.runtime import Runtime
+from roard.lineage.model import Decision, FileEntry, JobRecord, TransferInfo, relative_cwd
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Directories recorded as a whole (composite artifacts), one row per component: ``hash`` is the
 #: directory's Merkle hash (roard/transfers/composite.py), ``member`` a path relative to it.
@@ -41,13 +43,35 @@ CREATE INDEX IF NOT EXISTS composites_hash ON composites(hash);
 CREATE INDEX IF NOT EXISTS composites_abs ON composites(abs_path);
 """
 
-#: Steps that bring an older database up to SCHEMA_VERSION: (version reached, statements).
-MIGRATIONS: list[tuple[int, list[str]]] = [
+
+
+async def _transfer_out_of_runtime(conn: aiosqlite.Connection) -> None:
+    """Schema 5: a get or put's transfer facts move from ``runtime["transfer"]`` to their own
+    column (``TransferInfo``); the runtime keeps the host."""
+    async with conn.execute("PRAGMA table_info(jobs)") as cur:
+        if "transfer" not in [row[1] for row in await cur.fetchall()]:
+            await conn.execute("ALTER TABLE jobs ADD COLUMN transfer TEXT NOT NULL DEFAULT ''")
+    async with conn.execute("SELECT uid, runtime FROM jobs WHERE kind IN ('get', 'put')") as cur:
+        rows = await cur.fetchall()
+    for uid, runtime_json in rows:
+        runtime = json.loads(runtime_json)
+        transfer = runtime.pop("transfer", None)
+        if transfer is not None:
+            await conn.execute("UPDATE jobs SET runtime = ?, transfer = ? WHERE uid = ?",
+                               (json.dumps(runtime), json.dumps(transfer), uid))
+
+
+Step = Union[str, Callable[[aiosqlite.Connection], Awaitable[None]]]
+
+#: Steps that bring an older database up to SCHEMA_VERSION: (version reached, SQL statements or
+#: functions of the connection), run in one transaction.
+MIGRATIONS: list[tuple[int, list[Step]]] = [
     (2, ["ALTER TABLE jobs ADD COLUMN env TEXT NOT NULL DEFAULT '{}'"]),
     (3, ["CREATE TABLE IF NOT EXISTS labels (kind TEXT NOT NULL, entity TEXT NOT NULL, "
          "version INTEGER NOT NULL, doc TEXT NOT NULL, created_at REAL NOT NULL, "
          "PRIMARY KEY (kind, entity, version))"]),
     (4, [stmt.strip() for stmt in COMPOSITES_SCHEMA.split(";") if stmt.strip()]),
+    (5, [_transfer_out_of_runtime]),
 ]
 
 SCHEMA = """
@@ -75,7 +99,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     runtime TEXT NOT NULL,
     warnings TEXT NOT NULL,
     decisions TEXT NOT NULL,
-    env TEXT NOT NULL DEFAULT '{}'
+    env TEXT NOT NULL DEFAULT '{}',
+    transfer TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_session ON jobs(session_id, seq);
 CREATE TABLE IF NOT EXISTS job_files (
@@ -155,8 +180,8 @@ class JobStore:
         else:
             for target, statements in MIGRATIONS:
                 if version < target:
-                    for sql in statements:
-                        await conn.execute(sql)
+                    for step in statements:
+                        await (conn.execute(step) if isinstance(step, str) else step(conn))
         await conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         await conn.commit()
 
@@ -237,12 +262,13 @@ class JobStore:
             job.session_id, job.step, job.seq = sid, step, seq
             await db.execute(
                 "INSERT INTO jobs (uid, session_id, seq, step, kind, step_key, argv, cwd, started_at, "
-                "ended_at, exit_code, status, tracer, git, runtime, warnings, decisions, env) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "ended_at, exit_code, status, tracer, git, runtime, warnings, decisions, env, transfer) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job.uid, sid, seq, step, job.kind, key, json.dumps(job.argv), job.cwd,
                  job.started_at, job.ended_at, job.exit_code, job.status, job.tracer,
-                 json.dumps(job.git), json.dumps(job.runtime), json.dumps(job.warnings),
-                 json.dumps([d.__dict__ for d in job.decisions]), json.dumps(job.env)))
+                 json.dumps(job.git.to_json()), json.dumps(job.runtime.to_json()), json.dumps(job.warnings),
+                 json.dumps([d.__dict__ for d in job.decisions]), json.dumps(job.env),
+                 json.dumps(job.transfer.to_json()) if job.transfer else ""))
             await db.executemany(
                 "INSERT INTO job_files VALUES (?,?,?,?,?,?,?,?,?)",
                 [(job.uid, role, i, f.path, f.abs_path, f.hash, f.size, json.dumps(f.flags), f.target)
@@ -291,9 +317,10 @@ class JobStore:
             uid=row["uid"], session_id=row["session_id"], kind=row["kind"],
             argv=json.loads(row["argv"]), cwd=row["cwd"], started_at=row["started_at"],
             ended_at=row["ended_at"], exit_code=row["exit_code"], status=row["status"],
-            tracer=row["tracer"], step=row["step"], seq=row["seq"], git=json.loads(row["git"]),
-            runtime=json.loads(row["runtime"]), inputs=ins, outputs=outs,
-            warnings=json.loads(row["warnings"]), decisions=decisions, env=json.loads(row["env"]))
+            tracer=row["tracer"], step=row["step"], seq=row["seq"], git=GitState.from_json(json.loads(row["git"])),
+            runtime=Runtime.from_json(json.loads(row["runtime"])), inputs=ins, outputs=outs,
+            warnings=json.loads(row["warnings"]), decisions=decisions, env=json.loads(row["env"]),
+            transfer=TransferInfo.from_json(json.loads(row["transfer"])) if row["transfer"] else None)
 
     async def list_jobs(self, session_id: str | None = None, limit: int = 0,
                         with_decisions: bool = False) -> list[JobRecord]:

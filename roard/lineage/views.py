@@ -45,8 +45,7 @@ class SessionSummary:
 
 def _session_checklist(jobs: list[JobRecord]) -> tuple[list[ChecklistResult], list[str]]:
     current = [n.job for n in current_dag(jobs)]
-    repo_root = next((j.git.get("repo_root", "") for j in current if j.git.get("repo_root")), "")
-    return checklist.evaluate(current), checklist.untracked_output_dirs(current, repo_root)
+    return checklist.evaluate(current), checklist.untracked_output_dirs(current, checklist.repo_root_of(current))
 
 
 async def session_summary(store: JobStore) -> SessionSummary:

@@ -19,7 +19,7 @@ from typing import Callable, Union
 from roard.capture.runtime import is_python_executable
 from roard.errors import FailedPrecondition, InvalidArgument
 from roard.hashing import HashCache
-from roard.lineage.model import FileEntry, JobRecord
+from roard.lineage.model import FileEntry, JobRecord, TransferInfo
 from roard.reproduce import checkout, pyenv, system_sync
 from roard.reproduce.plan import Plan, make_plan, rel_cwd, step_ref
 from roard.reproduce.verdict import StepRun, Verdict, judge
@@ -126,7 +126,7 @@ class Reproduction:
             replay_ws = self.ws
         else:
             root = code_dir / plan.workspace_rel if plan.workspace_rel not in ("", ".") else code_dir
-            await asyncio.to_thread(checkout.put_in_place, str(code_dir), plan.steps[0].git["commit"],
+            await asyncio.to_thread(checkout.put_in_place, str(code_dir), plan.steps[0].git.commit,
                                     self._diff_of(plan.steps[0]), checkout.TreeState(),
                                     step_ref(plan.steps[0]))
             root.mkdir(parents=True, exist_ok=True)
@@ -167,13 +167,13 @@ class Reproduction:
         previous = await store.active_session()
         session_id = await store.reset_session()
         runs = [StepRun(step_ref(j), j, []) for j in plan.steps if j.kind not in ("put",)]
-        tree = checkout.TreeState(plan.steps[0].git["commit"], self._diff_of(plan.steps[0]))
+        tree = checkout.TreeState(plan.steps[0].git.commit, self._diff_of(plan.steps[0]))
         try:
             for round_ in range(1, self.opts.rounds + 1):
                 for run in runs:
                     job = run.original
                     if plan.code is not None and plan.code.kind != "reuse":
-                        tree = await asyncio.to_thread(checkout.put_in_place, str(code_dir), job.git["commit"],
+                        tree = await asyncio.to_thread(checkout.put_in_place, str(code_dir), job.git.commit,
                                                        self._diff_of(job), tree, run.ref)
                     if job.kind == "get":
                         run.replays.append(await self._fetch(job, code_dir, run.ref, round_))
@@ -196,7 +196,7 @@ class Reproduction:
     def _argv(self, job: JobRecord) -> list[str]:
         """The recorded command; a Python interpreter named by path becomes the environment's."""
         argv = list(job.argv)
-        recorded_exe = (job.runtime or {}).get("python_executable", "")
+        recorded_exe = job.runtime.python_executable
         if self.env is not None and argv and "/" in argv[0] and (
                 argv[0] == recorded_exe or is_python_executable(argv[0])):
             argv[0] = str(self.env.python)
@@ -246,16 +246,16 @@ class Reproduction:
         """Re-download a Get job's files, each verified against its recorded hash."""
         from roard.transfers.fetch import download
 
-        transfer = (job.runtime or {}).get("transfer", {})
-        self._progress("step", f"fetching {transfer.get('url', '')}", ref, round_)
+        transfer = job.transfer or TransferInfo("get", "")
+        self._progress("step", f"fetching {transfer.url}", ref, round_)
         outputs = []
-        for item in transfer.get("files", []):
-            dest = Path(item["path"]) if item["path"].startswith("/") else code_dir / item["path"]
-            if not (dest.exists() and self.hashes.hash_file(str(dest)).hash == item["hash"]):
+        for item in transfer.files:
+            dest = Path(item.path) if item.path.startswith("/") else code_dir / item.path
+            if not (dest.exists() and self.hashes.hash_file(str(dest)).hash == item.hash):
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                await asyncio.to_thread(download, item["url"], dest, item["hash"], force=True,
+                await asyncio.to_thread(download, item.url, dest, item.hash, force=True,
                                         environment=self.opts.environment, cache=self.hashes)
-            outputs.append(FileEntry(item["path"], str(dest), item["hash"], item.get("size", 0)))
+            outputs.append(FileEntry(item.path, str(dest), item.hash, item.size))
         now = time.time()
         return JobRecord(uid="", session_id="", kind="get", argv=job.argv, cwd=str(code_dir), started_at=now,
                          ended_at=now, exit_code=0, status="ok", outputs=outputs)
@@ -265,7 +265,7 @@ def _recorded_diffs(plan: Plan) -> dict[str, bytes]:
     """The recorded dirty-tree diff of each step that has one, read once (blocking)."""
     diffs = {}
     for job in plan.steps:
-        rel = (job.git or {}).get("diff_path", "")
+        rel = job.git.diff_path
         if not rel:
             continue
         path = Path(plan.source_workspace) / rel

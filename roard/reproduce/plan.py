@@ -70,7 +70,7 @@ def step_ref(job: JobRecord) -> str:
 
 def rel_cwd(job: JobRecord) -> str:
     """The step's working directory relative to its repository ("" for the root itself)."""
-    root = (job.git or {}).get("repo_root", "")
+    root = job.git.repo_root
     rel = cwd_relative_to(job, root) if root else job.cwd
     return "" if rel == "." else rel
 
@@ -116,13 +116,13 @@ def _packages(steps: list[JobRecord]) -> tuple[str, list[tuple[str, str]], list[
     used: dict[str, str] = {}
     installed: dict[str, str] = {}
     for job in steps:
-        runtime = job.runtime or {}
-        if runtime.get("python_version"):
-            versions.append(runtime["python_version"])
-        for pkg in runtime.get("packages_used", []):
-            used.setdefault(pkg["name"], pkg["version"])
-        for pkg in runtime.get("packages_installed", []):
-            installed.setdefault(pkg["name"], pkg["version"])
+        runtime = job.runtime
+        if runtime.python_version:
+            versions.append(runtime.python_version)
+        for pkg in runtime.packages_used:
+            used.setdefault(pkg.name, pkg.version)
+        for pkg in runtime.packages_installed:
+            installed.setdefault(pkg.name, pkg.version)
     notes = []
     if len(set(versions)) > 1:
         notes.append(f"the steps ran on {len(set(versions))} Python versions ({', '.join(sorted(set(versions)))}); "
@@ -155,7 +155,7 @@ def _place_inputs(plan: Plan, steps: list[JobRecord], hashes: HashCache,
                         "your other workspaces; bring it in with `roarctl get` or copy it there"
                         if planned.source == "unsourced" else
                         f"input {entry.path} is no longer the file the step read ({planned.detail})")
-        urls = {f.get("hash"): f.get("url", "") for f in (job.runtime or {}).get("transfer", {}).get("files", [])}
+        urls = {f.hash: f.url for f in job.transfer.files} if job.transfer else {}
         for out in job.outputs:
             if out.hash:
                 made_by.setdefault(out.hash, f"{job.ref} {urls.get(out.hash, '')}".strip()
@@ -233,35 +233,35 @@ async def make_plan(ws: Workspace, registry: WorkspaceRegistry, hashes: HashCach
     target, target_path, steps, target_hashes = await _target_steps(ws, ref.strip(), lineage, cwd)
     steps = _order(steps)
     last = steps[-1]
-    git = last.git or {}
+    git = last.git
     plan = Plan(target_hash=target, target_path=target_path, lineage_hash=lineage_hash(steps),
-                steps=steps, target_hashes=target_hashes, repo_root=git.get("repo_root", ""),
-                remote=git.get("remote", ""), commit=git.get("commit", ""), branch=git.get("branch", ""),
+                steps=steps, target_hashes=target_hashes, repo_root=git.repo_root,
+                remote=git.remote, commit=git.commit, branch=git.branch,
                 source_workspace=str(ws.root))
     if plan.repo_root and str(ws.root).startswith(plan.repo_root):
         plan.workspace_rel = os.path.relpath(ws.root, plan.repo_root)
-    no_git = [j.ref for j in steps if not (j.git or {}).get("commit")]
+    no_git = [j.ref for j in steps if not j.git.commit]
     if no_git:
         plan.blockers.append(f"{', '.join(no_git)} ran outside a git repository or before its first commit, "
                              "so its code cannot be checked out; commit the code and record the step again")
     plan.python_version, plan.packages, plan.constraints, notes = _packages(steps)
     plan.notes += notes
     for job in steps:
-        if (job.git or {}).get("dirty"):
+        if job.git.dirty:
             plan.notes.append(f"{job.ref} ran with uncommitted changes; its recorded diff "
-                              f"({job.git.get('diff_path', '')}) is applied before it runs")
+                              f"({job.git.diff_path}) is applied before it runs")
         if job.kind == "put":
             plan.notes.append(f"{job.ref} is an upload (put); it is not replayed")
     if not no_git:
         plan.code = await asyncio.to_thread(checkout.choose_source, plan.repo_root, plan.remote,
-                                            [(j.git or {}).get("commit", "") for j in steps],
+                                            [j.git.commit for j in steps],
                                             directory, plan.target_hash,
-                                            any((j.git or {}).get("dirty") for j in steps))
+                                            any(j.git.dirty for j in steps))
         plan.blockers += plan.code.blockers
     if plan.python_version or python:
         try:
             plan.python = await asyncio.to_thread(pyenv.find_interpreter, plan.python_version, python,
-                                                  [(j.runtime or {}).get("python_executable", "") for j in steps])
+                                                  [j.runtime.python_executable for j in steps])
             if plan.python.note:
                 plan.notes.append(plan.python.note)
         except pyenv.InterpreterNotFound as exc:

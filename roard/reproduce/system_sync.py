@@ -15,8 +15,8 @@ from roard.lineage.model import JobRecord
 def recorded(steps: list[JobRecord]) -> dict[str, str]:
     wanted: dict[str, str] = {}
     for job in steps:
-        for pkg in (job.runtime or {}).get("system_packages", []):
-            wanted.setdefault(pkg["name"], pkg["version"])
+        for pkg in job.runtime.system_packages:
+            wanted.setdefault(pkg.name, pkg.version)
     return wanted
 
 

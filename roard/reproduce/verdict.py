@@ -76,13 +76,13 @@ def _input_causes(original: JobRecord, replay: JobRecord) -> list[str]:
 
 
 def _package_causes(original: JobRecord, replay: JobRecord) -> list[str]:
-    rec, new = original.runtime or {}, replay.runtime or {}
+    rec, new = original.runtime, replay.runtime
     causes = []
-    if rec.get("python_version") and new.get("python_version") and rec["python_version"] != new["python_version"]:
-        causes.append(f"different interpreter: recorded Python {rec['python_version']}, "
-                      f"reproduced with {new['python_version']}")
-    before = {p["name"].lower(): p["version"] for p in rec.get("packages_used", [])}
-    after = {p["name"].lower(): p["version"] for p in new.get("packages_used", [])}
+    if rec.python_version and new.python_version and rec.python_version != new.python_version:
+        causes.append(f"different interpreter: recorded Python {rec.python_version}, "
+                      f"reproduced with {new.python_version}")
+    before = {p.name.lower(): p.version for p in rec.packages_used}
+    after = {p.name.lower(): p.version for p in new.packages_used}
     for name in sorted(before.keys() | after.keys()):
         if before.get(name) != after.get(name):
             causes.append(f"package {name}: recorded {before.get(name) or 'not used'}, "
@@ -91,12 +91,11 @@ def _package_causes(original: JobRecord, replay: JobRecord) -> list[str]:
 
 
 def _hardware_causes(original: JobRecord, replay: JobRecord) -> list[str]:
-    rec, new = original.runtime or {}, replay.runtime or {}
     causes = []
     for key, label in (("cpu", "CPU"), ("gpu", "GPU"), ("os", "OS")):
-        if rec.get(key, "") != new.get(key, "") and (rec.get(key) or new.get(key)):
-            causes.append(f"different hardware or platform: recorded {label} {rec.get(key) or 'none'}, "
-                          f"now {new.get(key) or 'none'}")
+        was, now = getattr(original.runtime, key), getattr(replay.runtime, key)
+        if was != now:
+            causes.append(f"different hardware or platform: recorded {label} {was or 'none'}, now {now or 'none'}")
     return causes
 
 

@@ -112,7 +112,7 @@ class RunManager:
                            started_at=time.time(), tracer=plan.tracer, spool_dir=str(spool),
                            run_dir=str(run_dir),
                            client_pid=client_pid, client_start=process_start_time(client_pid),
-                           git=git.to_dict(), inherited=inherited, warnings=warnings,
+                           git=git, inherited=inherited, warnings=warnings,
                            quiet=config["output.quiet"], env=injected,
                            pythonpath=environment.get("PYTHONPATH", ""))
         record.save()

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from roard.capture.git import GitState
+
 
 @dataclass
 class RunRecord:
@@ -22,7 +24,7 @@ class RunRecord:
     run_dir: str = ""             # .roar/runs/<id>: run.json (the spool may live on tmpfs instead)
     client_pid: int = 0
     client_start: str = ""        # /proc/<pid>/stat start time, guards against pid reuse
-    git: dict[str, Any] = field(default_factory=dict)
+    git: GitState = field(default_factory=GitState)
     inherited: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     quiet: bool = False
@@ -32,13 +34,14 @@ class RunRecord:
     def save(self) -> None:
         path = Path(self.run_dir) / "run.json"
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=1))
+        tmp.write_text(json.dumps({**asdict(self), "git": self.git.to_json()}, indent=1))
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, run_dir: Path) -> "RunRecord":
         data = json.loads((run_dir / "run.json").read_text())
         data["run_dir"] = str(run_dir)
+        data["git"] = GitState.from_json(data.get("git"))
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 

@@ -1,7 +1,7 @@
 """TransferManager: a get or a put from request to recorded job.
 
 The bytes move in worker threads (``fetch``/``send``); this module resolves paths and sources,
-builds the JobRecord (kind "get" or "put") with what reproduce needs in ``runtime["transfer"]``,
+builds the JobRecord (kind "get" or "put") with what reproduce needs in its ``TransferInfo``,
 stores it with its composites, tags the commit and evaluates the put's checklist.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from roar_api.refs import is_step_ref
-from roard.capture.git import capture_git, repository_root
-from roard.capture.runtime import host_info
+from roard.capture.git import GitState, capture_git, repository_root
+from roard.capture.runtime import Runtime, host_info
 from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
 from roard.finalize.finalize import display_path
@@ -27,7 +27,7 @@ from roard.hashing import HashCache
 from roard.lineage.checklist import ChecklistResult
 from roard.lineage.composite import Composite, make_composite
 from roard.lineage.graph import current_jobs
-from roard.lineage.model import FileEntry, JobRecord
+from roard.lineage.model import FileEntry, JobRecord, TransferInfo, TransferredDirectory, TransferredFile
 from roard.lineage.sourcing import mark_unsourced
 from roard.lineage.views import step_checklist
 from roard.transfers import fetch, send
@@ -63,19 +63,11 @@ class PutParams:
     environment: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class MovedFile:
-    url: str
-    path: str
-    hash: str
-    size: int
-
-
 @dataclass
 class TransferOutcome:
     direction: str
     url: str
-    files: list[MovedFile]
+    files: list[TransferredFile]
     directories: list[tuple[Composite, str]] = field(default_factory=list)   # (composite, url)
     dry_run: bool = False
     job: JobRecord | None = None
@@ -114,9 +106,9 @@ class TransferManager:
                           dest_arg: str, written: list[tuple[Path, str, int]], started: float) -> TransferOutcome:
         remote = listing.remote
         uid = uuid.uuid4().hex
-        git_state = (await asyncio.to_thread(capture_git, p.cwd, ws.paths.diffs / f"{uid}.diff", ws.root)).to_dict()
-        show = lambda path: display_path(str(path), git_state.get("repo_root", ""), str(ws.root))  # noqa: E731
-        moved = [MovedFile(f.url, show(path), h, s) for f, (path, h, s) in zip(listing.files, written)]
+        git_state = await asyncio.to_thread(capture_git, p.cwd, ws.paths.diffs / f"{uid}.diff", ws.root)
+        show = lambda path: display_path(str(path), git_state.repo_root, str(ws.root))  # noqa: E731
+        moved = [TransferredFile(f.url, show(path), h, s) for f, (path, h, s) in zip(listing.files, written)]
         directories = []
         if listing.is_dir:
             members = [FileEntry(f.rel, str(target / f.rel), m.hash, m.size) for f, m in zip(listing.files, moved)]
@@ -124,7 +116,8 @@ class TransferManager:
         job = JobRecord(uid=uid, session_id="", kind="get", argv=["roarctl", "get", remote.clean_url, dest_arg]
                         + _get_flags(p), cwd=p.cwd, started_at=started, ended_at=time.time(), exit_code=0,
                         status="ok", tracer="fsspec", git=git_state,
-                        runtime=_runtime("get", remote, moved, directories, p.message),
+                        runtime=Runtime.from_json(host_info()),
+                        transfer=_transfer("get", remote, moved, directories, p.message),
                         outputs=[FileEntry(m.path, str(path), m.hash, m.size) for m, (path, _, _) in zip(moved, written)])
         outcome = TransferOutcome("get", remote.clean_url, moved, directories, job=job)
         await self._tag(outcome, git_state, p.tag)
@@ -134,7 +127,7 @@ class TransferManager:
     async def _plan_get(self, ws: Workspace, p: GetParams, remote: Remote, listing: fetch.Listing,
                         target: Path) -> TransferOutcome:
         repo_root = await asyncio.to_thread(repository_root, p.cwd)
-        planned = [MovedFile(f.url, display_path(str(target / f.rel if listing.is_dir else target), repo_root,
+        planned = [TransferredFile(f.url, display_path(str(target / f.rel if listing.is_dir else target), repo_root,
                                                  str(ws.root)), "", f.size or 0) for f in listing.files]
         return TransferOutcome("get", remote.clean_url, planned, dry_run=True)
 
@@ -155,7 +148,7 @@ class TransferManager:
                                         report, cancel)
         directories = [(c, send.destination(remote, _dir_key(p, c))[0])
                        for c in await asyncio.to_thread(self._composites, dirs, items, show)]
-        moved = [MovedFile(send.destination(remote, i.key)[0], i.path, i.hash, i.size) for i in items]
+        moved = [TransferredFile(send.destination(remote, i.key)[0], i.path, i.hash, i.size) for i in items]
         if p.dry_run:
             return TransferOutcome("put", remote.clean_url, moved, directories, dry_run=True, warnings=warnings)
         started = time.time()
@@ -163,14 +156,15 @@ class TransferManager:
         return await self._record_put(ws, p, remote, items, moved, directories, warnings, started)
 
     async def _record_put(self, ws: Workspace, p: PutParams, remote: Remote, items: list[send.Outgoing],
-                          moved: list[MovedFile], directories: list[tuple[Composite, str]],
+                          moved: list[TransferredFile], directories: list[tuple[Composite, str]],
                           warnings: list[str], started: float) -> TransferOutcome:
         uid = uuid.uuid4().hex
-        git_state = (await asyncio.to_thread(capture_git, p.cwd, ws.paths.diffs / f"{uid}.diff", ws.root)).to_dict()
+        git_state = await asyncio.to_thread(capture_git, p.cwd, ws.paths.diffs / f"{uid}.diff", ws.root)
         argv = ["roarctl", "put", *p.sources, remote.clean_url, "-m", p.message] + (["--no-tag"] if p.no_tag else [])
         job = JobRecord(uid=uid, session_id="", kind="put", argv=argv, cwd=p.cwd, started_at=started,
                         ended_at=time.time(), exit_code=0, status="ok", tracer="fsspec", git=git_state,
-                        runtime=_runtime("put", remote, moved, directories, p.message),
+                        runtime=Runtime.from_json(host_info()),
+                        transfer=_transfer("put", remote, moved, directories, p.message),
                         inputs=[FileEntry(i.path, i.abs_path, i.hash, i.size) for i in items],
                         warnings=list(warnings))
         await mark_unsourced(ws.store, job)
@@ -217,11 +211,10 @@ class TransferManager:
                 out.append(make_composite(show(d), d, members))
         return out
 
-    async def _tag(self, outcome: TransferOutcome, git_state: dict[str, Any], wanted: bool) -> None:
+    async def _tag(self, outcome: TransferOutcome, git_state: GitState, wanted: bool) -> None:
         if not wanted:
             return
-        name, warning = await asyncio.to_thread(tag_commit, git_state.get("repo_root", ""),
-                                                 git_state.get("commit", ""))
+        name, warning = await asyncio.to_thread(tag_commit, git_state.repo_root, git_state.commit)
         outcome.git_tag = name
         if warning:
             outcome.warnings.append(warning)
@@ -258,13 +251,11 @@ def _get_flags(p: GetParams) -> list[str]:
     return flags + (["--tag"] if p.tag else [])
 
 
-def _runtime(direction: str, remote: Remote, moved: list[MovedFile],
-             directories: list[tuple[Composite, str]], message: str) -> dict[str, Any]:
-    transfer = {"direction": direction, "url": remote.clean_url,
-                "files": [{"url": m.url, "path": m.path, "hash": m.hash, "size": m.size} for m in moved],
-                "directories": [{"url": u, "path": c.path, "hash": c.hash} for c, u in directories],
-                "message": message}
-    return {**host_info(), "transfer": transfer}
+def _transfer(direction: str, remote: Remote, moved: list[TransferredFile],
+              directories: list[tuple[Composite, str]], message: str) -> TransferInfo:
+    return TransferInfo(direction, remote.clean_url,
+                        list(moved),
+                        [TransferredDirectory(u, c.path, c.hash) for c, u in directories], message)
 
 
 def _keys(p: PutParams, files: list[str], dirs: list[str], show: Any) -> dict[str, str]:

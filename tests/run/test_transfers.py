@@ -164,9 +164,10 @@ def job_count(ws: Path) -> int:
         return db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
 
 
-def stored_runtime(ws: Path, uid: str) -> dict:
+def stored_transfer(ws: Path, uid: str) -> dict:
+    """The job's TransferInfo as stored (its own column since schema 5)."""
     with sqlite3.connect(ws / ".roar" / "roar.db") as db:
-        return json.loads(db.execute("SELECT runtime FROM jobs WHERE uid = ?", (uid,)).fetchone()[0])
+        return json.loads(db.execute("SELECT transfer FROM jobs WHERE uid = ?", (uid,)).fetchone()[0])
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -184,7 +185,7 @@ def test_http_get_records_a_get_job(roard: RoarEnv, workspace: Path, http_url: s
     assert job["kind"] == "get" and job["ref"] == "@1" and job["inputs"] == []
     assert [(o["path"], o["hash"], o["size"]) for o in job["outputs"]] == [("data/raw/data.csv", b3(PAYLOAD), len(PAYLOAD))]
     assert job["argv"] == ["roarctl", "get", url, "data/raw/data.csv", "-m", "raw data"]
-    transfer = stored_runtime(workspace, job["uid"])["transfer"]
+    transfer = stored_transfer(workspace, job["uid"])
     assert transfer["direction"] == "get" and transfer["url"] == url
     assert transfer["files"] == [{"url": url, "path": "data/raw/data.csv", "hash": b3(PAYLOAD), "size": len(PAYLOAD)}]
     db_bytes = (workspace / ".roar" / "roar.db").read_bytes() + (workspace / ".roar" / "roar.db-wal").read_bytes()
@@ -202,7 +203,7 @@ def test_presigned_url_signature_is_never_recorded(roard: RoarEnv, workspace: Pa
     assert (workspace / "signed.csv").read_bytes() == PAYLOAD     # the full URL was used to fetch
     recorded = f"{http_url}/signed.csv?X-Amz-Credential=REDACTED&X-Amz-Expires=600&X-Amz-Signature=REDACTED"
     assert t["job"]["argv"][2] == recorded
-    assert stored_runtime(workspace, t["job"]["uid"])["transfer"]["url"] == recorded
+    assert stored_transfer(workspace, t["job"]["uid"])["url"] == recorded
     db_bytes = (workspace / ".roar" / "roar.db").read_bytes() + (workspace / ".roar" / "roar.db-wal").read_bytes()
     assert SIGNATURE.encode() not in db_bytes and SIGNATURE not in roard.read_log()
     exported = roard.roarctl("export", "signed.csv", "--format", "prov-json", cwd=workspace, check=True).stdout
@@ -327,7 +328,7 @@ def test_s3_put_of_a_step_a_directory_and_the_session(roard: RoarEnv, workspace:
     assert t["git_tag"].startswith("roar/")
     assert {i["name"] for i in t["checklist"]} >= {"all inputs sourced", "code committed to git"}
     assert {i["name"]: i["ok"] for i in t["checklist"]}["all inputs sourced"]
-    assert stored_runtime(workspace, job["uid"])["transfer"]["direction"] == "put"
+    assert stored_transfer(workspace, job["uid"])["direction"] == "put"
     # the human receipt: what went where, and the checklist
     (workspace / "results").mkdir()
     (workspace / "results" / "x.txt").write_text("x\n")

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from roard.capture.git import GitState
+from roard.capture.runtime import Runtime
 from roard.lineage.model import FileEntry, JobRecord
 from roard.lineage.store import JobStore, step_key
 
@@ -33,7 +35,11 @@ class Session:
             self._steps[key] = 1 + sum(1 for k in self._steps if json.loads(k)[0] == "build") \
                 if kind == "build" else 1 + sum(1 for k in self._steps if json.loads(k)[0] != "build")
         seq = len(self.jobs) + 1
-        job = JobRecord(uid=f"{self.id.encode().hex()}{seq:04d}".ljust(32, "0"), session_id=self.id, kind=kind, argv=argv.split(),
+        # git and runtime given as their JSON form
+        fields["git"] = GitState.from_json(fields.get("git"))
+        fields["runtime"] = Runtime.from_json(fields.get("runtime"))
+        uid = f"{self.id.encode().hex()}{seq:04d}".ljust(32, "0")
+        job = JobRecord(uid=uid, session_id=self.id, kind=kind, argv=argv.split(),
                         cwd=ROOT, started_at=self.start + seq - 0.5, ended_at=self.start + seq, exit_code=0,
                         status="ok", step=self._steps[key], seq=seq,
                         inputs=[entry(p, h) for p, h in (reads or {}).items()],

@@ -59,7 +59,8 @@ def test_checklist_items() -> None:
     s.jobs[0].inputs[0].flags.append("unsourced")
     s.run("python b.py", git={"commit": "c2", "repo_root": "/nonexistent-repo"})
     items = {i.name: i for i in evaluate(s.jobs)}
-    assert not items["code committed to git"].ok and "@1 ran with uncommitted changes" in items["code committed to git"].detail
+    code = items["code committed to git"]
+    assert not code.ok and "@1 ran with uncommitted changes" in code.detail
     assert not items["single git commit across all steps"].ok
     assert not items["commit reachable on a remote"].ok   # the repository is not there to ask
     assert items["all inputs sourced"].detail.startswith("1 unsourced: in.csv")

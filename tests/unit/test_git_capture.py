@@ -66,6 +66,6 @@ def test_repository_without_commits_and_detached_head(tmp_path):
 def test_outside_a_repository_and_missing_directory(tmp_path):
     plain = tmp_path / "plain"
     plain.mkdir()
-    assert capture_git(str(plain), tmp_path / "d.diff", plain).to_dict()["repo_root"] == ""
+    assert capture_git(str(plain), tmp_path / "d.diff", plain).repo_root == ""
     assert capture_git(str(tmp_path / "gone"), tmp_path / "d.diff", tmp_path).repo_root == ""
     assert repository_root(str(plain)) == ""

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: roard's layers, lowest first. A module may import its own level and the levels below it.
 #: Inside a level marked independent, a group may not import another group of that level.
 LAYERS: list[tuple[str, bool, list[str]]] = [
-    ("base", False, ["roard.errors", "roard.events"]),   # (and ``roard`` itself, an empty package)
+    ("base", False, ["roard.errors", "roard.events", "roard.records"]),   # (and ``roard`` itself, empty)
     # Facts about the machine and files, and where things live: they may use each other.
     ("facts", False, ["roard.capture", "roard.hashing", "roard.tracing", "roard.config",
                       "roard.workspace.layout"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from roard.capture.runtime import Runtime
 from roard.hashing import HashCache, hash_bytes_of
 from roard.lineage.model import JobRecord
 from roard.reproduce.plan import _packages, _source_of, plan_steps
@@ -55,11 +56,12 @@ def test_where_each_input_comes_from(tmp_path: Path) -> None:
     assert not missing.available and missing.detail == "not found"
 
 
-def replay(original: JobRecord, outputs: dict[str, str], exit_code: int = 0, **fields) -> JobRecord:
+def replay(original: JobRecord, outputs: dict[str, str], exit_code: int = 0, inputs=None,
+           runtime: dict | None = None) -> JobRecord:
     return JobRecord(uid="r" + original.uid, session_id="replay", kind=original.kind, argv=original.argv,
                      cwd=original.cwd, started_at=0, ended_at=1, exit_code=exit_code, status="ok",
-                     inputs=fields.pop("inputs", original.inputs),
-                     outputs=[entry(p, h) for p, h in outputs.items()], **fields)
+                     inputs=original.inputs if inputs is None else inputs,
+                     outputs=[entry(p, h) for p, h in outputs.items()], runtime=Runtime.from_json(runtime))
 
 
 def two_steps() -> tuple[JobRecord, JobRecord]:

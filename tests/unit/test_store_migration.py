@@ -1,16 +1,31 @@
 """An older workspace database is brought up to date, keeping its jobs."""
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from roard.errors import FailedPrecondition
-from roard.lineage.model import JobRecord
+from roard.capture.git import GitState
+from roard.capture.runtime import Package, Runtime
+from roard.lineage.model import JobRecord, TransferInfo
 from roard.lineage.store import SCHEMA, SCHEMA_VERSION, JobStore
 
-V1_JOBS = SCHEMA.replace(",\n    env TEXT NOT NULL DEFAULT '{}'\n", "\n").split("CREATE TABLE IF NOT EXISTS labels")[0]
+GIT_V0 = {"repo_root": "/r", "commit": "c0ffee", "branch": "main", "remote": "https://h/x.git", "dirty": True,
+          "diff_path": ".roar/diffs/u.diff"}
+RUNTIME_V0 = {"hostname": "box", "os": "Linux-6", "cpu": "x86 (2 cores)", "gpu": "", "python_version": "3.11.7",
+              "python_executable": "/usr/bin/python3", "packages_used": [{"name": "numpy", "version": "1.26"}],
+              "system_packages": [{"name": "libc6", "version": "2.36"}]}
+TRANSFER_V0 = {"direction": "get", "url": "s3://b/raw.csv", "message": "m",
+               "files": [{"url": "s3://b/raw.csv", "path": "raw.csv", "hash": "ab" * 32, "size": 3}],
+               "directories": []}
+
+V1_JOBS = SCHEMA.replace(",\n    env TEXT NOT NULL DEFAULT '{}',\n    transfer TEXT NOT NULL DEFAULT ''\n", "\n"
+                         ).split("CREATE TABLE IF NOT EXISTS labels")[0]
+#: Schema 4: every table of today but without jobs.transfer (a get's transfer rode in runtime).
+V4 = SCHEMA.replace(",\n    transfer TEXT NOT NULL DEFAULT ''\n", "\n")
 
 
 def make_v1(db: Path) -> None:
@@ -51,3 +66,54 @@ async def test_newer_database_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(FailedPrecondition, match="newer than this roard"):
         await JobStore(db, tmp_path).active_session()
+
+
+def make_v4(db: Path) -> None:
+    """A schema-4 database as roard wrote it before typed records: git and runtime as plain
+    dicts without a version, and a get job's transfer inside its runtime."""
+    conn = sqlite3.connect(db)
+    conn.executescript(V4)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    conn.execute("INSERT INTO sessions VALUES ('s1', 1.0, 1)")
+    row = "INSERT INTO jobs VALUES (?,'s1',?,?,?,'k'||?,'[\"x\"]','/w',1,2,0,'ok','preload',?,?,'[]','[]','{}')"
+    conn.execute(row, ("u" * 32, 1, 1, "run", 1, json.dumps(GIT_V0), json.dumps(RUNTIME_V0)))
+    conn.execute(row, ("g" * 32, 2, 2, "get", 2, json.dumps({}), json.dumps({**RUNTIME_V0, "transfer": TRANSFER_V0})))
+    conn.commit()
+    conn.close()
+
+
+async def test_v4_records_read_as_typed_records(tmp_path: Path) -> None:
+    db = tmp_path / "roar.db"
+    make_v4(db)
+    store = JobStore(db, tmp_path)
+    run, get = await store.list_jobs()
+    assert run.git == GitState(**GIT_V0)
+    assert run.runtime.python_version == "3.11.7" and run.runtime.packages_used == [Package("numpy", "1.26")]
+    assert run.runtime.system_packages == [Package("libc6", "2.36")] and run.transfer is None
+    assert get.transfer is not None and get.transfer.url == "s3://b/raw.csv"
+    assert get.transfer.files[0].hash == "ab" * 32 and get.transfer.files[0].size == 3
+    assert get.runtime.hostname == "box" and "transfer" not in get.runtime.to_json()
+    await store.close()
+    conn = sqlite3.connect(db)
+    runtime, transfer = conn.execute("SELECT runtime, transfer FROM jobs WHERE kind = 'get'").fetchone()
+    assert "transfer" not in json.loads(runtime) and json.loads(transfer)["direction"] == "get"
+    conn.close()
+
+
+async def test_typed_records_round_trip_with_their_version(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "roar.db", tmp_path)
+    transfer = TransferInfo.from_json(TRANSFER_V0)
+    job = JobRecord(uid="d" * 32, session_id="", kind="get", argv=["roarctl", "get"], cwd=str(tmp_path),
+                    started_at=1, ended_at=2, exit_code=0, status="ok", git=GitState.from_json(GIT_V0),
+                    runtime=Runtime.from_json(RUNTIME_V0), transfer=transfer)
+    await store.add_job(job)
+    back = await store.get_job("d" * 12)
+    assert (back.git, back.runtime, back.transfer) == (job.git, job.runtime, transfer)
+    await store.close()
+    stored = sqlite3.connect(tmp_path / "roar.db").execute("SELECT git, runtime, transfer FROM jobs").fetchone()
+    assert [json.loads(column)["v"] for column in stored] == [1, 1, 1]
+
+
+def test_a_record_from_a_newer_roard_is_refused() -> None:
+    with pytest.raises(FailedPrecondition, match="GitState record is schema version 9"):
+        GitState.from_json({**GIT_V0, "v": 9})

@@ -104,7 +104,7 @@ def command_line(job: JobRecord) -> str:
 
 def git_field(job: JobRecord, key: str) -> str:
     """``commit``, ``branch``, ``repo_root`` or ``remote``; "" if unknown."""
-    return str((job.git or {}).get(key) or "")
+    return str(getattr(job.git, key))
 
 
 def env_names(job: JobRecord) -> list[str]:
@@ -112,7 +112,7 @@ def env_names(job: JobRecord) -> list[str]:
 
 
 def hostname(job: JobRecord) -> str:
-    return str((job.runtime or {}).get("hostname") or "")
+    return job.runtime.hostname
 
 
 def utc(timestamp: float) -> datetime:
