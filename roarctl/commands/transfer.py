@@ -13,9 +13,11 @@ from roarctl.errors import ClientError
 from roarctl.render import StatusLine, checklist, emit_json, human_size, message_dict, short_hash
 
 #: Client variables the daemon may use for a transfer (credentials, endpoints, fsspec options);
-#: it never records them (roard/transfers/remote.py reads FSSPEC_* and the AWS ones).
+#: it never records them (roard/transfers/remote.py reads FSSPEC_*, the AWS ones, Hugging Face's
+#: and Google's).
 FORWARDED_PREFIXES = ("FSSPEC_", "AWS_")
-FORWARDED_NAMES = ("GOOGLE_APPLICATION_CREDENTIALS",)
+FORWARDED_NAMES = ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT",
+                   "STORAGE_EMULATOR_HOST", "HF_ENDPOINT", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 EXIT_INTERRUPTED = 130
 
 

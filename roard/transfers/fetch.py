@@ -18,7 +18,7 @@ from roard.errors import FailedPrecondition, InvalidArgument, NotFound, RoarErro
 from roard.hashing import HashCache, Identity, hash_bytes_of
 from roard.lineage.composite import merkle_hash
 from roard.transfers.progress import Tracker, simple_report
-from roard.transfers.remote import Remote, TransferBroken, open_remote, transfer_error
+from roard.transfers.remote import Remote, TransferBroken, open_remote, refuse_html_listing, transfer_error
 
 _HEX = re.compile(r"^[0-9a-f]{4,64}$")
 
@@ -55,6 +55,7 @@ def list_remote(remote: Remote) -> Listing:
     """What ``remote`` holds: one file, or the files under a directory (prefix)."""
     try:
         info = remote.fs.info(remote.path)
+        refuse_html_listing(remote, info)
         is_dir = info.get("type") == "directory"
         found = remote.fs.find(remote.path, detail=True) if is_dir else {}
     except Exception as exc:

@@ -14,6 +14,10 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 _AWS_OPTIONS = {"AWS_ENDPOINT_URL": "endpoint_url", "AWS_ENDPOINT_URL_S3": "endpoint_url",
                 "AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret",
                 "AWS_SESSION_TOKEN": "token", "AWS_PROFILE": "profile"}
+#: Backends that are optional extras of roar-provenance: scheme -> (extra, package it installs).
+OPTIONAL_BACKENDS = {"hf": ("hf", "huggingface_hub"), "gs": ("gcs", "gcsfs"), "gcs": ("gcs", "gcsfs")}
+#: The titles web servers give the HTML pages that list a directory (http.server, Apache, nginx, lighttpd).
+_LISTING_TITLE = re.compile(rb"<title>\s*(index of|directory listing for)\b", re.IGNORECASE)
 _CONNECT_ERRORS = {"ClientConnectorError", "ClientConnectorDNSError", "EndpointConnectionError",
                    "ConnectTimeoutError", "ConnectionRefusedError", "gaierror", "ConnectTimeout"}
 _BROKEN_ERRORS = {"ClientPayloadError", "ContentLengthError", "TransferEncodingError",
@@ -64,7 +68,39 @@ def storage_options(scheme: str, environment: dict[str, str]) -> dict[str, Any]:
             options["client_kwargs"] = {"region_name": region}
     if scheme in ("file", "local"):
         options["auto_mkdir"] = True
+    if scheme == "hf":
+        options.update(_hf_options(environment))
+    if scheme in ("gs", "gcs"):
+        options.update(_gcs_options(environment))
     options.update(conf.get(scheme, {}))
+    return options
+
+
+def _hf_options(environment: dict[str, str]) -> dict[str, Any]:
+    """huggingface_hub's own variables, taken from the client (the daemon's environment is not
+    the user's shell): the Hub's address and the token."""
+    options: dict[str, Any] = {"skip_instance_cache": True}   # listings must not outlive a transfer
+    if environment.get("HF_ENDPOINT"):
+        options["endpoint"] = environment["HF_ENDPOINT"].rstrip("/")
+    token = environment.get("HF_TOKEN") or environment.get("HUGGING_FACE_HUB_TOKEN")
+    if token:
+        options["token"] = token
+    return options
+
+
+def _gcs_options(environment: dict[str, str]) -> dict[str, Any]:
+    """gcsfs's settings from the client's Google variables: an emulator's address
+    (``STORAGE_EMULATOR_HOST``, then anonymous unless credentials are given), the credentials
+    file and the project."""
+    options: dict[str, Any] = {"skip_instance_cache": True}
+    if environment.get("STORAGE_EMULATOR_HOST"):
+        options["endpoint_url"] = environment["STORAGE_EMULATOR_HOST"].rstrip("/")
+        options["token"] = "anon"
+    if environment.get("GOOGLE_APPLICATION_CREDENTIALS"):
+        options["token"] = environment["GOOGLE_APPLICATION_CREDENTIALS"]
+    project = environment.get("GOOGLE_CLOUD_PROJECT") or environment.get("GCLOUD_PROJECT")
+    if project:
+        options["project"] = project
     return options
 
 
@@ -79,6 +115,10 @@ def backend_class(scheme: str) -> Any:
         raise InvalidArgument(f"unknown URL scheme {scheme}://: fsspec has no backend for it "
                               "(common ones: s3, gs, http, https, file, az, hf, sftp)") from None
     except ImportError:
+        if scheme in OPTIONAL_BACKENDS:
+            extra, package = OPTIONAL_BACKENDS[scheme]
+            raise FailedPrecondition(f"{scheme}:// needs the optional {package} backend: "
+                                     f"pip install 'roar-provenance[{extra}]'") from None
         entry = known_implementations.get(scheme, {})
         package = entry.get("class", "").split(".")[0]
         hint = entry.get("err") if package in ("", "fsspec") else f"pip install {package}"
@@ -90,12 +130,30 @@ def open_remote(url: str, environment: dict[str, str]) -> Remote:
     scheme = scheme_of(url)
     cls = backend_class(scheme)
     options = storage_options(scheme, environment)
+    if scheme in ("gs", "gcs") and options.get("endpoint_url"):
+        # gcsfs's default class also asks the storage-control gRPC service (bucket layouts),
+        # which emulators do not offer; its core class speaks the JSON API only.
+        from gcsfs.core import GCSFileSystem as cls
     try:
         fs = cls(**options)
         path = cls._strip_protocol(url)
     except Exception as exc:
         raise transfer_error(exc, strip_credentials(url)) from None
     return Remote(url, strip_credentials(url), scheme, fs, path)
+
+
+def refuse_html_listing(remote: Remote, info: dict[str, Any]) -> None:
+    """An http(s) URL that answers with a web server's directory listing is not a file to save."""
+    if remote.scheme not in ("http", "https") or info.get("mimetype") != "text/html":
+        return
+    try:
+        with remote.fs.open(remote.path, "rb", block_size=0) as page:
+            head = page.read(65536)
+    except Exception as exc:
+        raise transfer_error(exc, remote.clean_url) from None
+    if _LISTING_TITLE.search(head):
+        raise FailedPrecondition(f"{remote.clean_url} is an HTML directory listing, not a file; get each "
+                                 "file by its own URL")
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
