@@ -20,6 +20,7 @@ from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.events import DaemonEvent, EventBus
 from roard.lineage import checklist
 from roard.lineage.checklist import ChecklistResult
+from roard.lineage.model import JobRecord
 from roard.lineage.store import JobStore
 from roard.registration import payload as payloads
 from roard.registration import remote, targets
@@ -208,8 +209,11 @@ class RegistrationService:
         store = await self.queue.store()
         job = await ws.store.get_job(job_uid, with_decisions=False)
         await asyncio.to_thread(store.auto_since, str(ws.root), job.ended_at)
-        selection = await targets.job_selection(ws.store, job, job.uid)
         done = await asyncio.to_thread(store.queued_jobs, str(ws.root))
+        if await _sources_queued(ws.store, job, done):   # the usual case: no walk of the whole store
+            selection = targets.Selection("job", job.uid, [job], artifacts=[o.hash for o in job.outputs if o.hash])
+        else:
+            selection = await targets.job_selection(ws.store, job, job.uid)
         selection.jobs = [j for j in selection.jobs if j.uid not in done]
         if not selection.jobs:
             return None
@@ -357,6 +361,17 @@ class RegistrationService:
     async def logout(self, cwd: str, server: str = "") -> tuple[str, bool]:
         target = await self._target(await self._optional_workspace(cwd), server)
         return target.url, await asyncio.to_thread(forget_login, target.url)
+
+
+async def _sources_queued(store: JobStore, job: JobRecord, done: set[str]) -> bool:
+    """Every job that wrote something ``job`` read is queued already (so its lineage is ahead
+    of it in the queue and only ``job`` itself is left to send)."""
+    for entry in job.inputs:
+        if entry.hash:
+            writers = {r["job_uid"] for r in await store.files_with_hash(entry.hash) if r["role"] == "out"}
+            if writers - done - {job.uid}:
+                return False
+    return True
 
 
 def _added(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:

@@ -84,3 +84,28 @@ def test_server_down_50_jobs_two_sigkills_then_exactly_once(fast_retries: RoarEn
         assert again["counts"] == state["counts"]
     finally:
         cleanup(server)
+
+
+def test_auto_registration_of_a_pipeline_sends_each_job_once(fast_retries: RoarEnv, workspace: Path, tmp_path: Path):
+    """Each finished job is queued with what the server does not have yet: a 3-step chain is
+    three items of one job each, and the server then knows the final artifact's whole DAG."""
+    from tests.run.test_register import pipeline
+
+    renv, ws = fast_retries, workspace
+    server = new_server(tmp_path / "glaas").start()
+    try:
+        renv.roarctl("config", "set", "glaas.url", server.url, cwd=ws, check=True)
+        renv.roarctl("config", "set", "registration.auto", "true", cwd=ws, check=True)
+        hashes = pipeline(renv, ws)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            state = queue(renv, ws)
+            if state["counts"].get("delivered") == 3:
+                break
+            time.sleep(0.5)
+        assert state["counts"] == {"delivered": 3}, state
+        assert [json.loads(i["receipt_json"])["new"]["jobs"] for i in state["items"]] == [1, 1, 1]
+        status, dag = get(server, f"/api/v1/artifacts/{hashes['metrics.json']}/dag")
+        assert status == 200 and len(dag["jobs"]) == 3 and dag["sources"] == [hashes["raw.txt"]]
+    finally:
+        cleanup(server)
