@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,11 @@ def command_line(argv: list[str] | None, command: str = "") -> str:
     return shlex.join(argv) if argv else command
 
 
+def path_part(value: str | None) -> str:
+    """A record key as one URL path segment (uids and session hashes come from clients)."""
+    return quote(value or "", safe="")
+
+
 def short(value: str | None, length: int = 12) -> str:
     return (value or "")[:length]
 
@@ -59,7 +65,8 @@ def basename(path: str | None) -> str:
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
-    env.filters.update(human_size=human_size, when=when, duration=duration, short=short, basename=basename)
+    env.filters.update(human_size=human_size, when=when, duration=duration, short=short, basename=basename,
+                       path_part=path_part)
     env.globals.update(command_line=command_line)
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -7,7 +7,7 @@ from typing import Any
 
 from glaas.schemas import JobDetail, JobSummary, LineageGraph
 from glaas.web.dagsvg import ARTIFACT, JOB, Dag, DagNode
-from glaas.web.templating import basename, duration, human_size
+from glaas.web.templating import basename, duration, human_size, path_part
 
 JOB_LABEL_CHARS = 32
 
@@ -25,7 +25,7 @@ def _job_detail_line(job: JobSummary) -> str:
 
 
 def job_node(job: JobSummary, focus: bool = False) -> DagNode:
-    return DagNode(key=f"j:{job.uid}", kind=JOB, label=_job_label(job), href=f"/job/{job.uid}",
+    return DagNode(key=f"j:{job.uid}", kind=JOB, label=_job_label(job), href=f"/job/{path_part(job.uid)}",
                    detail=_job_detail_line(job), tooltip=job.command or job.uid, focus=focus)
 
 

@@ -335,3 +335,19 @@ def test_login_attempts_are_rate_limited(make_server) -> None:
     assert statuses == [401, 401, 401, 429]
     status, page = api(server.url, "POST", "/login", form=form, cookies=cookie)
     assert status == 429 and "Too many login attempts from this address" in page
+
+
+def test_client_supplied_keys_are_escaped_in_links_and_pictures(site: Site) -> None:
+    """uids and session hashes are whatever a client sent: they stay text, never markup."""
+    batch, lin = pipeline_batch(site.public.tag, "odd")
+    odd = 'x"><script>alert(1)</script>'
+    for job in batch["jobs"]:
+        job["uid"] = odd + job["uid"][:6]
+        job["command"] = odd
+    status, body = api(site.url, "POST", "/api/v1/lineage", batch)
+    assert status == 200, body
+    status, page = api(site.url, "GET", f"/dag/{lin.session}")
+    assert status == 200 and "<script>alert" not in page
+    assert 'href="/job/x%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E' in page
+    status, page = api(site.url, "GET", f"/session/{lin.session}")
+    assert status == 200 and "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
