@@ -1,7 +1,7 @@
 """Issue 14, items 1-5: precise records for files a job creates read-write, appends to, rewrites
 with the same bytes, reaches through a symlinked directory, and package metadata. Each case is a
 real program (Python's sqlite3, os.open lock files, `sh -c 'echo >> f'`, `cat`, pip) under
-`roarctl run`, for every tracer backend usable here (the `tracer` fixture of the capture cases)."""
+`roarctl run`, for every tracer backend usable here and auto (docs/capture.md, cases 30-34)."""
 from __future__ import annotations
 
 import base64
@@ -12,10 +12,20 @@ import zipfile
 from pathlib import Path
 
 import blake3
+import pytest
 
 from tests.conftest import REPO, git
 from tests.run.helpers import PY, by_path, paths, run_json, write_script
-from tests.run.test_capture_cases import tracer  # noqa: F401  (the backend fixture)
+
+
+@pytest.fixture(params=["preload", "ptrace", "ebpf", "auto"])
+def tracer(request) -> str:
+    """Each case under every backend usable here, and auto (docs/capture.md is the table)."""
+    from roard.tracing.backends import backend_status
+
+    if request.param != "auto" and not (status := backend_status(request.param)).usable:
+        pytest.skip(f"{request.param} is not usable here: {status.reason}")
+    return request.param
 
 
 def b3(data: bytes) -> str:
