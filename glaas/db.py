@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+ANALYZE_EVERY_S = 60
 
 
 def make_engine(url: str) -> Engine:
@@ -63,6 +64,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name  # "sqlite" or "postgresql"
+        self._analyzed_at = float("-inf")
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -83,6 +85,24 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        """ANALYZE after a large registration, at most once a minute per process. PostgreSQL
+        plans from statistics that autovacuum refreshes only later: right after a bulk load a
+        search could take seconds instead of milliseconds. (The throttle is a hint only;
+        processes that disagree on it merely analyze twice.)"""
+        import time
+
+        now = time.monotonic()
+        if now - self._analyzed_at < ANALYZE_EVERY_S:
+            return
+        self._analyzed_at = now
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
+            else:
+                conn.exec_driver_sql("PRAGMA optimize")
+            conn.commit()
+
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
                   index_elements: Sequence[str], returning: Sequence[str] = ()) -> list[Any]:
@@ -101,37 +121,66 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     return []
 
 
+# Column values travel to PostgreSQL as one delimited string per column, split on the server
+# (string_to_array): psycopg would otherwise escape every element of a text array in Python.
+_SEP, _NULL = "\x1f", "\x1e"
+
+
+def _pg_literal(value: Any, is_json: bool) -> str | None:
+    """The text form of one value, or None when it cannot travel in the delimited string."""
+    if value is None:
+        return _NULL
+    if is_json:
+        value = json.dumps(value)
+    elif isinstance(value, bool):
+        return "t" if value else "f"
+    elif isinstance(value, float):
+        return repr(value)
+    text_value = str(value)
+    return None if (_SEP in text_value or _NULL in text_value) else text_value
+
+
+def _pg_column_text(rows: Sequence[dict[str, Any]], name: str, is_json: bool) -> str | None:
+    """One column of ``rows`` as the delimited string, or None when a value holds a separator."""
+    values = [r.get(name) for r in rows]
+    if not is_json and all(v is None or type(v) is str for v in values):  # the common case, fast
+        joined = _SEP.join(_NULL if v is None else v for v in values)
+        return joined if joined.count(_SEP) == len(values) - 1 and _NULL not in values else None
+    literals = [_pg_literal(v, is_json) for v in values]
+    return None if None in literals else _SEP.join(literals)  # type: ignore[arg-type]
+
+
 def _pg_insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
                       index_elements: Sequence[str], returning: Sequence[str]) -> list[Any]:
-    """PostgreSQL: one statement per 5,000 rows with one array parameter per column
-    (``INSERT ... SELECT FROM unnest(...)``). A VALUES list with a placeholder per value costs
-    psycopg seconds to parse for a 10,000-artifact session; arrays cost nothing."""
-    names = [c.name for c in table.columns if any(c.name in r for r in rows[:1])]
-    for r in rows:  # every row must give every column the first one gives
-        if len(r) != len(names):
-            names = sorted({k for row in rows for k in row}, key=lambda n: list(table.columns.keys()).index(n))
-            break
+    """PostgreSQL: ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING``, one parameter
+    per column. A VALUES list with a placeholder per value costs psycopg seconds to parse for
+    a 10,000-artifact session; one string per column costs nothing."""
+    order = list(table.columns.keys())
+    names = sorted({k for row in rows for k in row}, key=order.index)
     dialect = conn.dialect
-    casts, selects = [], []
-    for i, name in enumerate(names):
-        col = table.c[name]
-        is_json = isinstance(col.type, JSON)
-        sql_type = "TEXT" if is_json else col.type.compile(dialect=dialect)
-        casts.append(f"CAST(:a{i} AS {sql_type}[])")
-        selects.append(f"u.c{i}::json" if is_json else f"u.c{i}")
-    cols = ", ".join(f'"{n}"' for n in names)
-    sql = (f'INSERT INTO {table.name} ({cols}) SELECT {", ".join(selects)} '
-           f'FROM unnest({", ".join(casts)}) AS u({", ".join(f"c{i}" for i in range(len(names)))}) '
-           f'ON CONFLICT ({", ".join(index_elements)}) DO NOTHING')
-    if returning:
-        sql += " RETURNING " + ", ".join(f'"{n}"' for n in returning)
     out: list[Any] = []
     for part in chunks(rows, 5000):
-        params = {}
+        params: dict[str, Any] = {}
+        casts, selects = [], []
         for i, name in enumerate(names):
-            is_json = isinstance(table.c[name].type, JSON)
-            values = [r.get(name) for r in part]
-            params[f"a{i}"] = [json.dumps(v) if is_json and v is not None else v for v in values]
+            col = table.c[name]
+            is_json = isinstance(col.type, JSON)
+            sql_type = "TEXT" if is_json else col.type.compile(dialect=dialect)
+            literals = _pg_column_text(part, name, is_json)
+            if literals is None:  # a value holding the separator: send this column as an array
+                params[f"a{i}"] = [json.dumps(r.get(name)) if is_json and r.get(name) is not None else r.get(name)
+                                   for r in part]
+                casts.append(f"CAST(:a{i} AS {sql_type}[])")
+            else:
+                params[f"a{i}"] = literals
+                casts.append(f"CAST(string_to_array(:a{i}, E'\\x1f', E'\\x1e') AS {sql_type}[])")
+            selects.append(f"u.c{i}::json" if is_json else f"u.c{i}")
+        cols = ", ".join(f'"{n}"' for n in names)
+        sql = (f'INSERT INTO {table.name} ({cols}) SELECT {", ".join(selects)} '
+               f'FROM unnest({", ".join(casts)}) AS u({", ".join(f"c{i}" for i in range(len(names)))}) '
+               f'ON CONFLICT ({", ".join(index_elements)}) DO NOTHING')
+        if returning:
+            sql += " RETURNING " + ", ".join(f'"{n}"' for n in returning)
         result = conn.execute(text(sql), params)
         if returning:
             out.extend(result.all())

@@ -89,7 +89,8 @@ def register(conn: Connection, batch: LineageBatch, writer: Writer, web_url: str
     job_ids, _ = store.ensure_jobs(conn, job_rows, {j.uid: j.packages or {} for j in batch.jobs}, writer)
     new_jobs = store.grant(conn, JOB, jobs, [r.id for r in job_ids.values()], writer)
     _count(new, known, "jobs", new_jobs, len(job_ids))
-    edge_rows = [dict(job_id=job_ids[j.uid].id, artifact_id=art_ids[ref.hash].id, direction=d, path=ref.path)
+    art_id = {h: r.id for h, r in art_ids.items()}
+    edge_rows = [dict(job_id=job_ids[j.uid].id, artifact_id=art_id[ref.hash], direction=d, path=ref.path)
                  for j in batch.jobs for d, refs in (("in", j.inputs), ("out", j.outputs)) for ref in refs]
     linked = store.link(conn, edge_rows)
     new.edges, known.edges = len(linked), len(edge_rows) - len(linked)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, func, select, true, update
 
 from glaas.db import chunks, insert_ignore, member
-from glaas.filetypes import detect, extension
+from glaas.filetypes import TYPES, extension
 from glaas.models import (
     ARTIFACT,
     JOB,
@@ -92,9 +92,9 @@ def ensure_artifacts(conn: Connection, rows: list[dict[str, Any]]) -> tuple[dict
                 if have.get(k) is None and v is not None:
                     have[k] = v
     for r in unique.values():
-        path = r.pop("path", None)
-        r["extension"] = r.get("extension") or extension(path)
-        r["file_type"] = r.get("file_type") or detect(path)
+        ext = r.get("extension") or extension(r.pop("path", None))
+        r["extension"] = ext
+        r["file_type"] = r.get("file_type") or TYPES.get(ext or "")
     found, new = ensure(conn, artifacts, "hash", list(unique.values()), extra=("size", "extension"))
     fill = [dict(h=h, s=unique[h]["size"], e=unique[h]["extension"], t=unique[h]["file_type"]) for h, row in found.items()
             if h not in new and ((row.size is None and unique[h]["size"] is not None)

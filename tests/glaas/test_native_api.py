@@ -121,3 +121,20 @@ def test_sessions_list_pages_by_cursor(glaas_server):
     second = glaas_server.request("GET", f"/api/v1/sessions?limit=2&cursor={first['next_cursor']}").data
     assert not {s["hash"] for s in first["sessions"]} & {s["hash"] for s in second["sessions"]}
     assert glaas_server.request("GET", "/api/v1/sessions?cursor=garbage").status == 422
+
+
+def test_odd_characters_survive(glaas_server):
+    p = Pipeline(steps=1)
+    body = p.native()
+    odd = "/work/dätä/a\x1fb\x1ec\nd 'quoted' \"x\".csv"
+    body["jobs"][0]["inputs"][0]["path"] = odd
+    body["jobs"][0]["command"] = "python -c 'print(\"\x1f\")' --name=\u00e9t\u00e9"
+    body["jobs"][0]["metadata"] = {"note": "\x1e", "nested": {"list": [1, 2.5, None, True]}}
+    assert glaas_server.request("POST", "/api/v1/lineage", body).status == 200
+    job = glaas_server.request("GET", f"/api/v1/jobs/{p.uids[0]}").data
+    assert job["inputs"][0]["path"] == odd and job["command"] == body["jobs"][0]["command"]
+    assert job["metadata"] == body["jobs"][0]["metadata"]
+    nul = Pipeline(steps=1).native()
+    nul["jobs"][0]["command"] = "bad\x00command"
+    r = glaas_server.request("POST", "/api/v1/lineage", nul)
+    assert r.status == 422 and "NUL" in r.error["message"]

@@ -35,7 +35,7 @@ api = router("registration (roar-cli compatible)")
 def register_session(body: CompatSessionIn, request: Request, principal: Principal = Depends(writer),
                      db: Database = Depends(database)):
     with db.begin() as conn:
-        return ok(compat.register_session(conn, body, make_writer(conn, principal, None), web_url(request)))
+        return ok(compat.register_session(conn, body, make_writer(conn, principal, None), web_url(request)), 201)
 
 
 @api.post("/sessions/{session_hash}/jobs/batch", response_model=Envelope[CompatJobBatchOut],
