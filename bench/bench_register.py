@@ -16,6 +16,9 @@ Issue 17's target: end to end <= 5 s.
 Queue: ``--items`` queue items (one job with ``--outputs`` artifacts each) delivered by the
 RegistrationQueue's worker against the server's baseline, the same bodies POSTed one after the
 other by a plain loop.
+
+Run: `roarctl run -q true` with registration.auto on against off (before and after, the better
+of the two), the server up: the job is queued and sent after it is recorded.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import VENV_BIN, RoarSandbox, machine, report
+from bench.common import VENV_BIN, RoarSandbox, machine, report, timed
 from roard.capture.omission import OmissionFilter
 from roard.config import KEYS
 from roard.events import EventBus
@@ -172,14 +175,39 @@ def bench_queue(items: int, outputs: int) -> list[tuple[str, str, str, str]]:
              f"{queue_s / loop_s:.2f}x the loop's time")]
 
 
+def bench_run_with_auto(repeat: int) -> list[tuple[str, str, str, str]]:
+    """`roarctl run -q true` with registration.auto off and on (server up): queueing and
+    sending happen after the job is recorded, so the run should not wait for them."""
+    box = RoarSandbox()
+    root = Path(tempfile.mkdtemp(prefix="roar-bench-auto-"))
+    server = _fresh_server(root, 0)
+    try:
+        box.roarctl("config", "set", "glaas.url", server.url)
+        cmd = [str(VENV_BIN / "roarctl"), "run", "-q", "true"]
+        kw = {"cwd": box.ws, "env": box.env}
+        off = timed(cmd, repeat=repeat, **kw)
+        box.roarctl("config", "set", "registration.auto", "true")
+        on = timed(cmd, repeat=repeat, **kw)
+        box.roarctl("config", "set", "registration.auto", "false")
+        off2 = timed(cmd, repeat=repeat, **kw)
+    finally:
+        cleanup(server)
+        box.close()
+    base = min(off, off2)
+    return [("`roarctl run -q true`, registration.auto on (median)", f"{base * 1000:.0f} ms (auto off)",
+             f"{on * 1000:.0f} ms", f"{on / base:.2f}x")]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=1000)
     ap.add_argument("--outputs", type=int, default=10)
     ap.add_argument("--items", type=int, default=300)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--run-repeat", type=int, default=15, help="roarctl run rounds per setting")
     args = ap.parse_args(argv)
-    rows = bench_session(args.jobs, args.outputs, args.runs) + bench_queue(args.items, args.outputs)
+    rows = (bench_session(args.jobs, args.outputs, args.runs) + bench_queue(args.items, args.outputs)
+            + bench_run_with_auto(args.run_repeat))
     print(report(f"Registration ({machine()})", rows))
     return 0
 

@@ -196,14 +196,51 @@ def build(jobs: list[JobRecord], composites: Iterable[CompositeRow], labels: Ite
                       "metadata": row.labels}
                      for row in labels if row.entity in sent.get(row.kind, ()) and row.labels]
     art_list = sorted(artifacts.values(), key=lambda a: a["hash"])
-    # Label documents are redacted on their own: "entity_key" names a key, not a secret.
-    described = omit.redact({"sessions": sessions, "jobs": list(job_entries.values()),
-                             "artifacts": art_list, "labels": [lb["metadata"] for lb in label_entries]})
+    return _redacted(scope, sessions, list(job_entries.values()), art_list, label_entries, omit)
+
+
+def _redacted(scope: str, sessions: list[dict[str, Any]], jobs: list[dict[str, Any]],
+              artifacts: list[dict[str, Any]], labels: list[dict[str, Any]], omit: OmissionFilter) -> Payload:
+    """The body with every string through the omission filter, hashes and sizes aside: each
+    distinct path (of inputs, outputs, artifacts, components) is redacted once, and label
+    documents on their own (``entity_key`` names a key, not a secret)."""
+    refs = [r for j in jobs for r in j["inputs"] + j["outputs"]] + \
+        [c for a in artifacts for c in a.get("components", [])] + artifacts
+    paths = sorted({r["path"] for r in refs})
+    described = omit.redact({
+        "sessions": sessions, "paths": paths,
+        "jobs": [{k: v for k, v in j.items() if k not in ("inputs", "outputs")} for j in jobs],
+        "metadata": [a.get("metadata") for a in artifacts], "labels": [lb["metadata"] for lb in labels]})
     clean = described.value
-    for entry, metadata in zip(label_entries, clean["labels"]):
+    clean_path = dict(zip(paths, clean["paths"]))
+    for ref in refs:
+        ref["path"] = clean_path.get(ref["path"], ref["path"])
+    for art, metadata in zip(artifacts, clean["metadata"]):
+        if metadata is not None:
+            art["metadata"] = metadata
+    for entry, metadata in zip(labels, clean["labels"]):
         entry["metadata"] = metadata
-    body = {"scope": scope, **clean, "labels": label_entries}
-    return Payload(body, list(described.redactions), [s["hash"] for s in sessions])
+    clean_jobs = [{**c, "inputs": j["inputs"], "outputs": j["outputs"]} for c, j in zip(clean["jobs"], jobs)]
+    body = {"scope": scope, "sessions": clean["sessions"], "jobs": clean_jobs, "artifacts": artifacts,
+            "labels": labels}
+    where = [Redaction(r.rule, _where(r.path, clean, artifacts, labels)) for r in described.redactions]
+    return Payload(body, where, [s["hash"] for s in sessions])
+
+
+def _where(path: str, clean: dict[str, Any], artifacts: list[dict[str, Any]], labels: list[dict[str, Any]]) -> str:
+    """A redaction's place in terms of the body sent (``paths[3]`` -> ``path data/x?token=...``)."""
+    head, _, rest = path.partition("]")
+    kind, _, index = head.partition("[")
+    if not index.isdigit():
+        return path
+    i = int(index)
+    if kind == "paths":
+        return f"path {clean['paths'][i]}"
+    if kind == "metadata":
+        return f"artifacts[{artifacts[i]['hash'][:12]}].metadata{rest}"
+    if kind == "labels":
+        return f"labels[{labels[i]['entity_kind']} {labels[i]['entity_key'][:12]}]{rest}"
+    return path
 
 
 def _transfer_urls(job: JobRecord) -> dict[str, str]:
