@@ -27,6 +27,7 @@ from roard.registration import remote, targets
 from roard.registration.http import GlaasHttp, HttpProblem, Rejected, Retryable, Unreachable
 from roard.registration.queue import QueueItem, RegistrationQueue, send_lineage
 from roard.registration.settings import (Login, Target, effective_config, forget_login, save_login, server_target)
+from roard.workspace.layout import WorkspacePaths
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
 log = logging.getLogger(__name__)
@@ -227,10 +228,13 @@ class RegistrationService:
         store = await self.queue.store()
         for root in self.workspaces.known_roots():
             try:
-                ws = self.workspaces.get(str(root))
-                config = await asyncio.to_thread(effective_config, ws.paths.config)
-                if not config["registration.auto"]:
+                config_file = WorkspacePaths(root).config
+                if not config_file.exists():
                     continue
+                config = await asyncio.to_thread(effective_config, config_file)
+                if not config["registration.auto"]:
+                    continue    # without opening the workspace
+                ws = self.workspaces.get(str(root))
                 since = await asyncio.to_thread(store.auto_since, str(ws.root), time.time())
                 done = await asyncio.to_thread(store.queued_jobs, str(ws.root))
                 for job in await ws.store.list_jobs("*"):
