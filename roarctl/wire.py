@@ -7,6 +7,13 @@ only ever talks to one local daemon needs little of HTTP/2: framing and flow con
 header compression (RFC 7541, roarctl/wire_headers.py), gRPC's length-prefixed messages and
 its status trailers. roard itself, the tests and other tools use grpcio; method paths and message
 classes come from the generated descriptors, so the .proto files stay the one source of truth.
+
+It is kept on the condition that tests/daemon/test_wire_conformance.py passes: messages up to
+grpc's 4 MiB limit, 100,000-message streams, trailers-only errors, deadlines, cancellation,
+GOAWAY and a daemon killed mid-call, against grpc.aio as roard runs it (test_wire_frames.py adds
+the frame orders grpc sends only by chance). What it does not do it refuses in one sentence:
+client-streaming calls, compressed messages, server push, a server that is not HTTP/2. Calls on
+one Channel come from one thread.
 """
 from __future__ import annotations
 
@@ -132,7 +139,7 @@ class Connection:
         self.next_id = 1
         self.send_window = DEFAULT_WINDOW
         self.peer_initial_window = DEFAULT_WINDOW
-        self.peer_max_frame = 16384
+        self.peer_max_frame = MAX_FRAME
         self.received = 0
         self.dead: str = ""              # why the connection can carry no more calls
         self.going_away = False          # roard sent GOAWAY: it is shutting down
@@ -441,7 +448,11 @@ class Call:
     def __next__(self) -> Any:
         stream = self._stream
         while True:
-            message = stream.next_message()
+            try:
+                message = stream.next_message()
+            except RpcError:
+                self.cancel()
+                raise
             if message is not None:
                 return self._response.FromString(message)
             if stream.closed:
