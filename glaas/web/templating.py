@@ -9,6 +9,8 @@ from typing import Any
 
 from starlette.templating import Jinja2Templates
 
+from glaas.queries.labels import flatten
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -66,7 +68,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
     env.filters.update(human_size=human_size, when=when, duration=duration, short=short, basename=basename,
-                       path_part=path_part)
+                       path_part=path_part, flat_labels=flatten)
     env.globals.update(command_line=command_line)
     env.trim_blocks = True
     env.lstrip_blocks = True

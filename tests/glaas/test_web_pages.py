@@ -5,6 +5,7 @@ found" to everyone else, and a screenshot of each page is kept for a person to l
 (set GLAAS_WEB_SCREENSHOTS=DIR to also copy them there, e.g. docs/screenshots)."""
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import secrets
@@ -45,6 +46,8 @@ def site(glaas_server: GlaasServer, tmp_path_factory) -> Site:
     for user in (ada, bob, cy):
         glaas_server.add_user(user, PASSWORD)
     batch, public = pipeline_batch(tag, "public")
+    batch["labels"] = [{"entity_kind": "artifact", "entity_key": public.artifacts["model.pt"],
+                        "metadata": {"stage": "baseline", "metrics": {"acc": 0.93}}}]
     status, body = api(glaas_server.url, "POST", "/api/v1/lineage", batch)
     assert status == 200, body
     batch, private = pipeline_batch(tag, "private", scope="private")
@@ -100,6 +103,8 @@ def test_artifact_page_shows_its_facts_and_a_copyable_reproduce_command(site: Si
     checklist = browser.find("#checklist").text
     assert "Reproducibility — " in checklist and "code committed to git" in checklist
     assert "runtime captured (interpreter + packages)" in checklist
+    labels = browser.find("#labels").text
+    assert "stage" in labels and "baseline" in labels and "metrics.acc" in labels and "0.93" in labels
     button = browser.find("#copy-reproduce")
     button.click()
     # The script ran (what lands on the clipboard is the browser's business).
@@ -176,6 +181,14 @@ def test_search_finds_what_was_registered(site: Site, browser: Browser) -> None:
     browser.open(f"/search?q={lin.tag}&kind=artifact&file_type=pt")
     hashes = {a.get_attribute("href").rsplit("/", 1)[1] for a in browser.find_all("#results tr.hit-artifact a")}
     assert hashes == {lin.artifacts["model.pt"]}
+    browser.open(f"/search?q={lin.tag}&label=stage%3Dbaseline")
+    assert [a.get_attribute("href").rsplit("/", 1)[1] for a in browser.find_all("#results tr.hit a")] == [
+        lin.artifacts["model.pt"]]
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    browser.open(f"/search?q={lin.tag}&kind=job&since={today}&until={today}")
+    assert len(browser.find_all("#results tr.hit-job")) >= 3
+    browser.open(f"/search?q={lin.tag}&until={today - datetime.timedelta(days=1)}")
+    assert browser.find_all("#no-results")
     browser.open("/search?q=nosuchwordanywhere")
     assert browser.find("#no-results").text == "Nothing registered here matches."
     browser.open("/search?since=yesterday")
