@@ -143,6 +143,19 @@ def test_bad_targets_and_no_server(roard: RoarEnv, workspace: Path, glaas: Glaas
     assert down.returncode == 1 and "cannot reach" in down.stderr, down.stderr
 
 
+def test_a_server_without_anonymous_writes_asks_for_a_login(roard: RoarEnv, workspace: Path, tmp_path: Path):
+    server = new_server(tmp_path / "closed")
+    server.extra_args = ["--no-anonymous"]
+    server.start()
+    try:
+        pipeline(roard, workspace)
+        roard.roarctl("config", "set", "glaas.url", server.url, cwd=workspace, check=True)
+        refused = roard.roarctl("register", "-y", "metrics.json", cwd=workspace)
+        assert refused.returncode == 1 and "roarctl login" in refused.stderr, refused.stderr
+    finally:
+        cleanup(server)
+
+
 def _login(renv: RoarEnv, ws: Path, glaas: GlaasServer, token: str) -> str:
     """``roarctl login``, approved through the server's API with ``token``; returns its output."""
     proc = subprocess.Popen([PYTHON, "-m", "roarctl", "login"], cwd=ws, env=renv.env, stdout=subprocess.PIPE,

@@ -109,3 +109,27 @@ def test_auto_registration_of_a_pipeline_sends_each_job_once(fast_retries: RoarE
         assert status == 200 and len(dag["jobs"]) == 3 and dag["sources"] == [hashes["raw.txt"]]
     finally:
         cleanup(server)
+
+
+def test_a_retry_after_a_lost_answer_registers_nothing_twice(tmp_path: Path):
+    """The queue's retry of an item whose answer was lost (the daemon killed mid-send): the
+    same idempotency key again is answered as a replay and the server keeps one record."""
+    from roard.capture.omission import OmissionFilter
+    from roard.config import KEYS
+    from roard.registration import payload as payloads
+    from roard.registration.queue import send_lineage
+    from tests.unit.test_registration import H, job
+
+    server = new_server(tmp_path / "glaas").start()
+    try:
+        omit = OmissionFilter.from_config({k.name: k.default for k in KEYS.values()})
+        p = payloads.build([job("c0ffee00" * 4, 1, [H["a"]], [H["b"]])], [], [], omit, "anonymous")
+        first = send_lineage(server.url, p.body, p.idempotency_key)
+        again = send_lineage(server.url, p.body, p.idempotency_key)
+        assert first["new"]["jobs"] == 1 and not first["replayed"]
+        assert again["replayed"] and again["new"] == first["new"]
+        db = sqlite3.connect(f"file:{server.data_dir / 'glaas.db'}?mode=ro", uri=True)
+        assert db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 1
+        db.close()
+    finally:
+        cleanup(server)
