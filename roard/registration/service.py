@@ -83,7 +83,7 @@ def _reason(exc: HttpProblem, server: str) -> str:
     if isinstance(exc, Unreachable):
         return f"{exc}; is the server running? (glaas.url = {server})"
     if isinstance(exc, Rejected) and exc.status == 401:
-        return f"{server} refused the login ({exc.reason}); run `roarctl login` again"
+        return f"{server} needs a valid login for this ({exc.reason}); run `roarctl login`"
     if isinstance(exc, Rejected) and exc.status == 403:
         return f"{server} does not allow this: {exc.reason}"
     return f"{server} answered {getattr(exc, 'status', '?')}: {getattr(exc, 'reason', exc)}"
