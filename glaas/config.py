@@ -41,7 +41,7 @@ class Settings:
     telemetry_enabled: bool = False
     # Rate limits, per client address and minute, kept in the database.
     login_attempts_per_minute: int = 10
-    anonymous_writes_per_minute: int = 600
+    anonymous_writes_per_minute: int = 3000  # roar-cli sends about two requests per job
     # Public base URL of the web UI, used in links the API returns (default: the request's).
     public_url: str | None = None
     # Secret for signed cookies (web UI); generated once and kept in the data dir when unset.

@@ -60,6 +60,9 @@ def normalize_digest(value: str) -> str:
     return digest
 
 
+# Request models use the checked types above; answers (built from stored rows, already checked
+# on the way in) use plain ones, so a large answer is validated in pydantic's core alone.
+
 # ---------------------------------------------------------------- envelope
 
 class Envelope(BaseModel, Generic[T]):
@@ -68,9 +71,9 @@ class Envelope(BaseModel, Generic[T]):
 
 
 class ErrorBody(BaseModel):
-    code: Text = Field(description="machine-readable reason, e.g. not_found, ambiguous_prefix")
-    message: Text = Field(description="one sentence for a person")
-    candidates: list[Text] | None = Field(default=None, description="for ambiguous_prefix: the matching hashes")
+    code: str = Field(description="machine-readable reason, e.g. not_found, ambiguous_prefix")
+    message: str = Field(description="one sentence for a person")
+    candidates: list[str] | None = Field(default=None, description="for ambiguous_prefix: the matching hashes")
     details: Any | None = None
 
 
@@ -83,9 +86,9 @@ class ErrorEnvelope(BaseModel):
 
 class Health(BaseModel):
     status: Literal["healthy"] = "healthy"
-    version: Text
-    database: Text
-    features: JsonObject
+    version: str
+    database: str
+    features: dict[str, Any]
 
 
 # ---------------------------------------------------------------- summaries shared by reads
@@ -98,40 +101,48 @@ class GitInfo(BaseModel):
 
 
 class JobSummary(BaseModel):
-    uid: Text
-    session_hash: Text
-    command: Text
-    timestamp: Seconds | None = None
-    duration_seconds: Seconds | None = None
-    exit_code: Int32 | None = None
-    job_type: Text | None = None
-    step_number: Int32 | None = None
-    gpu_model: Text | None = None
+    uid: str
+    session_hash: str
+    command: str
+    timestamp: float | None = None
+    duration_seconds: float | None = None
+    exit_code: int | None = None
+    job_type: str | None = None
+    step_number: int | None = None
+    gpu_model: str | None = None
 
 
 class ArtifactRef(BaseModel):
+    hash: str
+    path: str
+    size: int | None = None
+
+
+class ArtifactRefIn(BaseModel):
+    """An input or output of a job in a registration request."""
+
     hash: Text
     path: Text
     size: Size | None = None
 
 
 class ArtifactSummary(BaseModel):
-    hash: Text
-    size: Size | None = None
-    source_type: Text | None = None
-    file_type: Text | None = None
-    extension: Text | None = None
+    hash: str
+    size: int | None = None
+    source_type: str | None = None
+    file_type: str | None = None
+    extension: str | None = None
     is_composite: bool = False
-    created_at: Seconds
+    created_at: float
 
 
 class LabelDoc(BaseModel):
     entity_kind: EntityKind
-    entity_key: Text
+    entity_key: str
     version: int
-    metadata: JsonObject
-    owner: Text | None = None
-    created_at: Seconds
+    metadata: dict[str, Any]
+    owner: str | None = None
+    created_at: float
 
 
 class Component(BaseModel):
@@ -141,97 +152,97 @@ class Component(BaseModel):
 
 
 class ArtifactDetail(ArtifactSummary):
-    metadata: JsonObject | None = None
-    paths: list[Text] = Field(default_factory=list, description="paths it was seen at (first 50)")
+    metadata: dict[str, Any] | None = None
+    paths: list[str] = Field(default_factory=list, description="paths it was seen at (first 50)")
     producer: JobSummary | None = None
-    consumer_count: Int32 = 0
+    consumer_count: int = 0
     components: list[Component] = Field(default_factory=list)
     labels: list[LabelDoc] = Field(default_factory=list)
-    owners: list[Text] = Field(default_factory=list, description="users who registered it (not anonymous ones)")
+    owners: list[str] = Field(default_factory=list, description="users who registered it (not anonymous ones)")
 
 
 class JobDetail(JobSummary):
-    argv: list[Text] | None = None
-    cwd: Text | None = None
+    argv: list[str] | None = None
+    cwd: str | None = None
     git: GitInfo = Field(default_factory=GitInfo)
-    runtime: JsonObject | None = None
-    packages: dict[Text, Text] | None = None
-    metadata: JsonObject | None = None
+    runtime: dict[str, Any] | None = None
+    packages: dict[str, str] | None = None
+    metadata: dict[str, Any] | None = None
     inputs: list[ArtifactRef] = Field(default_factory=list)
     outputs: list[ArtifactRef] = Field(default_factory=list)
     labels: list[LabelDoc] = Field(default_factory=list)
-    created_at: Seconds
+    created_at: float
 
 
 class SessionDetail(BaseModel):
-    hash: Text
-    git_repo: Text | None = None
-    git_commit: Text | None = None
-    git_branch: Text | None = None
-    created_at: Seconds
+    hash: str
+    git_repo: str | None = None
+    git_commit: str | None = None
+    git_branch: str | None = None
+    created_at: float
     jobs: list[JobSummary] = Field(default_factory=list)
     labels: list[LabelDoc] = Field(default_factory=list)
-    url: Text | None = None
+    url: str | None = None
 
 
 class SessionSummary(BaseModel):
-    hash: Text
-    git_repo: Text | None = None
-    git_commit: Text | None = None
-    git_branch: Text | None = None
-    created_at: Seconds
-    job_count: Int32 = 0
+    hash: str
+    git_repo: str | None = None
+    git_commit: str | None = None
+    git_branch: str | None = None
+    created_at: float
+    job_count: int = 0
 
 
 class SessionList(BaseModel):
     sessions: list[SessionSummary]
-    next_cursor: Text | None = None
+    next_cursor: str | None = None
 
 
 class ArtifactJobs(BaseModel):
-    hash: Text
+    hash: str
     jobs: list[JobSummary]
 
 
 class Edge(BaseModel):
-    job_uid: Text
-    artifact_hash: Text
+    job_uid: str
+    artifact_hash: str
     direction: Direction
-    path: Text
+    path: str
 
 
 class LineageGraph(BaseModel):
     """An artifact's upstream lineage (to a depth) or its reproduction DAG (all the way)."""
 
-    target: Text
-    depth: Int32 | None = None
+    target: str
+    depth: int | None = None
     truncated: bool = Field(default=False, description="true when the depth cut the graph short")
     jobs: list[JobDetail] = Field(default_factory=list, description="in an order that runs producers first")
     artifacts: list[ArtifactSummary] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
-    sources: list[Text] = Field(default_factory=list, description="artifacts with no registered producer")
+    sources: list[str] = Field(default_factory=list, description="artifacts with no registered producer")
 
 
 # ---------------------------------------------------------------- search
 
 class SearchHit(BaseModel):
     kind: Literal["job", "artifact"]
-    created_at: Seconds
+    created_at: float
     job: JobSummary | None = None
     artifact: ArtifactSummary | None = None
-    score: Seconds | None = None
+    score: float | None = None
 
 
 class SearchPage(BaseModel):
     hits: list[SearchHit]
-    next_cursor: Text | None = None
+    next_cursor: str | None = None
 
 
 # ---------------------------------------------------------------- labels
 
 class LabelHistory(BaseModel):
     entity_kind: EntityKind
-    entity_key: Text
+    entity_key: str
     versions: list[LabelDoc]
 
 
@@ -265,12 +276,12 @@ class NativeJob(BaseModel):
     gpu_model: Text | None = Field(default=None, description="default: runtime.gpus[0].name")
     packages: dict[Text, Text] | None = Field(default=None, description="package name -> version")
     metadata: JsonObject | None = None
-    inputs: list[ArtifactRef] = Field(default_factory=list)
-    outputs: list[ArtifactRef] = Field(default_factory=list)
+    inputs: list[ArtifactRefIn] = Field(default_factory=list)
+    outputs: list[ArtifactRefIn] = Field(default_factory=list)
 
     @field_validator("inputs", "outputs")
     @classmethod
-    def _digests(cls, refs: list[ArtifactRef]) -> list[ArtifactRef]:
+    def _digests(cls, refs: list[ArtifactRefIn]) -> list[ArtifactRefIn]:
         for ref in refs:
             ref.hash = normalize_digest(ref.hash)
         return refs
@@ -316,11 +327,11 @@ class LineageBatch(BaseModel):
 
 
 class Counts(BaseModel):
-    sessions: Int32 = 0
-    jobs: Int32 = 0
-    artifacts: Int32 = 0
-    edges: Int32 = 0
-    labels: Int32 = 0
+    sessions: int = 0
+    jobs: int = 0
+    artifacts: int = 0
+    edges: int = 0
+    labels: int = 0
 
 
 class LineageReceipt(BaseModel):
@@ -328,8 +339,8 @@ class LineageReceipt(BaseModel):
     known: Counts
     scope: Scope
     replayed: bool = Field(default=False, description="true when this answers an earlier request with the same idempotency key")
-    session_urls: dict[Text, Text] = Field(default_factory=dict)
-    artifact_urls: dict[Text, Text] = Field(default_factory=dict)
+    session_urls: dict[str, str] = Field(default_factory=dict)
+    artifact_urls: dict[str, str] = Field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- roar-cli 0.4.7 compatibility
@@ -346,9 +357,9 @@ class CompatSessionIn(_Loose):
 
 
 class CompatSessionOut(BaseModel):
-    hash: Text
+    hash: str
     created: bool
-    url: Text
+    url: str
 
 
 class CompatJobIn(_Loose):
@@ -370,9 +381,9 @@ class CompatJobBatchIn(_Loose):
 
 class CompatJobBatchOut(BaseModel):
     job_ids: list[int]
-    created_count: Int32
-    existing_count: Int32
-    errors: list[Text]
+    created_count: int
+    existing_count: int
+    errors: list[str]
 
 
 class CompatHash(_Loose):
@@ -394,10 +405,10 @@ class CompatArtifactBatchIn(_Loose):
 
 
 class CompatArtifactBatchOut(BaseModel):
-    created: Int32
-    updated: Int32
-    existing: Int32
-    errors: list[Text]
+    created: int
+    updated: int
+    existing: int
+    errors: list[str]
 
 
 class CompatEdgeIn(_Loose):
@@ -412,10 +423,10 @@ class CompatEdgesIn(_Loose):
 
 
 class CompatEdgesOut(BaseModel):
-    job_uid: Text
-    inputs_linked: Int32 | None = None
-    outputs_linked: Int32 | None = None
-    artifacts_registered: Int32
+    job_uid: str
+    inputs_linked: int | None = None
+    outputs_linked: int | None = None
+    artifacts_registered: int
 
 
 class CompatLabelIn(_Loose):
@@ -431,9 +442,9 @@ class CompatLabelsIn(_Loose):
 
 
 class CompatLabelsOut(BaseModel):
-    created: Int32
-    updated: Int32
-    unchanged: Int32
+    created: int
+    updated: int
+    unchanged: int
 
 
 # ---------------------------------------------------------------- auth
@@ -444,12 +455,12 @@ class DeviceStartIn(BaseModel):
 
 
 class DeviceStartOut(BaseModel):
-    device_code: Text
-    user_code: Text
-    verification_uri: Text
-    verification_uri_complete: Text
-    expires_in: Int32
-    interval: Int32
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
 
 
 class DeviceTokenIn(BaseModel):
@@ -458,10 +469,10 @@ class DeviceTokenIn(BaseModel):
 
 
 class TokenOut(BaseModel):
-    access_token: Text
+    access_token: str
     token_type: Literal["Bearer"] = "Bearer"
-    expires_in: Int32 | None = None
-    scope: Text
+    expires_in: int | None = None
+    scope: str
 
 
 class DeviceApproveIn(BaseModel):
@@ -470,7 +481,7 @@ class DeviceApproveIn(BaseModel):
 
 
 class DeviceApproveOut(BaseModel):
-    user_code: Text
+    user_code: str
     status: Literal["approved", "denied"]
 
 
@@ -484,19 +495,19 @@ class LoginIn(BaseModel):
 
 class WhoAmI(BaseModel):
     authenticated: bool
-    user: Text | None = None
+    user: str | None = None
     is_admin: bool = False
-    scopes: list[Text] = Field(default_factory=list)
-    token_name: Text | None = None
-    expires_at: Seconds | None = None
+    scopes: list[str] = Field(default_factory=list)
+    token_name: str | None = None
+    expires_at: float | None = None
 
 
 class TokenInfo(BaseModel):
     id: int
-    name: Text
-    prefix: Text
-    scopes: list[Text]
-    created_at: Seconds
-    expires_at: Seconds | None = None
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: float
+    expires_at: float | None = None
     revoked: bool = False
-    last_used_at: Seconds | None = None
+    last_used_at: float | None = None
