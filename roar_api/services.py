@@ -16,4 +16,5 @@ SERVICES: dict[str, str] = {
     "transfers": "TransferService",
     "reproductions": "ReproductionService",
     "registration": "RegistrationService",
+    "files": "FileService",
 }

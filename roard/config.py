@@ -81,7 +81,21 @@ KEYS: dict[str, ConfigKey] = {k.name: k for k in [
               "(a group named secret replaces only that part).", parse=omission.parse_patterns),
     ConfigKey("registration.omit.allowlist.patterns", [], "Regexes whose matches are never redacted.",
               parse=omission.parse_regexes),
+    ConfigKey("watch.enabled", True, "roard watches the files this workspace's steps read and wrote, for "
+              "stale/fresh events and file status."),
+    ConfigKey("watch.mode", "auto", "How: file system notifications (notify), polling the tracked files "
+              "(poll), or notify falling back to poll when the watch limit is reached (auto).",
+              ("auto", "notify", "poll")),
+    ConfigKey("watch.idle_minutes", 60.0, "Stop watching this workspace after this many minutes "
+              "without a client asking about it or a run in it.", parse=lambda v: _positive_number(v)),
 ]}
+
+
+def _positive_number(value: Any) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"takes a positive number, not {value!r}")
+    return number
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -24,6 +24,7 @@ from roard.runs.manager import RunManager
 from roard.runs.spawned import SpawnedRuns
 from roard.tracing.service import TracingService
 from roard.transfers.manager import TransferManager
+from roard.watch.service import WatchService
 from roard.workspace.registry import WorkspaceRegistry
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class DaemonStatusInfo:
     protocol_minor: int
     listen_mode: str
     idle_timeout_seconds: float
+    watching: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Daemon:
         self.reproductions = Reproductions(self.workspaces, self.runs, self.hashes)
         self.registration = RegistrationService(self.workspaces, self.bus, state)
         self.bus.listen(self.registration.on_event)   # queues finished jobs (registration.auto)
+        self.watch = WatchService(self.workspaces, self.hashes, self.bus)   # stale/fresh, file status
         self.reproductions.remote = self.registration.import_lineage   # lineage only the server knows
         self.build_id = build_id()
 
@@ -123,7 +126,9 @@ class Daemon:
             socket_path=str(self.config.socket_path), log_path=str(self.config.log_path),
             active_runs=self.runs.active_count(), workspaces=self.workspaces.open_roots(),
             protocol_major=major, protocol_minor=minor,
-            listen_mode=self.config.listen_mode, idle_timeout_seconds=self.config.idle_timeout)
+            listen_mode=self.config.listen_mode, idle_timeout_seconds=self.config.idle_timeout,
+            watching=[f"{w.workspace}: {w.mode}{f' ({w.reason})' if w.reason else ''}, "
+                      f"{w.tracked_files:,} file(s), {w.stale_steps} stale step(s)" for w in self.watch.status()])
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -162,6 +167,7 @@ class Daemon:
 
     async def close(self) -> None:
         await self.spawned.close()   # stops the commands it started; their jobs are recorded
+        await self.watch.close()
         await self.runs.close()      # waits for runs being finalized
         await self.tracing.close()
         await self.registration.close()

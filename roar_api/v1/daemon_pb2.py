@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14roar/v1/daemon.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x01\n\x0cHelloRequest\x12\x13\n\x0b\x63lient_name\x18\x01 \x01(\t\x12\x16\n\x0e\x63lient_version\x18\x02 \x01(\t\x12\x16\n\x0eprotocol_major\x18\x03 \x01(\r\x12\x16\n\x0eprotocol_minor\x18\x04 \x01(\r\x12\x16\n\x0e\x63lient_install\x18\x05 \x01(\t\"\x95\x01\n\rHelloResponse\x12\x16\n\x0e\x64\x61\x65mon_version\x18\x01 \x01(\t\x12\x16\n\x0eprotocol_major\x18\x02 \x01(\r\x12\x16\n\x0eprotocol_minor\x18\x03 \x01(\r\x12\x14\n\x0c\x63\x61pabilities\x18\x04 \x03(\t\x12\x10\n\x08\x62uild_id\x18\x05 \x01(\t\x12\x14\n\x0cstale_reason\x18\x06 \x01(\t\"\x0f\n\rStatusRequest\"\xa7\x02\n\x0c\x44\x61\x65monStatus\x12\x0b\n\x03pid\x18\x01 \x01(\x05\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0euptime_seconds\x18\x03 \x01(\x01\x12\x13\n\x0bsocket_path\x18\x04 \x01(\t\x12\x13\n\x0b\x61\x63tive_runs\x18\x05 \x01(\r\x12\x12\n\nworkspaces\x18\x06 \x03(\t\x12\x10\n\x08log_path\x18\x07 \x01(\t\x12.\n\nstarted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eprotocol_major\x18\t \x01(\r\x12\x16\n\x0eprotocol_minor\x18\n \x01(\r\x12\x13\n\x0blisten_mode\x18\x0b \x01(\t\x12\x1c\n\x14idle_timeout_seconds\x18\x0c \x01(\x01\"\x11\n\x0fShutdownRequest\"\x12\n\x10ShutdownResponse2\xc1\x01\n\rDaemonService\x12\x36\n\x05Hello\x12\x15.roar.v1.HelloRequest\x1a\x16.roar.v1.HelloResponse\x12\x37\n\x06Status\x12\x16.roar.v1.StatusRequest\x1a\x15.roar.v1.DaemonStatus\x12?\n\x08Shutdown\x12\x18.roar.v1.ShutdownRequest\x1a\x19.roar.v1.ShutdownResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14roar/v1/daemon.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x01\n\x0cHelloRequest\x12\x13\n\x0b\x63lient_name\x18\x01 \x01(\t\x12\x16\n\x0e\x63lient_version\x18\x02 \x01(\t\x12\x16\n\x0eprotocol_major\x18\x03 \x01(\r\x12\x16\n\x0eprotocol_minor\x18\x04 \x01(\r\x12\x16\n\x0e\x63lient_install\x18\x05 \x01(\t\"\x95\x01\n\rHelloResponse\x12\x16\n\x0e\x64\x61\x65mon_version\x18\x01 \x01(\t\x12\x16\n\x0eprotocol_major\x18\x02 \x01(\r\x12\x16\n\x0eprotocol_minor\x18\x03 \x01(\r\x12\x14\n\x0c\x63\x61pabilities\x18\x04 \x03(\t\x12\x10\n\x08\x62uild_id\x18\x05 \x01(\t\x12\x14\n\x0cstale_reason\x18\x06 \x01(\t\"\x0f\n\rStatusRequest\"\xb9\x02\n\x0c\x44\x61\x65monStatus\x12\x0b\n\x03pid\x18\x01 \x01(\x05\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0euptime_seconds\x18\x03 \x01(\x01\x12\x13\n\x0bsocket_path\x18\x04 \x01(\t\x12\x13\n\x0b\x61\x63tive_runs\x18\x05 \x01(\r\x12\x12\n\nworkspaces\x18\x06 \x03(\t\x12\x10\n\x08log_path\x18\x07 \x01(\t\x12.\n\nstarted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eprotocol_major\x18\t \x01(\r\x12\x16\n\x0eprotocol_minor\x18\n \x01(\r\x12\x13\n\x0blisten_mode\x18\x0b \x01(\t\x12\x1c\n\x14idle_timeout_seconds\x18\x0c \x01(\x01\x12\x10\n\x08watching\x18\r \x03(\t\"\x11\n\x0fShutdownRequest\"\x12\n\x10ShutdownResponse2\xc1\x01\n\rDaemonService\x12\x36\n\x05Hello\x12\x15.roar.v1.HelloRequest\x1a\x16.roar.v1.HelloResponse\x12\x37\n\x06Status\x12\x16.roar.v1.StatusRequest\x1a\x15.roar.v1.DaemonStatus\x12?\n\x08Shutdown\x12\x18.roar.v1.ShutdownRequest\x1a\x19.roar.v1.ShutdownResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,11 +39,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STATUSREQUEST']._serialized_start=352
   _globals['_STATUSREQUEST']._serialized_end=367
   _globals['_DAEMONSTATUS']._serialized_start=370
-  _globals['_DAEMONSTATUS']._serialized_end=665
-  _globals['_SHUTDOWNREQUEST']._serialized_start=667
-  _globals['_SHUTDOWNREQUEST']._serialized_end=684
-  _globals['_SHUTDOWNRESPONSE']._serialized_start=686
-  _globals['_SHUTDOWNRESPONSE']._serialized_end=704
-  _globals['_DAEMONSERVICE']._serialized_start=707
-  _globals['_DAEMONSERVICE']._serialized_end=900
+  _globals['_DAEMONSTATUS']._serialized_end=683
+  _globals['_SHUTDOWNREQUEST']._serialized_start=685
+  _globals['_SHUTDOWNREQUEST']._serialized_end=702
+  _globals['_SHUTDOWNRESPONSE']._serialized_start=704
+  _globals['_SHUTDOWNRESPONSE']._serialized_end=722
+  _globals['_DAEMONSERVICE']._serialized_start=725
+  _globals['_DAEMONSERVICE']._serialized_end=918
 # @@protoc_insertion_point(module_scope)

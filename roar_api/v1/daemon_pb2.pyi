@@ -44,7 +44,7 @@ class StatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class DaemonStatus(_message.Message):
-    __slots__ = ("pid", "version", "uptime_seconds", "socket_path", "active_runs", "workspaces", "log_path", "started_at", "protocol_major", "protocol_minor", "listen_mode", "idle_timeout_seconds")
+    __slots__ = ("pid", "version", "uptime_seconds", "socket_path", "active_runs", "workspaces", "log_path", "started_at", "protocol_major", "protocol_minor", "listen_mode", "idle_timeout_seconds", "watching")
     PID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +57,7 @@ class DaemonStatus(_message.Message):
     PROTOCOL_MINOR_FIELD_NUMBER: _ClassVar[int]
     LISTEN_MODE_FIELD_NUMBER: _ClassVar[int]
     IDLE_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    WATCHING_FIELD_NUMBER: _ClassVar[int]
     pid: int
     version: str
     uptime_seconds: float
@@ -69,7 +70,8 @@ class DaemonStatus(_message.Message):
     protocol_minor: int
     listen_mode: str
     idle_timeout_seconds: float
-    def __init__(self, pid: _Optional[int] = ..., version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., socket_path: _Optional[str] = ..., active_runs: _Optional[int] = ..., workspaces: _Optional[_Iterable[str]] = ..., log_path: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., listen_mode: _Optional[str] = ..., idle_timeout_seconds: _Optional[float] = ...) -> None: ...
+    watching: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pid: _Optional[int] = ..., version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., socket_path: _Optional[str] = ..., active_runs: _Optional[int] = ..., workspaces: _Optional[_Iterable[str]] = ..., log_path: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., protocol_major: _Optional[int] = ..., protocol_minor: _Optional[int] = ..., listen_mode: _Optional[str] = ..., idle_timeout_seconds: _Optional[float] = ..., watching: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ShutdownRequest(_message.Message):
     __slots__ = ()

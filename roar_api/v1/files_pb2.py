@@ -24,17 +24,25 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13roar/v1/files.proto\x12\x07roar.v1\"g\n\nFileRecord\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12\x10\n\x08\x61\x62s_path\x18\x04 \x01(\t\x12\r\n\x05\x66lags\x18\x05 \x03(\t\x12\x0e\n\x06target\x18\x06 \x01(\t\"J\n\x0e\x46ilterDecision\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04kept\x18\x02 \x01(\x08\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"9\n\rChecklistItem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13roar/v1/files.proto\x12\x07roar.v1\"2\n\x14GetFileStatusRequest\x12\r\n\x05paths\x18\x01 \x03(\t\x12\x0b\n\x03\x63wd\x18\x02 \x01(\t\"\x96\x02\n\nFileStatus\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08\x61\x62s_path\x18\x02 \x01(\t\x12\x11\n\tworkspace\x18\x03 \x01(\t\x12\x0e\n\x06\x65xists\x18\x04 \x01(\x08\x12\x0c\n\x04hash\x18\x05 \x01(\t\x12\x13\n\x0bproduced_by\x18\x06 \x01(\t\x12\x18\n\x10producer_job_uid\x18\x07 \x01(\t\x12\x15\n\rproducer_argv\x18\x08 \x03(\t\x12\x0c\n\x04note\x18\t \x01(\t\x12\x13\n\x0b\x63onsumed_by\x18\n \x03(\t\x12\r\n\x05stale\x18\x0b \x01(\x08\x12\x15\n\rstale_reasons\x18\x0c \x03(\t\x12\x17\n\x0fstale_consumers\x18\r \x03(\t\x12\x0f\n\x07tracked\x18\x0e \x01(\x08\";\n\x15GetFileStatusResponse\x12\"\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x13.roar.v1.FileStatus\"g\n\nFileRecord\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12\x10\n\x08\x61\x62s_path\x18\x04 \x01(\t\x12\r\n\x05\x66lags\x18\x05 \x03(\t\x12\x0e\n\x06target\x18\x06 \x01(\t\"J\n\x0e\x46ilterDecision\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04kept\x18\x02 \x01(\x08\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"9\n\rChecklistItem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t2\xa6\x01\n\x0b\x46ileService\x12N\n\rGetFileStatus\x12\x1d.roar.v1.GetFileStatusRequest\x1a\x1e.roar.v1.GetFileStatusResponse\x12G\n\x0fWatchFileStatus\x12\x1d.roar.v1.GetFileStatusRequest\x1a\x13.roar.v1.FileStatus0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'roar.v1.files_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FILERECORD']._serialized_start=32
-  _globals['_FILERECORD']._serialized_end=135
-  _globals['_FILTERDECISION']._serialized_start=137
-  _globals['_FILTERDECISION']._serialized_end=211
-  _globals['_CHECKLISTITEM']._serialized_start=213
-  _globals['_CHECKLISTITEM']._serialized_end=270
+  _globals['_GETFILESTATUSREQUEST']._serialized_start=32
+  _globals['_GETFILESTATUSREQUEST']._serialized_end=82
+  _globals['_FILESTATUS']._serialized_start=85
+  _globals['_FILESTATUS']._serialized_end=363
+  _globals['_GETFILESTATUSRESPONSE']._serialized_start=365
+  _globals['_GETFILESTATUSRESPONSE']._serialized_end=424
+  _globals['_FILERECORD']._serialized_start=426
+  _globals['_FILERECORD']._serialized_end=529
+  _globals['_FILTERDECISION']._serialized_start=531
+  _globals['_FILTERDECISION']._serialized_end=605
+  _globals['_CHECKLISTITEM']._serialized_start=607
+  _globals['_CHECKLISTITEM']._serialized_end=664
+  _globals['_FILESERVICE']._serialized_start=667
+  _globals['_FILESERVICE']._serialized_end=833
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from roar_api.v1 import files_pb2 as roar_dot_v1_dot_files__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -22,3 +23,124 @@ if _version_not_supported:
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
+
+
+class FileServiceStub:
+    """What the lineage says about files on disk now: for editors (the file in the active editor).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetFileStatus = channel.unary_unary(
+                '/roar.v1.FileService/GetFileStatus',
+                request_serializer=roar_dot_v1_dot_files__pb2.GetFileStatusRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_files__pb2.GetFileStatusResponse.FromString,
+                _registered_method=True)
+        self.WatchFileStatus = channel.unary_stream(
+                '/roar.v1.FileService/WatchFileStatus',
+                request_serializer=roar_dot_v1_dot_files__pb2.GetFileStatusRequest.SerializeToString,
+                response_deserializer=roar_dot_v1_dot_files__pb2.FileStatus.FromString,
+                _registered_method=True)
+
+
+class FileServiceServicer:
+    """What the lineage says about files on disk now: for editors (the file in the active editor).
+    """
+
+    def GetFileStatus(self, request, context):
+        """Answered from the daemon's memory and the hash cache: no hashing for files that did not
+        change since they were last hashed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchFileStatus(self, request, context):
+        """The statuses now, then a new status each time one of the files (or its steps) changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_FileServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetFileStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFileStatus,
+                    request_deserializer=roar_dot_v1_dot_files__pb2.GetFileStatusRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_files__pb2.GetFileStatusResponse.SerializeToString,
+            ),
+            'WatchFileStatus': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchFileStatus,
+                    request_deserializer=roar_dot_v1_dot_files__pb2.GetFileStatusRequest.FromString,
+                    response_serializer=roar_dot_v1_dot_files__pb2.FileStatus.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'roar.v1.FileService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('roar.v1.FileService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class FileService:
+    """What the lineage says about files on disk now: for editors (the file in the active editor).
+    """
+
+    @staticmethod
+    def GetFileStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/roar.v1.FileService/GetFileStatus',
+            roar_dot_v1_dot_files__pb2.GetFileStatusRequest.SerializeToString,
+            roar_dot_v1_dot_files__pb2.GetFileStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchFileStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/roar.v1.FileService/WatchFileStatus',
+            roar_dot_v1_dot_files__pb2.GetFileStatusRequest.SerializeToString,
+            roar_dot_v1_dot_files__pb2.FileStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -148,6 +148,8 @@ def status(opts: Options, as_json: bool) -> None:
     click.echo(f"  protocol:   {st.protocol_major}.{st.protocol_minor}")
     click.echo(f"  active runs: {st.active_runs}")
     click.echo(f"  workspaces: {len(st.workspaces)}" + "".join(f"\n    {w}" for w in st.workspaces))
+    if st.watching:
+        click.echo("  watching:" + "".join(f"\n    {w}" for w in st.watching))
     click.echo(f"  log:        {st.log_path}")
     if st.idle_timeout_seconds:
         click.echo(f"  idle timeout: {st.idle_timeout_seconds:g} s")

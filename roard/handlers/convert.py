@@ -64,7 +64,7 @@ def status_message(st: DaemonStatusInfo) -> daemon_pb2.DaemonStatus:
         socket_path=st.socket_path, active_runs=st.active_runs, workspaces=st.workspaces,
         log_path=st.log_path, started_at=timestamp(st.started_at), protocol_major=st.protocol_major,
         protocol_minor=st.protocol_minor, listen_mode=st.listen_mode,
-        idle_timeout_seconds=st.idle_timeout_seconds)
+        idle_timeout_seconds=st.idle_timeout_seconds, watching=st.watching)
 
 
 def event_message(event: DaemonEvent) -> events_pb2.Event:

@@ -15,6 +15,8 @@ class EventHandler(events_pb2_grpc.EventServiceServicer):
         self.daemon = daemon
 
     async def WatchEvents(self, request, context):
+        if request.workspace:
+            self.daemon.watch.touch(request.workspace)   # stale/fresh events need it watched
         watch = self.daemon.bus.watch(tuple(request.topic_prefixes), request.workspace, tuple(request.kinds))
         async with contextlib.aclosing(watch) as events:   # unsubscribes when the client goes
             async for event in events:
