@@ -364,3 +364,10 @@ def test_client_supplied_keys_are_escaped_in_links_and_pictures(site: Site) -> N
     assert 'href="/job/x%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E' in page
     status, page = api(site.url, "GET", f"/session/{lin.session}")
     assert status == 200 and "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_an_unknown_address_is_the_not_found_page_in_a_browser_and_json_for_the_api(site: Site, browser: Browser) -> None:
+    browser.open("/no/such/page")
+    assert browser.find("#not-found h1").text == "Not found"
+    status, body = api(site.url, "GET", "/no/such/page")  # a client asking for JSON
+    assert status == 404 and body["success"] is False
