@@ -7,7 +7,7 @@ import json
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from roar_api.v1 import registration_pb2, registration_pb2_grpc
-from roard.handlers.convert import checklist_messages
+from roard.handlers.convert import checklist_messages, timestamp
 from roard.handlers.errors import map_errors
 from roard.handlers.relay import Done, relay
 from roard.registration.queue import QueueItem
@@ -15,11 +15,8 @@ from roard.registration.service import DevicePrompt, Identity, RegisterOutcome
 
 
 def _ts(seconds: float | None) -> Timestamp | None:
-    if not seconds:
-        return None
-    ts = Timestamp()
-    ts.FromNanoseconds(int(seconds * 1e9))
-    return ts
+    """Unset (None) for "never" (0 or None)."""
+    return timestamp(seconds) if seconds else None
 
 
 def _registration(o: RegisterOutcome) -> registration_pb2.Registration:

@@ -252,7 +252,7 @@ class RegistrationQueue:
         store = await self.store()
         item_id, new = await asyncio.to_thread(store.add, key, server, workspace, target, body, list(job_uids))
         if new:
-            self.bus.publish("registration.queued", workspace=workspace, message=f"#{item_id} {target}")
+            self.bus.publish("registration.queued", state="queued", workspace=workspace, message=f"#{item_id} {target}")
         self.wake()
         return item_id, new
 
@@ -265,7 +265,7 @@ class RegistrationQueue:
     async def retry_failed(self) -> int:
         n = await asyncio.to_thread((await self.store()).retry_failed)
         if n:
-            self.bus.publish("registration.retrying", message=f"{n} failed item(s) queued again")
+            self.bus.publish("registration.retrying", state="retrying", message=f"{n} failed item(s) queued again")
         self.wake()
         return n
 
@@ -275,7 +275,7 @@ class RegistrationQueue:
 
     async def drop(self, item_id: int) -> QueueItem:
         item = await asyncio.to_thread((await self.store()).drop, item_id)
-        self.bus.publish("registration.dropped", workspace=item.workspace, message=f"#{item.id} {item.target}")
+        self.bus.publish("registration.dropped", state="dropped", workspace=item.workspace, message=f"#{item.id} {item.target}")
         return item
 
     # --- the worker ----------------------------------------------------------------------------
@@ -309,12 +309,12 @@ class RegistrationQueue:
             delay = backoff(item.attempts + 1, retry_after)
             await asyncio.to_thread(store.mark, item.id, PENDING, str(exc), time.time() + delay)
             log.info("registration #%d: %s; next try in %.1f s", item.id, exc, delay)
-            self.bus.publish("registration.retrying", workspace=item.workspace,
+            self.bus.publish("registration.retrying", state="retrying", workspace=item.workspace,
                              message=f"#{item.id} {item.target}: {exc}; next try in {delay:.0f} s")
         except Rejected as exc:
             await asyncio.to_thread(store.mark, item.id, FAILED, exc.reason or str(exc))
             log.warning("registration #%d failed: %s", item.id, exc)
-            self.bus.publish("registration.failed", workspace=item.workspace,
+            self.bus.publish("registration.failed", state="failed", workspace=item.workspace,
                              message=f"#{item.id} {item.target}: {exc}")
         except Exception as exc:   # a bug must not stop the queue: the item waits, the log says why
             log.exception("registration #%d: unexpected error", item.id)
@@ -322,5 +322,5 @@ class RegistrationQueue:
                                     time.time() + backoff(item.attempts + 1))
         else:
             await asyncio.to_thread(store.mark, item.id, DELIVERED, "", 0.0, receipt)
-            self.bus.publish("registration.delivered", workspace=item.workspace,
+            self.bus.publish("registration.delivered", state="delivered", workspace=item.workspace,
                              message=f"#{item.id} {item.target}")

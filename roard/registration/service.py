@@ -183,7 +183,7 @@ class RegistrationService:
                                         (outcome.session_urls, receipt.get("session_urls"))):
                     links.update({h: u for h, u in (answered or {}).items() if h in links})
         await self.queue.server_is_back(target.url)
-        self.bus.publish("registration.delivered", workspace=str(ws.root), message=f"{selection.kind} {ref}")
+        self.bus.publish("registration.delivered", state="delivered", workspace=str(ws.root), message=f"{selection.kind} {ref}")
         outcome.checklist = await asyncio.to_thread(checklist.evaluate, selection.jobs, True) \
             if selection.jobs else []
         return outcome

@@ -239,7 +239,9 @@ def test_queue_worker_publishes_each_state_change(tmp_path: Path):
         q.start()
         topics: list[str] = []
         while len(topics) < 7:
-            topics.append((await asyncio.wait_for(events.get(), 10)).topic)
+            event = await asyncio.wait_for(events.get(), 10)
+            assert event.topic == f"registration.{event.state}"
+            topics.append(event.topic)
         items = await q.items()
         await q.close()
         return topics, items
