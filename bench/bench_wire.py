@@ -67,6 +67,7 @@ def launch(variant: str, args: list[str]) -> None:
 
 
 def measure(runs: int, warmup: int) -> dict:
+    import resource
     import statistics
     import subprocess
     import time
@@ -82,36 +83,46 @@ def measure(runs: int, warmup: int) -> dict:
         **{f"daemon status, {v}": [python, __file__, "--roarctl", v, "daemon", "status"] for v in VARIANTS},
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
 
-    def run(cmd: list[str]) -> tuple[float, str]:
-        start = time.perf_counter()
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (usage.ru_utime + usage.ru_stime) * 1000
+
+    def run(cmd: list[str]) -> tuple[float, float, str]:
+        """Wall and CPU (user + system, all threads) milliseconds, and the output."""
+        cpu_before, start = children_cpu(), time.perf_counter()
         proc = subprocess.run(cmd, env=sandbox.env, capture_output=True, text=True)
         elapsed = (time.perf_counter() - start) * 1000
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
-        return elapsed, proc.stdout
+        return elapsed, children_cpu() - cpu_before, proc.stdout
 
     try:
-        outputs = {v: run(commands[f"daemon status, {v}"])[1] for v in VARIANTS}
+        outputs = {v: run(commands[f"daemon status, {v}"])[2] for v in VARIANTS}
         first_lines = {v: out.splitlines()[0].split(" (pid")[0] for v, out in outputs.items()}
         if len(set(first_lines.values())) != 1 or not first_lines["wire"].startswith("roard "):
             raise SystemExit(f"the variants answer differently: {outputs}")
         for round_ in range(warmup + runs):
             for name, cmd in commands.items():
-                elapsed, _ = run(cmd)
+                elapsed, cpu_ms, _ = run(cmd)
                 if round_ >= warmup:
                     times[name].append(elapsed)
+                    cpu[name].append(cpu_ms)
     finally:
         sandbox.close()
 
     med = {name: statistics.median(t) for name, t in times.items()}
+    med_cpu = {name: statistics.median(t) for name, t in cpu.items()}
     wire, grpcio = med["daemon status, wire"], med["daemon status, grpcio"]
     return {
         "runs": runs,
         "median_ms": {name: round(m, 1) for name, m in med.items()},
         "min_ms": {name: round(min(t), 1) for name, t in times.items()},
+        "median_cpu_ms": {name: round(m, 1) for name, m in med_cpu.items()},
         "grpcio_minus_wire_ms": round(grpcio - wire, 1),
         "grpcio_over_wire": round(grpcio / wire, 2),
+        "grpcio_minus_wire_cpu_ms": round(med_cpu["daemon status, grpcio"] - med_cpu["daemon status, wire"], 1),
         "import_grpc_ms": round(med["python -c 'import grpc'"] - med["python -c pass"], 1),
         "machine": machine(),
     }
@@ -133,11 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"machine: {result['machine']}")
-    print(f"runs: {args.runs} each, interleaved (medians; min in brackets)")
+    print(f"runs: {args.runs} each, interleaved (wall: median, min in brackets; CPU: median)")
     for name, value in result["median_ms"].items():
-        print(f"{name:<42} {value:6.1f} ms  ({result['min_ms'][name]:.1f})")
-    print(f"grpcio minus wire: {result['grpcio_minus_wire_ms']:.1f} ms "
-          f"(grpcio / wire = {result['grpcio_over_wire']:.2f}); "
+        print(f"{name:<42} wall {value:6.1f} ms ({result['min_ms'][name]:5.1f})  "
+              f"CPU {result['median_cpu_ms'][name]:6.1f} ms")
+    print(f"grpcio minus wire: wall {result['grpcio_minus_wire_ms']:.1f} ms "
+          f"(grpcio / wire = {result['grpcio_over_wire']:.2f}), CPU {result['grpcio_minus_wire_cpu_ms']:.1f} ms; "
           f"import grpc alone: {result['import_grpc_ms']:.1f} ms")
     return 0
 
