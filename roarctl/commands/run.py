@@ -31,7 +31,7 @@ def _text(arg: str) -> str:
 
 
 def inherited_files() -> list[dict]:
-    """fds 0-2 when they are regular files the user's shell opened (``< in > out``)."""
+    """fds 0-2 when they are regular files the user's shell opened (``< in > out >> log``)."""
     found = []
     for fd in (0, 1, 2):
         try:
@@ -43,7 +43,7 @@ def inherited_files() -> list[dict]:
         except OSError:
             continue
         if path.startswith("/") and not path.endswith(" (deleted)"):
-            found.append({"fd": fd, "path": path, "flags": flags & os.O_ACCMODE})
+            found.append({"fd": fd, "path": path, "flags": flags & (os.O_ACCMODE | os.O_APPEND)})
     return found
 
 

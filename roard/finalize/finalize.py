@@ -163,7 +163,24 @@ def add_inherited(classifier: Classifier, record: TracedRun) -> None:
         if acc in (os.O_RDONLY, os.O_RDWR) and f["fd"] == 0:
             classifier.read(key, f["path"], ident, "inherited")  # type: ignore[arg-type]
         if acc in (os.O_WRONLY, os.O_RDWR) and f["fd"] in (1, 2):
+            if f["flags"] & os.O_APPEND and f.get("identity") and ident[2] > 0:
+                # `>> log`: the version it extends is an input (an empty one is the shell's new file)
+                classifier.read(key, f["path"], ident, "append")  # type: ignore[arg-type]
             classifier.write(key, f["path"], "inherited")
+
+
+def stamp_inherited(inherited: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At BeginRun, before the command runs: each inherited file's identity (dev, ino, size,
+    mtime), what it held before the run for ``add_inherited``."""
+    stamped = []
+    for f in inherited:
+        try:
+            st = os.stat(f["path"])
+        except OSError:
+            stamped.append(f)
+            continue
+        stamped.append({**f, "identity": [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]})
+    return stamped
 
 
 def classify_run(record: TracedRun) -> tuple[Classification, "SpoolStats"]:

@@ -23,7 +23,7 @@ from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
 from roard.finalize.classify import warning_text
 from roard.finalize.filters import FilterRules
-from roard.finalize.finalize import finalize_run
+from roard.finalize.finalize import finalize_run, stamp_inherited
 from roard.hashing import HashCache
 from roard.lineage.model import JobRecord
 from roard.lineage.sourcing import mark_unsourced
@@ -112,7 +112,7 @@ class RunManager:
                            started_at=time.time(), tracer=plan.tracer, spool_dir=str(spool),
                            run_dir=str(run_dir),
                            client_pid=client_pid, client_start=process_start_time(client_pid),
-                           git=git, inherited=inherited, warnings=warnings,
+                           git=git, inherited=stamp_inherited(inherited), warnings=warnings,
                            quiet=config["output.quiet"], env=injected,
                            pythonpath=environment.get("PYTHONPATH", ""))
         record.save()

@@ -99,6 +99,24 @@ def test_append_to_committed_file_is_an_input_with_its_git_content(roard, worksp
     assert "git-tracked" in ins["log.txt"]["flags"] and "unsourced" not in ins["log.txt"]["flags"]
 
 
+def test_shell_append_redirection_keeps_the_version_it_extends(roard, workspace: Path, tracer: str) -> None:
+    """`roarctl run CMD >> log.txt`: the user's shell opens log.txt (O_APPEND) for the command."""
+    (workspace / "log.txt").write_bytes(b"day 1\n")
+    commit(workspace, "log.txt")
+    subprocess.run(f"{PY} -m roarctl run -q --tracer {tracer} echo 'day 2' >> log.txt", shell=True,
+                   cwd=workspace, env=roard.env, check=True)
+    import json
+    job = json.loads(roard.roarctl("show", "@1", "--json", cwd=workspace, check=True).stdout)
+    ins, outs = by_path(job["inputs"]), by_path(job["outputs"])
+    assert ins["log.txt"]["hash"] == b3(b"day 1\n") and "appended" in ins["log.txt"]["flags"], job["inputs"]
+    assert outs["log.txt"]["hash"] == b3(b"day 1\nday 2\n")
+    (workspace / "fresh.log").unlink(missing_ok=True)
+    subprocess.run(f"{PY} -m roarctl run -q --tracer {tracer} echo new >> fresh.log", shell=True,
+                   cwd=workspace, env=roard.env, check=True)
+    job = json.loads(roard.roarctl("show", "@2", "--json", cwd=workspace, check=True).stdout)
+    assert "fresh.log" not in paths(job["inputs"]) and "fresh.log" in paths(job["outputs"])
+
+
 def test_append_to_previous_output_takes_its_hash_from_the_cache(roard, workspace: Path, tracer: str) -> None:
     first = run_json(roard, workspace, "--tracer", tracer, "sh", "-c", "echo one > notes.txt")
     second = run_json(roard, workspace, "--tracer", tracer, "sh", "-c", "echo two >> notes.txt")
