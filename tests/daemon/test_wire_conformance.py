@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -226,6 +227,34 @@ def server(generated) -> Iterator[Server]:
     server.close()
 
 
+@dataclass
+class Flow:
+    """What roarctl's flow control did during a test."""
+
+    send_window_exhausted: bool = False      # a request waited for roard's WINDOW_UPDATE
+    window_updates_sent: int = 0             # roarctl credited roard's DATA back
+
+
+@pytest.fixture
+def flow(monkeypatch) -> Flow:
+    """Watches wire.Connection (white box): the claims about windows are checked, not assumed."""
+    seen = Flow()
+    wait, reply = wire.Connection.wait, wire.Connection._reply
+
+    def watched_wait(conn: wire.Connection, stream: Any, deadline: Any) -> None:
+        if not stream.closed and min(conn.send_window, stream.send_window) <= 0:
+            seen.send_window_exhausted = True
+        wait(conn, stream, deadline)
+
+    def watched_reply(conn: wire.Connection, frames: bytes) -> None:
+        seen.window_updates_sent += frames[3] == wire.WINDOW_UPDATE
+        reply(conn, frames)
+
+    monkeypatch.setattr(wire.Connection, "wait", watched_wait)
+    monkeypatch.setattr(wire.Connection, "_reply", watched_reply)
+    return seen
+
+
 def blob(size: int) -> Any:
     """A Blob whose serialized form is exactly ``size`` bytes of random data (0, or from 3)."""
     import wiretest_pb2 as pb
@@ -263,12 +292,14 @@ def kill_when(server: Server, event: str, sig: int = signal.SIGKILL) -> threadin
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("size", [0, 3, 100, 16_379, 16_384, 16_390, 65_535, 65_536, 70_000,
                                   1024 * 1024, MAX_MESSAGE - 1, MAX_MESSAGE])
-def test_message_sizes_up_to_the_limit_both_ways(shared, size):
-    """The request crosses DATA frames (16 KiB each) and exhausts the server's connection and
-    stream windows (64 KiB at first), so it waits for WINDOW_UPDATEs; the echo comes back the
-    same way. Exactly 4 MiB is allowed."""
+def test_message_sizes_up_to_the_limit_both_ways(shared, flow, size):
+    """The request crosses DATA frames (16 KiB each); beyond 64 KiB it exhausts the server's
+    window and waits for its WINDOW_UPDATEs. The echo comes back the same way, and beyond half
+    roarctl's window it is credited back. Exactly 4 MiB is allowed."""
     request = blob(size)
     assert shared.stub().Echo(request, timeout=TIMEOUT) == request
+    assert flow.send_window_exhausted == (size + 5 > 65_535)
+    assert bool(flow.window_updates_sent) == (size + 5 >= wire.REFILL_AFTER)
 
 
 @pytest.mark.timeout(120)
@@ -283,7 +314,7 @@ def test_one_byte_over_the_limit_is_refused_with_the_servers_status(shared):
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_a_stream_of_100000_messages_beyond_the_receive_window(shared):
+def test_a_stream_of_100000_messages_beyond_the_receive_window(shared, flow):
     """100,000 messages, in order, more bytes in all than the window roarctl grants: the
     stream only finishes if roarctl opens its windows again as it reads."""
     import wiretest_pb2 as pb
@@ -293,6 +324,7 @@ def test_a_stream_of_100000_messages_beyond_the_receive_window(shared):
     stream = shared.stub().Stream(pb.StreamRequest(count=count, size=size), timeout=240)
     seqs = [m.seq for m in stream if len(m.data) == size]
     assert seqs == list(range(count))
+    assert flow.window_updates_sent >= count * size // wire.RECEIVE_WINDOW
 
 
 @pytest.mark.timeout(120)
