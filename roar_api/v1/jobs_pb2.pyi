@@ -35,7 +35,7 @@ class Package(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class Runtime(_message.Message):
-    __slots__ = ("hostname", "os", "cpu", "gpu", "python_executable", "python_version", "packages_used", "packages_installed", "system_packages")
+    __slots__ = ("hostname", "os", "cpu", "gpu", "python_executable", "python_version", "packages_used", "packages_installed", "system_packages", "gpus", "gpu_driver", "cuda_version", "gpu_devices_opened", "gpu_uuids_opened", "cuda_runtime", "cudnn", "gpu_libraries", "cuda_visible_devices")
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     OS_FIELD_NUMBER: _ClassVar[int]
     CPU_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,15 @@ class Runtime(_message.Message):
     PACKAGES_USED_FIELD_NUMBER: _ClassVar[int]
     PACKAGES_INSTALLED_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_PACKAGES_FIELD_NUMBER: _ClassVar[int]
+    GPUS_FIELD_NUMBER: _ClassVar[int]
+    GPU_DRIVER_FIELD_NUMBER: _ClassVar[int]
+    CUDA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    GPU_DEVICES_OPENED_FIELD_NUMBER: _ClassVar[int]
+    GPU_UUIDS_OPENED_FIELD_NUMBER: _ClassVar[int]
+    CUDA_RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    CUDNN_FIELD_NUMBER: _ClassVar[int]
+    GPU_LIBRARIES_FIELD_NUMBER: _ClassVar[int]
+    CUDA_VISIBLE_DEVICES_FIELD_NUMBER: _ClassVar[int]
     hostname: str
     os: str
     cpu: str
@@ -54,7 +63,44 @@ class Runtime(_message.Message):
     packages_used: _containers.RepeatedCompositeFieldContainer[Package]
     packages_installed: _containers.RepeatedCompositeFieldContainer[Package]
     system_packages: _containers.RepeatedCompositeFieldContainer[Package]
-    def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., cpu: _Optional[str] = ..., gpu: _Optional[str] = ..., python_executable: _Optional[str] = ..., python_version: _Optional[str] = ..., packages_used: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., packages_installed: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., system_packages: _Optional[_Iterable[_Union[Package, _Mapping]]] = ...) -> None: ...
+    gpus: _containers.RepeatedCompositeFieldContainer[GpuDevice]
+    gpu_driver: str
+    cuda_version: str
+    gpu_devices_opened: _containers.RepeatedScalarFieldContainer[int]
+    gpu_uuids_opened: _containers.RepeatedScalarFieldContainer[str]
+    cuda_runtime: str
+    cudnn: str
+    gpu_libraries: _containers.RepeatedCompositeFieldContainer[GpuLibrary]
+    cuda_visible_devices: str
+    def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., cpu: _Optional[str] = ..., gpu: _Optional[str] = ..., python_executable: _Optional[str] = ..., python_version: _Optional[str] = ..., packages_used: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., packages_installed: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., system_packages: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., gpus: _Optional[_Iterable[_Union[GpuDevice, _Mapping]]] = ..., gpu_driver: _Optional[str] = ..., cuda_version: _Optional[str] = ..., gpu_devices_opened: _Optional[_Iterable[int]] = ..., gpu_uuids_opened: _Optional[_Iterable[str]] = ..., cuda_runtime: _Optional[str] = ..., cudnn: _Optional[str] = ..., gpu_libraries: _Optional[_Iterable[_Union[GpuLibrary, _Mapping]]] = ..., cuda_visible_devices: _Optional[str] = ...) -> None: ...
+
+class GpuDevice(_message.Message):
+    __slots__ = ("index", "name", "uuid", "memory_mib", "compute_capability", "pci_bus_id", "minor")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UUID_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_MIB_FIELD_NUMBER: _ClassVar[int]
+    COMPUTE_CAPABILITY_FIELD_NUMBER: _ClassVar[int]
+    PCI_BUS_ID_FIELD_NUMBER: _ClassVar[int]
+    MINOR_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    name: str
+    uuid: str
+    memory_mib: int
+    compute_capability: str
+    pci_bus_id: str
+    minor: int
+    def __init__(self, index: _Optional[int] = ..., name: _Optional[str] = ..., uuid: _Optional[str] = ..., memory_mib: _Optional[int] = ..., compute_capability: _Optional[str] = ..., pci_bus_id: _Optional[str] = ..., minor: _Optional[int] = ...) -> None: ...
+
+class GpuLibrary(_message.Message):
+    __slots__ = ("component", "version", "path")
+    COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    component: str
+    version: str
+    path: str
+    def __init__(self, component: _Optional[str] = ..., version: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("uid", "session_id", "step", "kind", "argv", "cwd", "started_at", "ended_at", "duration_seconds", "exit_code", "status", "git", "runtime", "inputs", "outputs", "warnings", "decisions", "tracer", "ref", "env")

@@ -21,6 +21,20 @@ def _local_time(ts) -> str:
     return ts.ToDatetime().astimezone().strftime("%Y-%m-%d %H:%M:%S") if ts.seconds else "-"
 
 
+def _gpu_line(rt) -> str:
+    """The GPUs the job opened (else the machine's), the CUDA stack it loaded, the driver."""
+    by_minor = {(d.minor if d.minor >= 0 else d.index): d for d in rt.gpus}
+    opened = [f"{by_minor[m].name} #{by_minor[m].index}" if m in by_minor else f"/dev/nvidia{m}"
+              for m in rt.gpu_devices_opened]
+    parts = [f"used {', '.join(opened)}" if opened else (f"{len(rt.gpus)} on the machine, none opened"
+                                                          if rt.gpus else "")]
+    parts += [f"{name} {v}" for name, v in (("CUDA runtime", rt.cuda_runtime), ("cuDNN", rt.cudnn),
+                                             ("driver", rt.gpu_driver)) if v]
+    if rt.HasField("cuda_visible_devices"):
+        parts.append(f"CUDA_VISIBLE_DEVICES={rt.cuda_visible_devices}")
+    return "; ".join(p for p in parts if p)
+
+
 def print_job(job) -> None:
     click.echo(f"{job.ref}  job {job.uid}  ({job.kind}, {job.status}, exit {job.exit_code})")
     click.echo(f"  command   {command_line(job.argv)}")
@@ -37,6 +51,9 @@ def print_job(job) -> None:
     if rt.python_version:
         used = ", ".join(f"{p.name}=={p.version}" for p in rt.packages_used) or "none"
         click.echo(f"  python    {rt.python_version} ({rt.python_executable}); packages used: {used}")
+    gpu_line = _gpu_line(rt)
+    if gpu_line:
+        click.echo(f"  gpu       {gpu_line}")
     if rt.system_packages:
         shown = ", ".join(p.name for p in rt.system_packages[:8])
         more = f" and {len(rt.system_packages) - 8} more" if len(rt.system_packages) > 8 else ""

@@ -10,6 +10,7 @@ import time
 import click
 
 from roar_api.refs import is_step_ref
+from roar_api.launch import RUN_ENVIRONMENT
 from roarctl import client
 from roarctl.client import Options
 from roarctl.errors import ClientError
@@ -134,7 +135,7 @@ def _trace_one(opts: Options, stubs: client.Stubs, kind: str, argv: list[str], c
     request = runs_pb2.BeginRunRequest(
         workspace=_text(cwd), argv=[_text(a) for a in argv], cwd=_text(cwd), kind=kind, tracer=tracer or "",
         inherited_files=[runs_pb2.InheritedFile(**f) for f in inherited_files()],
-        environment={k: v for k, v in os.environ.items() if k in ("LD_PRELOAD", "PATH", "PYTHONPATH")})
+        environment={k: v for k, v in os.environ.items() if k in RUN_ENVIRONMENT})
     try:
         begun = stubs.runs.BeginRun(request, timeout=60, metadata=(("roar-client-pid", str(os.getpid())),))
     except wire.RpcError as exc:

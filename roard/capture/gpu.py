@@ -184,10 +184,11 @@ def job_facts(opened: Iterable[str], libraries: Iterable[str], env: Mapping[str,
     loaded and its environment. None when it touched no GPU device or library."""
     minors = sorted({m for m in (device_minor(p) for p in opened) if m is not None})
     libs: dict[tuple[str, str], GpuLibrary] = {}
-    for path in libraries:
-        lib = library_of(path, _safe(real_path, path))
-        if lib:
-            libs[(lib.component, lib.path)] = lib
+    for path in libraries:   # one entry per file: a soname and its real name are the same file
+        real = _safe(real_path, path)
+        lib = library_of(path, real)
+        if lib and (lib.component, real or path) not in libs:
+            libs[(lib.component, real or path)] = lib
     if not minors and not libs:
         return None
     devices = tuple(d for d in (host.device_by_minor(m) if host else None for m in minors) if d)

@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import socket
 import subprocess
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from roard import records
+from roard.capture import gpu as gpu_facts
+from roard.capture.gpu import GpuDevice, GpuLibrary
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,18 @@ class Runtime(records.DictView):
     os: str = ""
     cpu: str = ""
     gpu: str = ""                     # each GPU's name and driver, "; "-separated
+    # The machine's GPUs and driver (one nvidia-smi per loaded driver: gpu.HostGpuProbe).
+    gpus: list[GpuDevice] = field(default_factory=list)
+    gpu_driver: str = ""
+    cuda_version: str = ""            # the newest CUDA the driver supports
+    # What the job itself did with them: the /dev/nvidia<N> it opened (N, and those GPUs'
+    # UUIDs), the CUDA runtime and cuDNN its processes loaded, and CUDA_VISIBLE_DEVICES.
+    gpu_devices_opened: list[int] = field(default_factory=list)
+    gpu_uuids_opened: list[str] = field(default_factory=list)
+    cuda_runtime: str = ""
+    cudnn: str = ""
+    gpu_libraries: list[GpuLibrary] = field(default_factory=list)
+    cuda_visible_devices: str | None = None
     python_executable: str = ""
     python_version: str = ""
     packages_used: list[Package] = field(default_factory=list)
@@ -62,6 +75,9 @@ class Runtime(records.DictView):
         fields = records.known_fields(cls, data, cls.VERSION)
         for name in ("packages_used", "packages_installed", "system_packages"):
             fields[name] = _packages(fields.get(name) or [])
+        fields["gpus"] = [d if isinstance(d, GpuDevice) else GpuDevice(**d) for d in fields.get("gpus") or []]
+        fields["gpu_libraries"] = [lib if isinstance(lib, GpuLibrary) else GpuLibrary(**lib)
+                                   for lib in fields.get("gpu_libraries") or []]
         return cls(**fields)
 
 
@@ -73,7 +89,7 @@ _PY_EXE = re.compile(r"^python(\d+(\.\d+)?)?$")
 
 @functools.lru_cache(maxsize=1)
 def host_info() -> dict[str, str]:
-    """Hostname, OS, CPU and GPU; computed once per daemon."""
+    """Hostname, OS and CPU; computed once per daemon. GPUs: ``gpu_runtime``."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
@@ -83,16 +99,30 @@ def host_info() -> dict[str, str]:
                     break
     except OSError:
         pass
-    gpu = ""
-    if shutil.which("nvidia-smi"):
-        try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=10)
-            gpu = "; ".join(line.strip() for line in out.stdout.splitlines() if line.strip())
-        except (OSError, subprocess.SubprocessError):
-            gpu = ""
     return {"hostname": socket.gethostname(), "os": platform.platform(),
-            "cpu": f"{cpu} ({os.cpu_count()} cores)", "gpu": gpu}
+            "cpu": f"{cpu} ({os.cpu_count()} cores)"}
+
+
+#: The machine's GPUs, asked of nvidia-smi once per daemon and loaded driver.
+GPU_PROBE = gpu_facts.HostGpuProbe()
+
+
+def gpu_runtime(paths: Iterable[str], cuda_visible_devices: str | None,
+                probe: gpu_facts.HostGpuProbe = GPU_PROBE) -> dict[str, Any]:
+    """The GPU fields of a job's ``Runtime``: the machine's GPUs, and what the job did with
+    them, from every path its processes opened or loaded (``/dev/nvidia<N>``, CUDA libraries)."""
+    host = probe.host()
+    out: dict[str, Any] = {"cuda_visible_devices": cuda_visible_devices}
+    if host:
+        out.update(gpu="; ".join(f"{d.name}, {host.driver_version}" for d in host.devices),
+                   gpus=list(host.devices), gpu_driver=host.driver_version, cuda_version=host.cuda_version)
+    paths = list(paths)
+    used = gpu_facts.job_facts(paths, paths, {}, host)
+    if used:
+        out.update(gpu_devices_opened=list(used.device_minors_opened),
+                   gpu_uuids_opened=[d.uuid for d in used.devices_opened],
+                   cuda_runtime=used.cuda_runtime, cudnn=used.cudnn, gpu_libraries=list(used.libraries))
+    return out
 
 
 def is_python_executable(path: str) -> bool:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from roard.capture import system_packages
 from roard.capture.git import GitState
-from roard.capture.runtime import Runtime, host_info, package_roots, python_runtime
+from roard.capture.runtime import Runtime, gpu_runtime, host_info, package_roots, python_runtime
 from roard.finalize.classify import Classification, Classifier, PathState, warning_text
 from roard.finalize.filters import SYSTEM_PREFIXES, FilterRules
 from roard.finalize.prior import PriorContent
@@ -38,6 +38,7 @@ class TracedRun(Protocol):
     inherited: list[dict[str, Any]]
     started_at: float
     pythonpath: str
+    cuda_visible_devices: str | None
 
 
 @dataclass
@@ -279,6 +280,8 @@ def finalize_run(record: TracedRun, rules: FilterRules, cache: HashCache) -> Fin
 
     runtime = Runtime.from_json({
         **host_info(), **python_runtime(cls.executables, paths_read, roots),
+        **gpu_runtime((p for st in cls.states.values() for p in {st.name, st.key}),
+                      record.cuda_visible_devices),
         "system_packages": system_packages.packages_for(
             p for p in (*paths_read, *cls.executables) if p.startswith(SYSTEM_PREFIXES))})
     return FinalizeResult(inputs, outputs, decisions, warnings, runtime, stats={

@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from roar_api.v1 import (artifacts_pb2, config_pb2, daemon_pb2, events_pb2, files_pb2, jobs_pb2, labels_pb2,
                          lineage_pb2, reproductions_pb2 as repro_pb2, tracers_pb2, transfers_pb2, workspaces_pb2)
 from roard import config as cfg
-from roard.capture.runtime import Package
+from roard.capture.runtime import Package, Runtime
 from roard.daemon import DaemonStatusInfo, HelloInfo
 from roard.events import DaemonEvent
 from roard.lineage.artifacts import ArtifactInfo
@@ -92,6 +92,20 @@ def tracers_message(report: TracerReport) -> tracers_pb2.ListTracersResponse:
 # --- jobs, workspaces, labels ---------------------------------------------------------------
 
 
+def _gpu_fields(rt: Runtime) -> dict[str, Any]:
+    fields: dict[str, Any] = dict(
+        gpus=[jobs_pb2.GpuDevice(index=d.index, name=d.name, uuid=d.uuid, memory_mib=d.memory_mib,
+                                 compute_capability=d.compute_capability, pci_bus_id=d.pci_bus_id,
+                                 minor=-1 if d.minor is None else d.minor) for d in rt.gpus],
+        gpu_driver=rt.gpu_driver, cuda_version=rt.cuda_version, gpu_devices_opened=rt.gpu_devices_opened,
+        gpu_uuids_opened=rt.gpu_uuids_opened, cuda_runtime=rt.cuda_runtime, cudnn=rt.cudnn,
+        gpu_libraries=[jobs_pb2.GpuLibrary(component=lib.component, version=lib.version, path=lib.path)
+                       for lib in rt.gpu_libraries])
+    if rt.cuda_visible_devices is not None:
+        fields["cuda_visible_devices"] = rt.cuda_visible_devices
+    return fields
+
+
 def job_message(job: JobRecord, with_decisions: bool = False) -> jobs_pb2.Job:
     git, rt = job.git, job.runtime
     msg = jobs_pb2.Job(
@@ -103,7 +117,8 @@ def job_message(job: JobRecord, with_decisions: bool = False) -> jobs_pb2.Job:
         runtime=jobs_pb2.Runtime(
             hostname=rt.hostname, os=rt.os, cpu=rt.cpu, gpu=rt.gpu, python_executable=rt.python_executable,
             python_version=rt.python_version, packages_used=_packages(rt.packages_used),
-            packages_installed=_packages(rt.packages_installed), system_packages=_packages(rt.system_packages)),
+            packages_installed=_packages(rt.packages_installed), system_packages=_packages(rt.system_packages),
+            **_gpu_fields(rt)),
         inputs=[file_record(f) for f in job.inputs], outputs=[file_record(f) for f in job.outputs],
         warnings=job.warnings, tracer=job.tracer, ref=job.ref, env=job.env)
     if with_decisions:

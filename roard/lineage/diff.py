@@ -130,11 +130,20 @@ def _package_lines(a: list[JobRecord], b: list[JobRecord]) -> list[str]:
     for name in sorted(set(pa) | set(pb), key=str.lower):
         if pa.get(name) != pb.get(name):
             lines.append(f"{name} {pa.get(name, '(not used)')} -> {pb.get(name, '(not used)')}")
-    hosts_a = {f"{j.runtime.cpu} {j.runtime.gpu}" for j in a}
-    hosts_b = {f"{j.runtime.cpu} {j.runtime.gpu}" for j in b}
+    hosts_a = {_hardware(j) for j in a}
+    hosts_b = {_hardware(j) for j in b}
     if hosts_a != hosts_b:
         lines.append(f"hardware {' | '.join(sorted(hosts_a))} -> {' | '.join(sorted(hosts_b))}")
     return lines
+
+
+def _hardware(job: JobRecord) -> str:
+    """CPU and GPU, with the CUDA runtime and cuDNN the job loaded: what decides whether
+    numbers come back on other hardware."""
+    rt = job.runtime
+    loaded = " ".join(f"{name} {version}" for name, version in
+                      (("CUDA", rt.cuda_runtime), ("cuDNN", rt.cudnn)) if version)
+    return " ".join(part for part in (rt.cpu, rt.gpu, loaded) if part)
 
 
 def _env_lines(a: list[JobRecord], b: list[JobRecord]) -> list[str]:

@@ -23,8 +23,9 @@ from roard.lineage.graph import lineage_hash
 from roard.lineage.model import JobRecord, relative_cwd
 
 #: Runtime fields that are facts about the machine, sent as the job's ``runtime``.
-RUNTIME_FIELDS = ("hostname", "os", "cpu", "gpu", "gpus", "cuda", "memory", "python_executable",
-                  "python_version")
+RUNTIME_FIELDS = ("hostname", "os", "cpu", "gpu", "gpus", "gpu_driver", "cuda_version", "gpu_devices_opened",
+                  "gpu_uuids_opened", "cuda_runtime", "cudnn", "gpu_libraries", "cuda_visible_devices",
+                  "memory", "python_executable", "python_version")
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,8 @@ def _package_causes(original: JobRecord, replay: JobRecord) -> list[str]:
 
 def _hardware_causes(original: JobRecord, replay: JobRecord) -> list[str]:
     causes = []
-    for key, label in (("cpu", "CPU"), ("gpu", "GPU"), ("os", "OS")):
+    for key, label in (("cpu", "CPU"), ("gpu", "GPU"), ("gpu_driver", "NVIDIA driver"),
+                       ("cuda_runtime", "CUDA runtime"), ("cudnn", "cuDNN"), ("os", "OS")):
         was, now = getattr(original.runtime, key), getattr(replay.runtime, key)
         if was != now:
             causes.append(f"different hardware or platform: recorded {label} {was or 'none'}, now {now or 'none'}")

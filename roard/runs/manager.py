@@ -114,7 +114,8 @@ class RunManager:
                            client_pid=client_pid, client_start=process_start_time(client_pid),
                            git=git, inherited=stamp_inherited(inherited), warnings=warnings,
                            quiet=config["output.quiet"], env=injected,
-                           pythonpath=environment.get("PYTHONPATH", ""))
+                           pythonpath=environment.get("PYTHONPATH", ""),
+                           cuda_visible_devices=environment.get("CUDA_VISIBLE_DEVICES"))
         record.save()
         if plan.tracer == "ebpf":   # last, so that nothing after it can fail and leave it registered
             await self._ebpf_open(run_id, spool, run_dir)

@@ -30,6 +30,7 @@ class RunRecord:
     quiet: bool = False
     env: dict[str, str] = field(default_factory=dict)   # injected by `roarctl env`
     pythonpath: str = ""          # the command's PYTHONPATH: its dirs hold packages, not data
+    cuda_visible_devices: str | None = None   # the command's CUDA_VISIBLE_DEVICES (None: unset)
 
     def save(self) -> None:
         path = Path(self.run_dir) / "run.json"

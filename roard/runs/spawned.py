@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import AsyncIterator, Union
 
+from roar_api.launch import RUN_ENVIRONMENT
 from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
 from roard.lineage.model import JobRecord
@@ -43,7 +44,7 @@ LOGS_KEPT = 200
 READ_SIZE = 65536
 #: Environment variables of the command's environment that BeginRun derives the launch from,
 #: as roarctl passes them.
-LAUNCH_VARIABLES = ("LD_PRELOAD", "PATH", "PYTHONPATH")
+LAUNCH_VARIABLES = RUN_ENVIRONMENT
 
 
 @dataclass
