@@ -29,8 +29,9 @@ HOME_TOOL_CONFIG = (".gitconfig", ".config/git/", ".config/pip/", ".pip/", ".pyt
 _PACKAGE = re.compile(r"/(site|dist)-packages/|/lib(64)?/python\d+(\.\d+)?t?/|/lib/libpython[\d.]+\.so|"
                       r"/\.pyenv/versions/|/conda/pkgs/|/\.venv/bin/|/node_modules/|/pyvenv\.cfg$")
 _INTERPRETER = re.compile(r"/bin/python\d*(\.\d+)?$")
-#: Installed packages' metadata, wherever it is (importlib.metadata reads every dist's files).
-_PACKAGE_METADATA = re.compile(r"[^/]\.(dist|egg)-info(/|$)")
+#: Installed packages' metadata, wherever it is (importlib.metadata reads every dist's files), and
+#: site-packages dirs and pyvenv.cfg, a virtual environment's inside the workspace too.
+_PACKAGE_METADATA = re.compile(r"[^/]\.(dist|egg)-info(/|$)|/(site|dist)-packages/|/pyvenv\.cfg$")
 
 PACKAGE_REASON = "installed package or interpreter file (filters.ignore_package_reads)"
 

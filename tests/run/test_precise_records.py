@@ -8,6 +8,7 @@ import base64
 import hashlib
 import os
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -248,3 +249,18 @@ open({str(meta / 'entry_points.txt')!r}).read(); open({str(egg / 'PKG-INFO')!r})
     assert not any("-info" in w for w in job["warnings"]), job["warnings"]
 
 
+
+
+def test_virtualenv_inside_the_workspace_is_packages(roard, workspace: Path, tracer: str) -> None:
+    """ws/.venv (python -m venv) with a package pip put in its site-packages: its files are the
+    interpreter's packages, not the job's inputs, though they are inside the workspace."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(workspace / ".venv")], check=True)
+    site = next((workspace / ".venv" / "lib").glob("python*/site-packages"))
+    subprocess.run([PY, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--target", str(site),
+                    str(_wheel(workspace.parent))], check=True, capture_output=True)
+    (workspace / "use.py").write_text("import roarplug\nopen('v.txt', 'w').write(str(roarplug.VALUE))\n")
+    job = run_json(roard, workspace, "--tracer", tracer, str(workspace / ".venv" / "bin" / "python"), "use.py")
+    assert (workspace / "v.txt").read_text() == "7"
+    assert not any(p.startswith(".venv/") for p in paths(job["inputs"])), job["inputs"]
+    assert {"name": "roarplug", "version": "1.2"} in job["runtime"]["packages_used"]
