@@ -411,6 +411,33 @@ class CompatArtifactBatchOut(BaseModel):
     errors: list[str]
 
 
+class CompatComponentIn(_Loose):
+    relative_path: Text
+    component_digest: Text
+    component_algorithm: Text | None = None
+    component_size: Size | None = None
+    component_type: Text | None = None
+
+
+class CompatCompositeIn(_Loose):
+    hash: Text
+    hashes: list[CompatHash] = Field(default_factory=list)
+    size: Size | None = None
+    source_type: Text | None = None
+    session_hash: Text | None = None
+    component_count_total: Int32 | None = None
+    components: list[CompatComponentIn] = Field(default_factory=list)
+    membership_index: JsonObject | None = None
+    metadata: Text | JsonObject | None = None
+
+
+class CompatCompositeOut(BaseModel):
+    artifact_id: int
+    hash: str
+    created: bool
+    components_stored: int
+
+
 class CompatEdgeIn(_Loose):
     hash: Text
     path: Text = ""

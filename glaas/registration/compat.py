@@ -21,6 +21,8 @@ from glaas.registration.writer import Writer
 from glaas.schemas import (
     CompatArtifactBatchIn,
     CompatArtifactBatchOut,
+    CompatCompositeIn,
+    CompatCompositeOut,
     CompatEdgesIn,
     CompatEdgesOut,
     CompatJobBatchIn,
@@ -33,6 +35,13 @@ from glaas.schemas import (
     normalize_digest,
     storable,
 )
+
+
+def _checked(digest: str) -> str:
+    try:
+        return normalize_digest(digest)
+    except ValueError as exc:
+        raise Invalid(f"{digest[:80]!r}: {exc}.") from exc
 
 
 def register_session(conn: Connection, body: CompatSessionIn, writer: Writer, web_url: str) -> CompatSessionOut:
@@ -151,13 +160,32 @@ def register_artifacts(conn: Connection, body: CompatArtifactBatchIn, writer: Wr
     return CompatArtifactBatchOut(created=len(created), updated=updated, existing=max(existing, 0), errors=errors)
 
 
+def register_composite(conn: Connection, body: CompatCompositeIn, writer: Writer) -> CompatCompositeOut:
+    """A composite (directory) artifact with the components the client stored; the client's
+    membership summary and totals are kept in its metadata."""
+    digest = _checked(body.hash)
+    meta = _metadata(body.metadata)
+    meta.update({k: v for k, v in (("component_count_total", body.component_count_total),
+                                    ("membership_index", body.membership_index)) if v is not None})
+    components = [(c.relative_path, _checked(c.component_digest), c) for c in body.components]
+    rows = [dict(hash=digest, size=body.size, source_type=body.source_type, is_composite=True, metadata=meta or None)]
+    rows += [dict(hash=h, size=c.component_size, path=path) for path, h, c in components]
+    found, created = store.ensure_artifacts(conn, rows)
+    store.grant(conn, ARTIFACT, artifacts, [r.id for r in found.values()], writer)
+    store.add_components(conn, [dict(composite_id=found[digest].id, path=path, component_id=found[h].id)
+                                for path, h, _c in components])
+    store.refresh_search_docs(conn, set(), {found[h].id for h in created})
+    return CompatCompositeOut(artifact_id=found[digest].id, hash=digest, created=digest in created,
+                              components_stored=len(components))
+
+
 def link_job(conn: Connection, session_hash: str, job_uid: str, direction: str, body: CompatEdgesIn,
              writer: Writer) -> CompatEdgesOut:
     row = conn.execute(select(jobs.c.id, jobs.c.session_id).where(
         jobs.c.uid == job_uid, visible(jobs, JOB, writer.principal))).first()
     if row is None or row.session_id != _session_id(conn, session_hash, writer):
         raise NotFound(f"No job {job_uid} is registered in session {session_hash}; register the job first.")
-    refs = [(normalize_digest(a.hash), a) for a in body.artifacts]
+    refs = [(_checked(a.hash), a) for a in body.artifacts]
     found, created = store.ensure_artifacts(conn, [dict(hash=h, size=a.size, source_type=a.source_type, path=a.path)
                                                    for h, a in refs])
     store.grant(conn, ARTIFACT, artifacts, [r.id for r in found.values()], writer)

@@ -92,3 +92,34 @@ def test_metadata_must_be_json(glaas_server):
     job["metadata"] = "{not json"
     r = glaas_server.request("POST", f"/api/v1/sessions/{session}/jobs/batch", {"jobs": [job]})
     assert r.status == 200 and r.data["created_count"] == 0 and "JSON" in r.data["errors"][0]
+
+
+def test_composite_artifacts(glaas_server):
+    comp, leaves = fresh_hash(), [fresh_hash(), fresh_hash()]
+    body = {"hash": comp, "hashes": [{"algorithm": "blake3", "digest": comp}], "size": 30, "source_type": "output",
+            "session_hash": fresh_hash(), "component_count_total": 2, "membership_index": {"bloom": "00ff"},
+            "components": [{"relative_path": f"shard-{i}.parquet", "leaf_kind": "blob", "component_algorithm": "blake3",
+                            "component_digest": h, "component_size": 15, "component_type": None}
+                           for i, h in enumerate(leaves)]}
+    r = glaas_server.request("POST", "/api/v1/artifacts/composites", body)
+    assert r.status == 200 and r.data["created"] is True and r.data["components_stored"] == 2
+    again = glaas_server.request("POST", "/api/v1/artifacts/composites", body)
+    assert again.data["created"] is False and again.data["artifact_id"] == r.data["artifact_id"]
+    got = glaas_server.request("GET", f"/api/v1/artifacts/{comp}/components").data
+    assert [(c["path"], c["hash"], c["size"]) for c in got] == [("shard-0.parquet", leaves[0], 15),
+                                                                  ("shard-1.parquet", leaves[1], 15)]
+    art = glaas_server.request("GET", f"/api/v1/artifacts/{comp}").data
+    assert art["is_composite"] and art["metadata"]["component_count_total"] == 2
+    assert glaas_server.request("GET", f"/api/v1/artifacts/{leaves[1]}").data["extension"] == ".parquet"
+    body["components"][0]["component_digest"] = "nothex"
+    bad = glaas_server.request("POST", "/api/v1/artifacts/composites", body)
+    assert bad.status == 422 and "64 hexadecimal" in bad.error["message"]
+
+
+def test_bad_digest_in_job_links_is_422(glaas_server):
+    session, uid = fresh_hash(), fresh_uid()
+    glaas_server.request("POST", "/api/v1/sessions", {"hash": session})
+    glaas_server.request("POST", f"/api/v1/sessions/{session}/jobs/batch", {"jobs": [compat_job(uid, 1, "x")]})
+    r = glaas_server.request("POST", f"/api/v1/sessions/{session}/jobs/{uid}/outputs",
+                             {"artifacts": [{"hash": "zz", "path": "/x"}]})
+    assert r.status == 422 and r.body["success"] is False

@@ -17,6 +17,8 @@ from glaas.registration.writer import make_writer
 from glaas.schemas import (
     CompatArtifactBatchIn,
     CompatArtifactBatchOut,
+    CompatCompositeIn,
+    CompatCompositeOut,
     CompatEdgesIn,
     CompatEdgesOut,
     CompatJobBatchIn,
@@ -51,6 +53,14 @@ def register_artifacts(body: CompatArtifactBatchIn, principal: Principal = Depen
                        db: Database = Depends(database)):
     with db.begin() as conn:
         return ok(compat.register_artifacts(conn, body, make_writer(conn, principal, None)))
+
+
+@api.post("/artifacts/composites", response_model=Envelope[CompatCompositeOut],
+          summary="Register a composite (directory) artifact with its components")
+def register_composite(body: CompatCompositeIn, principal: Principal = Depends(writer),
+                       db: Database = Depends(database)):
+    with db.begin() as conn:
+        return ok(compat.register_composite(conn, body, make_writer(conn, principal, None)))
 
 
 @api.post("/sessions/{session_hash}/jobs/{job_uid}/inputs", response_model=Envelope[CompatEdgesOut],
