@@ -25,6 +25,9 @@ if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
   command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+  # editors/vscode: its client-layer tests (node's test runner) and the .vsix packaging check.
+  command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 fi
 want_ebpf=0
 case " $* " in *" --ebpf "*) want_ebpf=1 ;; esac
