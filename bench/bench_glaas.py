@@ -251,7 +251,7 @@ def main() -> None:
     ap.add_argument("--mlflow-runs", type=int, default=100, help="runs (jobs) for the MLflow comparison")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
-    print(f"machine: {machine()}", flush=True)
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} (other work shares these cores)", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="glaas-bench-"))
     out: dict = {"machine": machine(), "results": []}
     pg = None
@@ -279,6 +279,7 @@ def main() -> None:
     finally:
         if pg:
             pg.stop()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 
