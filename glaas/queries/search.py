@@ -99,8 +99,12 @@ def _artifact_conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
 def _label_condition(f: SearchFilters, kind: str, key_column: Any, viewer: Principal) -> ColumnElement[bool]:
     k, eq, v = f.label.partition("=")  # type: ignore[union-attr]
     pattern = f"%\n{k.strip()}={v.strip()}\n%" if eq else f"%\n{k.strip()}=%"
+    newer = labels.alias("newer")  # only each owner's current document counts, not its history
+    current = ~exists(select(1).select_from(newer).where(
+        newer.c.entity_kind == labels.c.entity_kind, newer.c.entity_key == labels.c.entity_key,
+        newer.c.owner_key == labels.c.owner_key, newer.c.version > labels.c.version))
     return exists(select(1).select_from(labels).where(labels.c.entity_kind == kind, labels.c.entity_key == key_column,
-                                                      labels.c.flat.like(pattern), visible_labels(viewer)))
+                                                      labels.c.flat.like(pattern), visible_labels(viewer), current))
 
 
 def _user_condition(f: SearchFilters, kind: str, id_column: Any, viewer: Principal) -> ColumnElement[bool]:

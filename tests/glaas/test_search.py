@@ -65,6 +65,10 @@ def test_filters(glaas_server, indexed):
     assert uids(search(glaas_server, f"{q}&git_commit=cccc")) == set(b.uids)
     assert uids(search(glaas_server, f"{q}&label=stage=final")) == {b.uids[1]}
     assert uids(search(glaas_server, f"{q}&label=stage")) == {b.uids[1]}
+    glaas_server.request("PUT", "/api/v1/labels", {"entity_kind": "job", "entity_key": a.uids[0], "metadata": {"tier": "old"}})
+    glaas_server.request("PUT", "/api/v1/labels", {"entity_kind": "job", "entity_key": a.uids[0], "metadata": {"tier": "new"}})
+    assert uids(search(glaas_server, f"{q}&label=tier=new")) == {a.uids[0]}
+    assert uids(search(glaas_server, f"{q}&label=tier=old")) == set()  # history does not match, only the current document
     assert uids(search(glaas_server, f"{q}&user={indexed['user']}")) == set(b.uids)
     assert hashes(search(glaas_server, f"{q}&file_type=parquet")) == {b.final}
     assert uids(search(glaas_server, f"{q}&file_type=.parquet")) == {b.uids[1]}  # the job that wrote it
