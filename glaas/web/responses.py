@@ -46,9 +46,8 @@ def error_page(request: Request, exc: Exception) -> Response:
         return render(request, "error.html", status_code=403, title="Form refused",
                       message="This form was not sent from a page of this site, or it expired; reload the page and try again.")
     if isinstance(exc, Ambiguous):
-        base = "/artifact/" if request.url.path.startswith("/artifact") else request.url.path.rsplit("/", 1)[0] + "/"
         return render(request, "error.html", status_code=409, title="More than one match", message=exc.message,
-                      candidates=exc.candidates, candidate_base=base)
+                      candidates=exc.candidates, candidate_base=request.url.path.rsplit("/", 1)[0] + "/")
     if isinstance(exc, RateLimited):
         response = render(request, "error.html", status_code=429, title="Too many attempts", message=exc.message)
         response.headers["Retry-After"] = str(exc.retry_after)

@@ -371,3 +371,15 @@ def test_an_unknown_address_is_the_not_found_page_in_a_browser_and_json_for_the_
     assert browser.find("#not-found h1").text == "Not found"
     status, body = api(site.url, "GET", "/no/such/page")  # a client asking for JSON
     assert status == 404 and body["success"] is False
+
+
+def test_an_ambiguous_prefix_lists_the_candidates(site: Site) -> None:
+    prefix = site.public.tag  # 8 hex digits no other test's artifacts start with
+    hashes = [prefix + "0" * 56, prefix + "1" * 56]
+    status, body = api(site.url, "POST", "/api/v1/lineage", {"artifacts": [{"hash": h, "size": 1} for h in hashes]})
+    assert status == 200, body
+    status, page = api(site.url, "GET", f"/artifact/{prefix}")
+    assert status == 409 and "More than one match" in page
+    assert all(f'href="/artifact/{h}"' in page for h in hashes)
+    status, page = api(site.url, "GET", f"/artifact/{hashes[1][:10]}")
+    assert status == 200 and hashes[1] in page
