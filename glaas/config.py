@@ -82,22 +82,8 @@ class Settings:
         return f"sqlite:///{self.data_dir / 'glaas.db'}"
 
     def cookie_secret(self) -> str:
-        """The web UI's cookie signing key: configured, or made once and kept (0600) in the data dir."""
-        if self.secret_key:
-            return self.secret_key
-        import secrets
-
-        path = self.data_dir / "secret_key"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            return path.read_text().strip()
-        except FileNotFoundError:
-            pass
-        key = secrets.token_urlsafe(48)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another server process made it first
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as f:
-            f.write(key)
-        return key
+        """The web UI's cookie signing key: configured (GLAAS_SECRET_KEY), else the one kept in
+        the database (made once by whichever process starts first; see ``shared_secret``)."""
+        if not self.secret_key:
+            raise RuntimeError("the server's secret key is not loaded (create_app loads it)")
+        return self.secret_key

@@ -203,6 +203,17 @@ def member(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
     return column.in_(list(values))
 
 
+def shared_secret(db: Database, key: str) -> str:
+    """A random value stored once under ``key`` in server_settings; every process reads the same."""
+    import secrets
+
+    from glaas.models import server_settings
+
+    with db.begin() as conn:
+        insert_ignore(conn, server_settings, [{"key": key, "value": secrets.token_urlsafe(48)}], ["key"])
+        return conn.execute(server_settings.select().where(server_settings.c.key == key)).one().value
+
+
 def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]

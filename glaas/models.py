@@ -232,3 +232,11 @@ telemetry_events = Table(
     Column("received_at", Float, nullable=False),
     Column("body", JSON, nullable=False),
 )
+
+# Server-wide values every process must agree on (e.g. the cookie signing key), kept in the
+# database rather than in one machine's data directory.
+server_settings = Table(
+    "server_settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -18,7 +18,7 @@ from glaas.api.limits import BodySizeLimit
 from glaas.api.routes import auth, compat, health, labels, lineage, reads, search
 from glaas.auth.device import DeviceFlowError
 from glaas.config import Settings
-from glaas.db import Database
+from glaas.db import Database, shared_secret
 from glaas.queries.errors import Ambiguous, QueryError, RateLimited
 from glaas.version import VERSION
 
@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None, migrate: bool = True, web: bool
     if migrate:
         from glaas.migrate import upgrade
         upgrade(db)
+    if not settings.secret_key:  # the cookie key all processes on this database share
+        settings.secret_key = shared_secret(db, "cookie_secret_key")
     app = FastAPI(title="GLaaS", version=VERSION, description="Lineage registry for roar (glaas/API.md)",
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
     app.state.settings = settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from glaas.models import telemetry_events
+from glaas.models import server_settings, telemetry_events
 from tests.glaas.conftest import server_database
 from tests.glaas.payloads import Pipeline
 
@@ -35,6 +35,12 @@ def test_two_processes_share_one_postgresql(make_server, postgres, tmp_path):
     codes = [srv.request("POST", "/api/v1/auth/login", {"username": "erin", "password": "wrong-password"}).status
              for srv in (one, two, one, two)]
     assert codes == [401, 401, 401, 429]
+    # the web UI's cookie key is one value in the database, not one per process or machine
+    db = server_database(one)
+    with db.read() as conn:
+        keys = conn.execute(select(server_settings.c.value).where(server_settings.c.key == "cookie_secret_key")).all()
+    db.dispose()
+    assert len(keys) == 1 and len(keys[0].value) >= 32
 
 
 @pytest.mark.parametrize("enabled", [False, True])
