@@ -115,9 +115,13 @@ class HeaderDecoder:
             raise HeaderError("string runs past the header block")
         data = block[pos:pos + length]
         if huffman:
+            from hpack.exceptions import HPACKDecodingError
             from hpack.huffman_table import decode_huffman
 
-            data = decode_huffman(data)
+            try:
+                data = decode_huffman(data)
+            except HPACKDecodingError as exc:
+                raise HeaderError(f"a Huffman-coded string does not decode ({exc})") from None
         return bytes(data), pos + length
 
     def _literal(self, block: bytes, pos: int, prefix_bits: int) -> tuple[tuple[bytes, bytes], int]:

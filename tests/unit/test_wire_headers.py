@@ -58,6 +58,7 @@ def test_hpack_reads_what_roarctl_encodes():
     (b"\xbe", "index 62 does not exist"),       # dynamic index with an empty table
     (b"\x00\x05ab", "string runs past"),        # a name longer than the block
     (b"\x3f\xe1\x3f", "table size update"),     # a size update to 8192, above the 4096 allowed
+    (b"\x00\x84\xff\xff\xff\xff\x00", "Huffman"),  # a Huffman name that is all EOS padding
 ])
 def test_broken_blocks_are_refused(block, why):
     with pytest.raises(HeaderError, match=why):
