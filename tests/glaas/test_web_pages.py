@@ -245,6 +245,7 @@ def test_user_page_creates_and_revokes_tokens(site: Site, browser: Browser) -> N
     status, body = api(site.url, "GET", "/api/v1/auth/whoami", token=token)
     assert status == 200 and body["data"]["user"] == site.ada and body["data"]["token_name"] == "laptop"
     keep(site, browser, "user")
+    assert browser.console_errors() == []
     browser.open(f"/user/{site.ada}")
     assert token not in browser.driver.page_source  # shown once
     row = [r for r in browser.find_all("tr.token-row") if "laptop" in r.text][0]
@@ -383,3 +384,13 @@ def test_an_ambiguous_prefix_lists_the_candidates(site: Site) -> None:
     assert all(f'href="/artifact/{h}"' in page for h in hashes)
     status, page = api(site.url, "GET", f"/artifact/{hashes[1][:10]}")
     assert status == 200 and hashes[1] in page
+
+
+def test_a_denied_device_gets_no_token(site: Site, browser: Browser) -> None:
+    start = api(site.url, "POST", "/api/v1/auth/device/start", {"client_id": "roarctl"})[1]["data"]
+    browser.login(site.bob)
+    browser.driver.get(start["verification_uri_complete"])
+    browser.follow("#device-deny")
+    assert "Denied" in browser.find("#device-result").text
+    status, body = api(site.url, "POST", "/api/v1/auth/device/token", {"device_code": start["device_code"]})
+    assert status == 400 and body["error"]["code"] == "access_denied"
