@@ -126,7 +126,9 @@ def _job_doc_condition(f: SearchFilters, viewer: Principal) -> ColumnElement[boo
         conds.append(_label_condition(f, JOB, jobs.c.uid, viewer))
     if f.user:
         conds.append(_user_condition(f, JOB, jobs.c.id, viewer))
-    return and_(search_docs.c.kind == JOB, exists(select(1).select_from(jobs).where(*conds)))
+    # the kind test sits inside the subquery, so no kind index tempts the planner away from
+    # walking documents in recency order
+    return exists(select(1).select_from(jobs).where(search_docs.c.kind == JOB, *conds))
 
 
 def _artifact_doc_condition(f: SearchFilters, viewer: Principal) -> ColumnElement[bool]:
@@ -139,7 +141,7 @@ def _artifact_doc_condition(f: SearchFilters, viewer: Principal) -> ColumnElemen
         conds.append(_label_condition(f, ARTIFACT, artifacts.c.hash, viewer))
     if f.user:
         conds.append(_user_condition(f, ARTIFACT, artifacts.c.id, viewer))
-    return and_(search_docs.c.kind == ARTIFACT, exists(select(1).select_from(artifacts).where(*conds)))
+    return exists(select(1).select_from(artifacts).where(search_docs.c.kind == ARTIFACT, *conds))
 
 
 def search(conn: Connection, viewer: Principal, q: str = "", filters: SearchFilters | None = None,
@@ -163,7 +165,7 @@ def search(conn: Connection, viewer: Principal, q: str = "", filters: SearchFilt
         where.append(search_docs.c.created_at < f.until)
     rank = None
     if terms:
-        stmt, rank = _full_text(conn, stmt, terms)
+        stmt, rank = _full_text(conn, stmt, terms, ranked=sort == "relevance")
     offset = 0
     if sort == "recent":
         if cursor:
@@ -186,14 +188,23 @@ def search(conn: Connection, viewer: Principal, q: str = "", filters: SearchFilt
     return SearchPage(hits=_hits(conn, page), next_cursor=next_cursor)
 
 
-def _full_text(conn: Connection, stmt: Any, terms: list[str]) -> tuple[Any, Any]:
-    """Restrict ``stmt`` to documents with every term (as a prefix); the ORDER BY for relevance."""
+def _full_text(conn: Connection, stmt: Any, terms: list[str], ranked: bool) -> tuple[Any, Any]:
+    """Restrict ``stmt`` to documents with every term (as a prefix); with ``ranked``, add the
+    score and return the ORDER BY for relevance."""
     if conn.dialect.name == "postgresql":
         query = func.to_tsquery("simple", " & ".join(f"{t}:*" for t in terms))
         tsv = literal_column("search_docs.tsv")
-        stmt = stmt.add_columns(func.ts_rank(tsv, query).label("score")).where(tsv.op("@@")(query))
-        return stmt, literal_column("score").desc()
+        stmt = stmt.where(tsv.op("@@")(query))
+        if not ranked:
+            return stmt, None
+        return stmt.add_columns(func.ts_rank(tsv, query).label("score")), literal_column("score").desc()
     match = " ".join(f'"{t}"*' for t in terms)
+    if not ranked:
+        # a set of matching ids: the recency index is then walked only until the page is full,
+        # instead of testing and sorting every match
+        matching = select(literal_column("rowid")).select_from(text("search_fts")).where(
+            text("search_fts MATCH :fts_query"))
+        return stmt.where(search_docs.c.id.in_(matching)).params(fts_query=match), None
     fts = (select(literal_column("rowid").label("doc_id"), literal_column("bm25(search_fts)").label("score"))
            .select_from(text("search_fts")).where(text("search_fts MATCH :fts_query"))).subquery("fts")
     stmt = stmt.add_columns(fts.c.score).join(fts, fts.c.doc_id == search_docs.c.id).params(fts_query=match)
