@@ -11,9 +11,13 @@ from glaas.auth.principal import Principal
 from glaas.db import chunks, member
 from glaas.models import JOB, edges, jobs
 from glaas.queries.artifacts import resolve, summaries_by_id
-from glaas.queries.rows import artifact_summary, job_detail, select_job_details
+from glaas.queries.rows import (
+    artifact_summary_fields,
+    job_detail_fields,
+    select_job_details,
+)
 from glaas.queries.visibility import visible
-from glaas.schemas import ArtifactRef, Edge, LineageGraph
+from glaas.schemas import LineageGraph
 
 MAX_DEPTH = 1000  # the reproduction DAG's bound: deeper than any real pipeline
 
@@ -76,8 +80,8 @@ def _graph(conn: Connection, target: str, depth: int, truncated: bool, job_level
     # Producers first: the deepest level runs first; ties by the recorded order.
     job_rows.sort(key=lambda r: (-job_levels[r.id], r.timestamp or 0, r.step_number or 0, r.id))
     uid_by_id = {r.id: r.uid for r in job_rows}
-    details = {r.id: job_detail(r) for r in job_rows}
-    edge_list: list[Edge] = []
+    details = {r.id: job_detail_fields(r) for r in job_rows}
+    edge_list: list[dict] = []
     produced: set[int] = set()
     touched: set[int] = set(artifact_ids)
     edge_rows = []
@@ -88,13 +92,14 @@ def _graph(conn: Connection, target: str, depth: int, truncated: bool, job_level
     summaries = summaries_by_id(conn, sorted(touched))
     for e in edge_rows:
         a = summaries[e.artifact_id]
-        edge_list.append(Edge(job_uid=uid_by_id[e.job_id], artifact_hash=a.hash, direction=e.direction, path=e.path))
-        ref = ArtifactRef(hash=a.hash, path=e.path, size=a.size)
-        (details[e.job_id].inputs if e.direction == "in" else details[e.job_id].outputs).append(ref)
+        edge_list.append({"job_uid": uid_by_id[e.job_id], "artifact_hash": a.hash, "direction": e.direction,
+                          "path": e.path})
+        details[e.job_id]["inputs" if e.direction == "in" else "outputs"].append(
+            {"hash": a.hash, "path": e.path, "size": a.size})
         if e.direction == "out":
             produced.add(e.artifact_id)
     sources = sorted(summaries[i].hash for i in artifact_ids if i not in produced and i in summaries)
-    return LineageGraph(target=target, depth=depth, truncated=truncated,
-                        jobs=[details[r.id] for r in job_rows],
-                        artifacts=[artifact_summary(summaries[i]) for i in sorted(summaries)],
-                        edges=edge_list, sources=sources)
+    return LineageGraph.model_validate(dict(
+        target=target, depth=depth, truncated=truncated, jobs=[details[r.id] for r in job_rows],
+        artifacts=[artifact_summary_fields(summaries[i]) for i in sorted(summaries)], edges=edge_list,
+        sources=sources))
