@@ -12,7 +12,8 @@ it (uvloop, the same server options), so the client is kept only while it passes
 * deadlines on a unary call, a stream and a daemon that is stopped (SIGSTOP), the server
   seeing them; cancellation mid-stream, with more of it still in flight on the connection;
 * GOAWAY when the server shuts down with calls in flight, and a server killed mid-call;
-* what it does not do (client-streaming calls, compressed answers), refused in one sentence.
+* what it does not do (client-streaming calls) refused in one sentence, and compression,
+  which it never asks for, not sent to it.
 
 The server is a test-only service (``PROTO`` below, compiled here with grpc_tools) served by
 this module run as a script in its own process, so it can be stopped and killed; roard's own
