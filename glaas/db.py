@@ -54,7 +54,9 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping: it is a round trip on every checkout. A connection the database dropped fails
+    # one request, and SQLAlchemy then refreshes the whole pool.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
 
 
 class Database:
@@ -77,8 +79,13 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction (one consistent snapshot for the whole request)."""
+        """A connection for reading. On SQLite one transaction (one snapshot); on PostgreSQL
+        autocommit, which saves the BEGIN and COMMIT round trips: registrations only ever add,
+        so a read that sees one more committed batch halfway through is still a true answer."""
         with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+                return
             with conn.begin():
                 yield conn
 
