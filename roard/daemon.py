@@ -94,7 +94,7 @@ class Daemon:
         self.runs = RunManager(self.workspaces, self.bus, self.hashes, self.tracing)
         self.spawned = SpawnedRuns(self.runs, self.bus, state / "outputs")   # StartRun
         self.transfers = TransferManager(self.workspaces, self.hashes, self.bus)
-        self.reproductions = Reproductions(self.workspaces, self.runs, self.hashes)
+        self.reproductions = Reproductions(self.workspaces, self.spawned, self.hashes)
         self.registration = RegistrationService(self.workspaces, self.bus, state)
         self.bus.listen(self.registration.on_event)   # queues finished jobs (registration.auto)
         self.watch = WatchService(self.workspaces, self.hashes, self.bus)   # stale/fresh, file status

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,8 @@ from roard.lineage.model import FileEntry, JobRecord, TransferInfo
 from roard.reproduce import checkout, pyenv, system_sync
 from roard.reproduce.plan import Plan, make_plan, rel_cwd, step_ref
 from roard.reproduce.verdict import StepRun, Verdict, judge
-from roard.runs.manager import RunEnd, RunManager
+from roard.runs.output import Chunk
+from roard.runs.spawned import Finished, SpawnedRuns, StartSpec
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
 #: Seconds between "still running" progress events of a long step.
@@ -64,7 +64,7 @@ class Options:
 
 
 class Reproduction:
-    def __init__(self, ws: Workspace, registry: WorkspaceRegistry, runs: RunManager, hashes: HashCache,
+    def __init__(self, ws: Workspace, registry: WorkspaceRegistry, runs: SpawnedRuns, hashes: HashCache,
                  options: Options, emit: Emit) -> None:
         self.ws, self.registry, self.runs, self.hashes = ws, registry, runs, hashes
         self.opts, self.emit = options, emit
@@ -203,44 +203,38 @@ class Reproduction:
         return argv
 
     async def _run_step(self, job: JobRecord, ws: Workspace, code_dir: Path, ref: str, round_: int) -> JobRecord:
+        """Run one step the way StartRun does (``runs.spawned``: traced, recorded as
+        ``roarctl run`` records it), its output streamed out as it comes."""
         rel = rel_cwd(job)
         cwd = str(code_dir / rel) if not rel.startswith("/") else rel
-        argv, env = self._argv(job), self._environment(job)
-        record, launch = await self.runs.begin(str(ws.root), argv, cwd, job.kind, "", [], env,
-                                               client_pid=os.getpid())
+        run = await self.runs.start(StartSpec(argv=self._argv(job), cwd=cwd, workspace=str(ws.root), kind=job.kind,
+                                              environment=self._environment(job)))
         self._progress("step", " ".join(job.argv), ref, round_, 0.0)
         began = time.monotonic()
+        heartbeat = asyncio.ensure_future(self._heartbeat(ref, round_, began))
+        finished: Finished | None = None
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *launch.argv_prefix, *argv, cwd=cwd, env={**env, **launch.environment},
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, start_new_session=True)
-        except OSError as exc:
-            code = 127 if isinstance(exc, FileNotFoundError) else 126
-            return await self.runs.end(record.run_id, RunEnd(code, spawn_error=f"{argv[0]}: {exc.strerror}"))
-        try:
-            await self._pump(proc, ref, round_, began)
-            status = await proc.wait()
+            async for item in self.runs.follow(run, owner=True):
+                if isinstance(item, Chunk):
+                    self.emit(Output(ref, item.data))
+                elif isinstance(item, Finished):
+                    finished = item
         except asyncio.CancelledError:
-            await _stop(proc)
-            await self.runs.end(record.run_id, RunEnd(130, interrupted=True))
+            await self.runs.cancel(run.run_id)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(run.finished)
             raise
-        end = RunEnd(status) if status >= 0 else RunEnd(128 - status, signal=-status)
-        job_now = await self.runs.end(record.run_id, end)
-        self._progress("step", f"exit {end.exit_code} after {time.monotonic() - began:.1f}s", ref, round_)
-        return job_now
+        finally:
+            heartbeat.cancel()
+        assert finished is not None
+        self._progress("step", f"exit {finished.exit_code} after {time.monotonic() - began:.1f}s", ref, round_)
+        return finished.job
 
-    async def _pump(self, proc: asyncio.subprocess.Process, ref: str, round_: int, began: float) -> None:
-        assert proc.stdout is not None
+    async def _heartbeat(self, ref: str, round_: int, began: float) -> None:
+        """"still running" progress while a long step runs."""
         while True:
-            try:
-                chunk = await asyncio.wait_for(proc.stdout.read(65536), HEARTBEAT)
-            except asyncio.TimeoutError:
-                self._progress("step", "running", ref, round_, time.monotonic() - began)
-                continue
-            if not chunk:
-                return
-            self.emit(Output(ref, chunk))
+            await asyncio.sleep(HEARTBEAT)
+            self._progress("step", "running", ref, round_, time.monotonic() - began)
 
     async def _fetch(self, job: JobRecord, code_dir: Path, ref: str, round_: int) -> JobRecord:
         """Re-download a Get job's files, each verified against its recorded hash."""
@@ -275,15 +269,3 @@ def _recorded_diffs(plan: Plan) -> dict[str, bytes]:
             raise FailedPrecondition(f"the recorded diff of {job.ref} ({path}) is gone, so its dirty tree "
                                      "cannot be recreated") from None
     return diffs
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    """Stop a step whose reproduction was cancelled: SIGTERM its process group, then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            await asyncio.wait_for(proc.wait(), wait)
-            return
-        except asyncio.TimeoutError:
-            continue

@@ -10,7 +10,7 @@ from roard.lineage.artifacts import is_hash_prefix
 from roard.reproduce.execute import Emit, Options, Reproduction
 from roard.reproduce.plan import Plan, make_plan, workspace_for
 from roard.reproduce.verdict import Verdict
-from roard.runs.manager import RunManager
+from roard.runs.spawned import SpawnedRuns
 from roard.workspace.registry import Workspace, WorkspaceRegistry
 
 #: (cwd, hash) -> the workspace the lineage was imported into, and from where: lineage that only
@@ -19,7 +19,7 @@ RemoteLineage = Callable[[str, str], Awaitable[tuple[Workspace, str]]]
 
 
 class Reproductions:
-    def __init__(self, registry: WorkspaceRegistry, runs: RunManager, hashes: HashCache) -> None:
+    def __init__(self, registry: WorkspaceRegistry, runs: SpawnedRuns, hashes: HashCache) -> None:
         self.registry = registry
         self.runs = runs
         self.hashes = hashes

@@ -26,6 +26,8 @@ from typing import AsyncIterator, Union
 DISK_LIMIT = 16 * 1024 * 1024
 #: Output kept in memory per run for followers that keep up.
 MEMORY_LIMIT = 4 * 1024 * 1024
+#: The most output one message to a follower carries.
+COALESCE = 1024 * 1024
 STREAMS = ("stdout", "stderr", "pty")
 _FRAME = struct.Struct(">BQI")
 
@@ -139,7 +141,7 @@ class OutputLog:
                 if cursor.position < first:
                     items = await asyncio.to_thread(self._read_disk, cursor.position, first)
                 else:
-                    items = [c for c in list(self._memory) if c.end > cursor.position]
+                    items = _coalesce([c for c in list(self._memory) if c.end > cursor.position])
                 for item in items:
                     if isinstance(item, Skipped):
                         cursor.position += item.bytes
@@ -178,6 +180,25 @@ class OutputLog:
         if not items and stop > start:
             items.append(Skipped(stop - start))
         return items
+
+
+def _coalesce(chunks: list[Chunk]) -> list[OutputItem]:
+    """Consecutive chunks of one stream joined (up to COALESCE bytes): a follower that is
+    behind gets fewer, larger messages."""
+    out: list[OutputItem] = []
+    run: list[Chunk] = []
+    for chunk in chunks:
+        if run and (chunk.stream != run[0].stream or sum(len(c.data) for c in run) + len(chunk.data) > COALESCE):
+            out.append(_joined(run))
+            run = []
+        run.append(chunk)
+    if run:
+        out.append(_joined(run))
+    return out
+
+
+def _joined(run: list[Chunk]) -> Chunk:
+    return run[0] if len(run) == 1 else Chunk(run[0].stream, b"".join(c.data for c in run), run[0].offset)
 
 
 def _read_frames(path: Path) -> list[Chunk]:

@@ -4,8 +4,8 @@ and its output is kept (``output.OutputLog``) for whoever follows it.
 
 A run belongs to the daemon, not to the client that started it: a client that goes away does
 not stop it unless it asked to (``cancel_on_disconnect``, handled by the caller through
-``cancel``); ``AttachRun`` follows it from another client. Reproduction spawns its steps through
-``spawn_traced`` here as well.
+``cancel``); ``AttachRun`` follows it from another client. Reproduction (``reproduce/execute.py``) runs its
+steps through ``SpawnedRuns.start`` as well: one way for roard to spawn a traced command.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from roard.errors import InvalidArgument, NotFound
 from roard.events import EventBus
 from roard.lineage.model import JobRecord
 from roard.runs.manager import RunEnd, RunManager
-from roard.runs.output import Chunk, OutputItem, OutputLog, Skipped, prune_logs
+from roard.runs.output import Chunk, OutputLog, Skipped, prune_logs
 from roard.runs.record import RunRecord
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,9 @@ DRAIN_GRACE = 2.0
 FINISHED_KEPT = 64
 #: Runs whose output logs are kept on disk.
 LOGS_KEPT = 200
-READ_SIZE = 65536
+#: The most read from a pipe at once (asyncio's pipe transport reads up to 256 KiB).
+READ_SIZE = 1024 * 1024
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 #: Environment variables of the command's environment that BeginRun derives the launch from,
 #: as roarctl passes them.
 LAUNCH_VARIABLES = RUN_ENVIRONMENT
@@ -80,6 +82,14 @@ class Finished:
 
 
 RunEvent = Union[Started, Chunk, Skipped, Finished]
+
+
+@dataclass(frozen=True)
+class Pipe:
+    """One of the command's output pipes, as the daemon reads it."""
+    name: str                       # "stdout" or "stderr"
+    reader: asyncio.StreamReader
+    transport: asyncio.ReadTransport
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,7 @@ class SpawnedRuns:
         argv = [*plan.argv_prefix, *spec.argv]
         launch_env = {**env, **plan.environment}
         try:
-            process, master = await _spawn(argv, spec, launch_env)
+            process, pipes, master = await _spawn(argv, spec, launch_env)
         except OSError as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             run = SpawnedRun(Started(record.run_id, 0, record.workspace, list(spec.argv), plan.tracer,
@@ -157,14 +167,14 @@ class SpawnedRuns:
         run = SpawnedRun(Started(record.run_id, process.pid, record.workspace, list(spec.argv), plan.tracer,
                                  list(record.warnings), spec.pty), record, output, process=process)
         self._active[run.run_id] = run
-        task = asyncio.ensure_future(self._supervise(run, master))
+        task = asyncio.ensure_future(self._supervise(run, pipes, master))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         self.bus.publish("run.output", workspace=record.workspace, run_id=run.run_id,
                          message=f"pid {process.pid}: {' '.join(spec.argv)}")
         return run
 
-    async def _supervise(self, run: SpawnedRun, master: int) -> None:
+    async def _supervise(self, run: SpawnedRun, pipes: list["Pipe"], master: int) -> None:
         """Pump the output until the command ends, then record the job."""
         proc = run.process
         assert proc is not None
@@ -172,9 +182,7 @@ class SpawnedRuns:
             if master >= 0:
                 readers = [asyncio.ensure_future(self._pump_fd(run, master, "pty"))]
             else:
-                assert proc.stdout is not None and proc.stderr is not None
-                readers = [asyncio.ensure_future(self._pump(run, proc.stdout, "stdout")),
-                           asyncio.ensure_future(self._pump(run, proc.stderr, "stderr"))]
+                readers = [asyncio.ensure_future(self._pump(run, pipe.reader, pipe.name)) for pipe in pipes]
             status = await proc.wait()
             _, pending = await asyncio.wait(readers, timeout=DRAIN_GRACE)
             for reader in pending:   # a process the command left behind holds the pipe
@@ -185,6 +193,8 @@ class SpawnedRuns:
             raise
         finally:
             run.output.close()
+            for pipe in pipes:
+                pipe.transport.close()
             if master >= 0:
                 with contextlib.suppress(OSError):
                     os.close(master)
@@ -284,15 +294,30 @@ class SpawnedRuns:
 
 
 async def _spawn(argv: list[str], spec: StartSpec, env: dict[str, str]
-                 ) -> tuple[asyncio.subprocess.Process, int]:
-    """Start the command in a session (and process group) of its own; returns the process and
-    the pty master (-1 without a pty)."""
+                 ) -> tuple[asyncio.subprocess.Process, list["Pipe"], int]:
+    """Start the command in a session (and process group) of its own; returns the process,
+    readers of its stdout and stderr (none with a pty) and the pty master (-1 without one)."""
     if not spec.pty:
-        proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=spec.cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-            limit=READ_SIZE)
-        return proc, -1
+        pipes = [_big_pipe(), _big_pipe()]
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, cwd=spec.cwd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=pipes[0][1],
+                stderr=pipes[1][1], start_new_session=True)
+        except BaseException:
+            for r, _ in pipes:
+                os.close(r)
+            raise
+        finally:
+            for _, w in pipes:
+                os.close(w)
+        loop = asyncio.get_running_loop()
+        readers = []
+        for name, (r, _) in zip(("stdout", "stderr"), pipes):
+            reader = asyncio.StreamReader(limit=READ_SIZE)
+            transport, _ = await loop.connect_read_pipe(lambda reader=reader: asyncio.StreamReaderProtocol(reader),
+                                                        os.fdopen(r, "rb", buffering=0))
+            readers.append(Pipe(name, reader, transport))
+        return proc, readers, -1
     master, slave = os.openpty()
     try:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", spec.rows, spec.cols, 0, 0))
@@ -304,7 +329,16 @@ async def _spawn(argv: list[str], spec: StartSpec, env: dict[str, str]
         raise
     finally:
         os.close(slave)
-    return proc, master
+    return proc, [], master
+
+
+def _big_pipe() -> tuple[int, int]:
+    """A pipe with a 1 MiB buffer where the system allows (64 KiB otherwise): a command that
+    writes a lot wakes the daemon a sixteenth as often."""
+    r, w = os.pipe2(os.O_CLOEXEC)
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(w, F_SETPIPE_SZ, READ_SIZE)
+    return r, w
 
 
 async def _stop_group(proc: asyncio.subprocess.Process, grace: float) -> None:
