@@ -96,26 +96,32 @@ class WatchService:
 
     async def file_status(self, paths: list[str], cwd: str) -> list[FileStatusInfo]:
         """Each file's status, from memory and the hash cache (a file hashed before and not
-        changed since is not read)."""
-        out = []
-        for path in paths:
-            abs_path = os.path.normpath(os.path.join(cwd or "/", path))
-            try:
-                watched = await self.open(abs_path)
-            except FailedPrecondition:
-                out.append(FileStatusInfo(path, abs_path, note="not in a roar workspace",
-                                          exists=os.path.exists(abs_path)))
-                continue
+        changed since is not read). One worker-thread hop per workspace, not per file."""
+        asked = [(path, os.path.normpath(os.path.join(cwd or "/", path))) for path in paths]
+        roots: dict[str, str] = {}        # directory -> its workspace root ("" when none)
+        groups: dict[str, list[int]] = {}
+        for i, (_, abs_path) in enumerate(asked):
+            directory = os.path.dirname(abs_path)
+            if directory not in roots:
+                try:
+                    roots[directory] = str(self.registry.get(abs_path).root)
+                except FailedPrecondition:
+                    roots[directory] = ""
+            groups.setdefault(roots[directory], []).append(i)
+        out: list[FileStatusInfo | None] = [None] * len(asked)
+        for root, indexes in groups.items():
+            watched = await self.open(root) if root else None
             if watched is None:
-                out.append(FileStatusInfo(path, abs_path, str(await self._root_of(abs_path)),
-                                          note="watching is off for this workspace (watch.enabled)"))
+                note = "watching is off for this workspace (watch.enabled)" if root else "not in a roar workspace"
+                for i in indexes:
+                    path, abs_path = asked[i]
+                    out[i] = FileStatusInfo(path, abs_path, root, note=note)
                 continue
-            current = await asyncio.to_thread(watched.tracked.hash_now, abs_path)
-            out.append(watched.tracked.index.status(path, abs_path, watched.root, current))
-        return out
-
-    async def _root_of(self, path: str) -> Path:
-        return self.registry.get(path).root
+            tracked = watched.tracked
+            hashes = await asyncio.to_thread(lambda: [tracked.hash_now(asked[i][1]) for i in indexes])
+            for i, current in zip(indexes, hashes):
+                out[i] = tracked.index.status(asked[i][0], asked[i][1], root, current)
+        return [info for info in out if info is not None]
 
     def touch(self, path: str) -> None:
         """A client is interested in the workspace holding ``path``: watch it (in the
