@@ -83,4 +83,11 @@ test -f roard/_native/libroar_preload.so || { echo "setup: the preload tracer wa
 if [ ! -x roard/_native/roar-ebpf ] && [ -f roard/_native/roar-ebpf.skipped ]; then
   echo "setup: the optional eBPF tracer was not built: $(cat roard/_native/roar-ebpf.skipped)" >&2
 fi
+# The eBPF tracer attaches to tracepoints, which need tracefs; a machine that booted without it
+# mounted (a VM, a container with /sys writable) gets it mounted here, when we may.
+if [ "$want_ebpf" = 1 ] && [ -x roard/_native/roar-ebpf ] && [ -d /sys/kernel/tracing ] \
+   && ! grep -qs ' tracefs ' /proc/self/mounts; then
+  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null \
+    || echo "setup: tracefs is not mounted and could not be; the eBPF tracer will say so" >&2
+fi
 echo "setup: ready (.venv/bin/roarctl)" >&2
