@@ -29,9 +29,10 @@ def job_by_uid(conn: Connection, uid: str, viewer: Principal) -> JobDetail:
 
 def with_edges(conn: Connection, row, viewer: Principal) -> JobDetail:
     detail = job_detail(row)
-    for e in conn.execute(select(edges.c.direction, edges.c.path, artifacts.c.hash, artifacts.c.size)
-                          .join(artifacts, artifacts.c.id == edges.c.artifact_id)
-                          .where(edges.c.job_id == row.id).order_by(edges.c.id)):
+    rows = conn.execute(select(edges.c.id, edges.c.direction, edges.c.path, artifacts.c.hash, artifacts.c.size)
+                        .join(artifacts, artifacts.c.id == edges.c.artifact_id)
+                        .where(edges.c.job_id == row.id)).all()
+    for e in sorted(rows, key=lambda e: e.id):  # sorted here: ORDER BY edges.id could scan the table
         ref = ArtifactRef(hash=e.hash, path=e.path, size=e.size)
         (detail.inputs if e.direction == "in" else detail.outputs).append(ref)
     detail.labels = current_labels(conn, JOB, row.uid, viewer)

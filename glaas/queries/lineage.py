@@ -86,8 +86,10 @@ def _graph(conn: Connection, target: str, depth: int, truncated: bool, job_level
     touched: set[int] = set(artifact_ids)
     edge_rows = []
     for part in chunks(sorted(job_levels)):
-        edge_rows.extend(conn.execute(select(edges.c.job_id, edges.c.artifact_id, edges.c.direction, edges.c.path)
-                                      .where(member(conn, edges.c.job_id, part)).order_by(edges.c.id)).all())
+        edge_rows.extend(conn.execute(select(edges.c.id, edges.c.job_id, edges.c.artifact_id, edges.c.direction,
+                                             edges.c.path).where(member(conn, edges.c.job_id, part))).all())
+    # ordered here: an ORDER BY edges.id makes SQLite walk the whole table in id order
+    edge_rows.sort(key=lambda e: e.id)
     touched.update(e.artifact_id for e in edge_rows)
     summaries = summaries_by_id(conn, sorted(touched))
     for e in edge_rows:
