@@ -116,7 +116,15 @@ def _user_condition(f: SearchFilters, kind: str, id_column: Any, viewer: Princip
     return exists(select(1).select_from(grants.join(users, users.c.id == grants.c.owner_key)).where(*by_user))
 
 
-def _job_doc_condition(f: SearchFilters, viewer: Principal) -> ColumnElement[bool]:
+def _per_document(subquery: Any, per_row: bool) -> ColumnElement[bool]:
+    """EXISTS(subquery). With ``per_row`` (PostgreSQL) the subquery gets an OFFSET parameter,
+    which keeps the planner from turning it into a hashed set of every matching record (a scan
+    of all jobs or artifacts before the first row); probed per document instead, a page of
+    results walks the recency index and stops."""
+    return exists(subquery.offset(0) if per_row else subquery)
+
+
+def _job_doc_condition(f: SearchFilters, viewer: Principal, per_row: bool = False) -> ColumnElement[bool]:
     conds = [jobs.c.id == search_docs.c.resource_id, visible(jobs, JOB, viewer), *_job_conditions(f)]
     art = _artifact_conditions(f)
     if art:
@@ -128,10 +136,10 @@ def _job_doc_condition(f: SearchFilters, viewer: Principal) -> ColumnElement[boo
         conds.append(_user_condition(f, JOB, jobs.c.id, viewer))
     # the kind test sits inside the subquery, so no kind index tempts the planner away from
     # walking documents in recency order
-    return exists(select(1).select_from(jobs).where(search_docs.c.kind == JOB, *conds))
+    return _per_document(select(1).select_from(jobs).where(search_docs.c.kind == JOB, *conds), per_row)
 
 
-def _artifact_doc_condition(f: SearchFilters, viewer: Principal) -> ColumnElement[bool]:
+def _artifact_doc_condition(f: SearchFilters, viewer: Principal, per_row: bool = False) -> ColumnElement[bool]:
     conds = [artifacts.c.id == search_docs.c.resource_id, visible(artifacts, ARTIFACT, viewer), *_artifact_conditions(f)]
     job_conds = _job_conditions(f)
     if job_conds:  # about the job that produced it
@@ -141,7 +149,7 @@ def _artifact_doc_condition(f: SearchFilters, viewer: Principal) -> ColumnElemen
         conds.append(_label_condition(f, ARTIFACT, artifacts.c.hash, viewer))
     if f.user:
         conds.append(_user_condition(f, ARTIFACT, artifacts.c.id, viewer))
-    return exists(select(1).select_from(artifacts).where(search_docs.c.kind == ARTIFACT, *conds))
+    return _per_document(select(1).select_from(artifacts).where(search_docs.c.kind == ARTIFACT, *conds), per_row)
 
 
 def search(conn: Connection, viewer: Principal, q: str = "", filters: SearchFilters | None = None,
@@ -151,10 +159,11 @@ def search(conn: Connection, viewer: Principal, q: str = "", filters: SearchFilt
     if sort == "relevance" and not terms:
         sort = "recent"
     kinds = []
+    per_row = conn.dialect.name == "postgresql"
     if f.kind in (None, "job"):
-        kinds.append(_job_doc_condition(f, viewer))
+        kinds.append(_job_doc_condition(f, viewer, per_row))
     if f.kind in (None, "artifact") and f.exit_code is None:  # an exit status is a job's
-        kinds.append(_artifact_doc_condition(f, viewer))
+        kinds.append(_artifact_doc_condition(f, viewer, per_row))
     if not kinds:
         return SearchPage(hits=[])
     stmt = select(search_docs.c.id, search_docs.c.kind, search_docs.c.resource_id, search_docs.c.created_at)
