@@ -17,6 +17,8 @@ from typing import AsyncIterator, Callable
 #: Events a subscriber may have waiting before the oldest are dropped.
 QUEUE_SIZE = 1000
 DROPPED = "events.dropped"
+#: Topics whose last part is a state (the Event's ``state`` field, unless the publisher set it).
+STATE_TOPICS = ("registration.",)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class EventBus:
         self._listeners: list[Callable[[DaemonEvent], None]] = []
 
     def publish(self, topic: str, **fields) -> DaemonEvent:
+        if topic.startswith(STATE_TOPICS) and not fields.get("state"):
+            fields["state"] = topic.partition(".")[2]   # registration.queued: state "queued"
         event = DaemonEvent(topic=topic, sequence=next(self._seq), **fields)
         for sub in list(self._subscribers):
             if sub.filter.wants(event):

@@ -49,3 +49,14 @@ def test_a_subscriber_that_never_reads_does_not_block_the_daemon(roar, roard, ws
     stuck.cancel()
     channel.close()
     assert "events.dropped" in topics
+
+
+def test_registration_state_changes_arrive_with_their_state(roar, roard, ws: Path) -> None:
+    # A GLaaS URL nothing listens on: the finished job is queued, then its delivery fails.
+    roard.roarctl("config", "set", "glaas.url", "http://127.0.0.1:9", cwd=ws, check=True)
+    roard.roarctl("config", "set", "registration.auto", "true", cwd=ws, check=True)
+    stream = roar.watch_events(topic_prefixes=["registration."])
+    roar.start_run(["sh", "-c", "echo x > x.txt"], cwd=ws).wait()
+    first = next(iter(stream))
+    stream.cancel()
+    assert first.topic == "registration.queued" and first.state == "queued" and first.workspace == str(ws)

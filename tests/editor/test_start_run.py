@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -159,3 +160,23 @@ def test_attach_to_an_unknown_run_is_not_found(roar) -> None:
     with pytest.raises(grpc.RpcError) as err:
         roar.attach_run("no-such-run").wait()
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_list_runs_shows_roarctl_runs_too_and_run_output_is_announced(roar, roard, ws: Path, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    events = roar.watch_events(workspace=str(ws), kinds=["run.output"])
+    cli = subprocess.Popen([sys.executable, "-m", "roarctl", "run", "sh", "-c", f"while [ ! -e {go} ]; do sleep 0.05; done"],
+                           cwd=ws, env=roard.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: len(roar.list_runs(str(ws))) == 1, 60, "roarctl's run to begin")
+        spawned = roar.start_run(["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.05; done"], cwd=ws)
+        announced = next(iter(events))
+        assert announced.topic == "run.output" and announced.run_id == spawned.run_id
+        runs = roar.list_runs(str(ws))
+        assert [(r.spawned, r.pid > 0) for r in runs] == [(False, False), (True, True)]
+        assert runs[1].run_id == spawned.run_id and list(runs[0].argv)[:1] == ["sh"]
+    finally:
+        go.write_text("")
+        events.cancel()
+        cli.wait(timeout=60)
+    assert spawned.wait().exit_code == 0

@@ -183,3 +183,16 @@ def test_an_unused_workspace_stops_being_watched(roar, roard, ws, events) -> Non
         assert "unused" in event.message
     finally:
         ev.close()
+
+
+def test_the_stream_form_of_file_status_sends_a_new_status_when_it_changes(roar, roard, ws) -> None:
+    _pipeline(roard, ws)
+    stream = roar.watch_file_status(["out.txt"], cwd=ws)
+    first = next(stream)
+    assert first.produced_by == "@2" and not first.stale
+    (ws / "data.txt").write_text("changed\n")
+    second = next(stream)
+    while not second.stale:
+        second = next(stream)
+    assert second.abs_path == str(ws / "out.txt") and "@2: upstream @1 is stale" in second.stale_reasons
+    stream.cancel()
