@@ -45,9 +45,10 @@ class HashResult:
     flags: list[str] = field(default_factory=list)
 
 
-def hash_bytes_of(path: str | os.PathLike[str], size: int) -> str:
-    """BLAKE3 of a regular file's content: all cores for large files."""
-    if size >= PARALLEL_THRESHOLD:
+def hash_bytes_of(path: str | os.PathLike[str], size: int, parallel: bool = True) -> str:
+    """BLAKE3 of a regular file's content: all cores for large files (unless ``parallel`` is
+    off: the watcher's background re-hashing stays on its one thread)."""
+    if parallel and size >= PARALLEL_THRESHOLD:
         h = blake3.blake3(max_threads=blake3.blake3.AUTO)
         h.update_mmap(path)
         return h.hexdigest()
@@ -132,7 +133,7 @@ class HashCache:
 
     def hash_file(self, path: str, pending: list[tuple[Identity, str]] | None = None,
                   known: dict[Identity, str] | None = None,
-                  st: os.stat_result | None = None) -> HashResult:
+                  st: os.stat_result | None = None, parallel: bool = True) -> HashResult:
         """Hash a regular file through the cache. New hashes are appended to ``pending`` (to be
         written with ``put_many`` in one transaction) or stored at once. ``known`` holds hashes
         already looked up with ``lookup_many`` (a file missing there is hashed without asking
@@ -152,7 +153,7 @@ class HashCache:
         self.misses += 1
         for _ in range(MAX_ATTEMPTS):
             try:
-                digest = hash_bytes_of(path, ident.size)
+                digest = hash_bytes_of(path, ident.size, parallel)
                 after = Identity.of(os.stat(path))
             except OSError:
                 return HashResult("", ident.size, ident, flags=["unavailable"])
@@ -175,6 +176,7 @@ class HashBatch:
     stats: dict[str, os.stat_result]
     known: dict[Identity, str]
     pending: list[tuple[Identity, str]] = field(default_factory=list)
+    parallel: bool = True          # large files on all cores
 
     @classmethod
     def prepare(cls, cache: HashCache, paths: Iterable[str]) -> "HashBatch":
@@ -189,7 +191,7 @@ class HashBatch:
         return cls(cache, stats, cache.lookup_many([Identity.of(st) for st in stats.values()]))
 
     def hash(self, path: str) -> HashResult:
-        return self.cache.hash_file(path, self.pending, self.known, self.stats.get(path))
+        return self.cache.hash_file(path, self.pending, self.known, self.stats.get(path), self.parallel)
 
     def commit(self) -> None:
         self.cache.put_many(self.pending)

@@ -168,6 +168,7 @@ class WatchService:
         else:
             watched.tasks.append(asyncio.ensure_future(self._notify(watched, fallback=mode == "auto")))
             watched.tasks.append(asyncio.ensure_future(self._probe(watched)))
+            watched.tasks.append(asyncio.ensure_future(self._poll(watched, outside_only=True)))
 
     async def _notify(self, watched: Watched, fallback: bool) -> None:
         from watchfiles import awatch
@@ -228,13 +229,17 @@ class WatchService:
                          message=f"polling {len(watched.tracked.tracked):,} file(s): {reason}")
         watched.tasks.append(asyncio.ensure_future(self._poll(watched)))
 
-    async def _poll(self, watched: Watched) -> None:
+    async def _poll(self, watched: Watched, outside_only: bool = False) -> None:
+        """Stat the tracked files every POLL_INTERVAL: all of them when polling instead of
+        notifications, else those outside the workspace's tree (inputs elsewhere on disk)."""
         loop = asyncio.get_running_loop()
         while not watched.stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(watched.stop.wait(), POLL_INTERVAL)
+            if outside_only and watched.mode == "polling":
+                return   # the full poll took over
             if not watched.stop.is_set():
-                self._publish(watched, await loop.run_in_executor(self._worker, watched.tracked.poll))
+                self._publish(watched, await loop.run_in_executor(self._worker, watched.tracked.poll, outside_only))
 
     def _queue(self, watched: Watched, paths: set[str]) -> None:
         watched.pending |= paths

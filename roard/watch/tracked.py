@@ -71,8 +71,12 @@ class TrackedWorkspace:
             return Transitions()
         return self._recompute(changed)
 
-    def poll(self) -> Transitions:
-        """Polling: stat every tracked file (the fallback when notifications are not available)."""
+    def poll(self, outside_only: bool = False) -> Transitions:
+        """Polling: stat every tracked file (the fallback when notifications are not available),
+        or only those outside the workspace's tree (which notifications on the tree miss)."""
+        if outside_only:
+            prefix = str(self.root).rstrip(os.sep) + os.sep
+            return self.recheck([p for p in self.tracked if not p.startswith(prefix)])
         return self.recheck(list(self.tracked))
 
     def _measure(self, paths: list[str]) -> list[str]:
@@ -86,6 +90,7 @@ class TrackedWorkspace:
         if not moved:
             return []
         batch = HashBatch.prepare(self.hashes, moved)
+        batch.parallel = False   # bounded CPU: this one (niced) thread, whatever the file's size
         changed = []
         disk, identity = dict(self.disk), dict(self.identity)
         for path in moved:

@@ -196,3 +196,17 @@ def test_the_stream_form_of_file_status_sends_a_new_status_when_it_changes(roar,
         second = next(stream)
     assert second.abs_path == str(ws / "out.txt") and "@2: upstream @1 is stale" in second.stale_reasons
     stream.cancel()
+
+
+def test_an_input_outside_the_workspace_is_polled(roar, roard, ws, events, tmp_path: Path) -> None:
+    outside = tmp_path / "shared" / "lookup.txt"
+    outside.parent.mkdir()
+    outside.write_text("v1\n")
+    roard.roarctl("run", "cp", str(outside), "copy.txt", cwd=ws, check=True)
+    status, = roar.file_status([str(outside)], cwd=ws)
+    assert status.workspace == "" and status.note == "not in a roar workspace"
+    ev = events(ws, ["step.stale"])
+    roar.file_status(["copy.txt"], cwd=ws)
+    outside.write_text("v2\n")
+    stale = ev.next("step.stale", "@1")
+    assert any("changed on disk" in r for r in stale.reasons) and str(outside) in stale.paths
