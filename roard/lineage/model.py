@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from roar_api.refs import step_ref
@@ -104,9 +104,6 @@ class JobRecord:
     @property
     def duration(self) -> float:
         return max(0.0, self.ended_at - self.started_at)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def relative_cwd(cwd: str, root: str) -> str:
