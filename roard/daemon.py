@@ -2,9 +2,8 @@
 collaborators handed to them; what it is running, which workspaces it has open, and when to stop.
 
 Knows nothing about gRPC; ``roard/server.py`` wires it to the handlers, which reach the
-services through it (``daemon.runs``, ``daemon.transfers``, ...). A new service (the
-workspace watcher, next) is built in ``Daemon.__post_init__`` from the collaborators there and
-closed in ``Daemon.close``.
+services through it (``daemon.runs``, ``daemon.transfers``, ...). A new service is built in
+``Daemon.__post_init__`` from the collaborators there and closed in ``Daemon.close``.
 """
 from __future__ import annotations
 
