@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-ANALYZE_EVERY_S = 60
+ANALYZE_EVERY_S = 15
 
 
 def make_engine(url: str) -> Engine:
@@ -94,7 +94,7 @@ class Database:
         self.engine.dispose()
 
     def refresh_statistics(self, tables: Sequence[str]) -> None:
-        """ANALYZE after a large registration, at most once a minute per process. PostgreSQL
+        """ANALYZE after a large registration, at most every ANALYZE_EVERY_S per process. PostgreSQL
         plans from statistics that autovacuum refreshes only later: right after a bulk load a
         search could take seconds instead of milliseconds. (The throttle is a hint only;
         processes that disagree on it merely analyze twice.)"""
