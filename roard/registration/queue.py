@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from roard.errors import NotFound
 from roard.events import EventBus
@@ -214,6 +214,10 @@ def send_lineage(server: str, body: dict[str, Any], key: str, token: str = "") -
     return answer if isinstance(answer, dict) else {}
 
 
+async def _open() -> None:
+    """The gate of a queue nothing holds back."""
+
+
 class RegistrationQueue:
     """The worker over a ``QueueStore``; ``start`` once the event loop runs."""
 
@@ -224,6 +228,8 @@ class RegistrationQueue:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sender: Callable[[str, dict[str, Any], str, str], dict[str, Any]] = send_lineage
+        #: Awaited before each delivery: the daemon's "no runs just now" (RegistrationService).
+        self.gate: Callable[[], Awaitable[None]] = _open
 
     async def store(self) -> QueueStore:
         if self._store is None:
@@ -300,6 +306,7 @@ class RegistrationQueue:
             await asyncio.wait_for(self._wake.wait(), seconds)
 
     async def _deliver(self, store: QueueStore, item: QueueItem, body: dict[str, Any]) -> None:
+        await self.gate()
         login = login_for(item.server)
         token = login.token if login else ""
         try:

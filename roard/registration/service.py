@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 #: Jobs per request: a 1,000-job session is a couple of requests, each well under the server's
 #: body limit.
 MAX_JOBS_PER_REQUEST = 500
+#: Seconds without a run starting or a job being recorded before the queue builds or sends.
+QUIET_S = 1.0
 DEVICE_START = "/api/v1/auth/device/start"
 DEVICE_TOKEN = "/api/v1/auth/device/token"
 WHOAMI = "/api/v1/auth/whoami"
@@ -101,6 +103,9 @@ class RegistrationService:
         self.queue = RegistrationQueue(state_dir / "registration.db", bus)
         self._pending: set[asyncio.Task[None]] = set()
         self._started = False
+        self._last_activity = 0.0            # monotonic time of the last run started or job recorded
+        self._enqueuing = asyncio.Lock()     # one job at a time: each sees what the one before queued
+        self.queue.gate = self.wait_quiet
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -116,10 +121,19 @@ class RegistrationService:
     def on_event(self, event: DaemonEvent) -> None:
         """The bus listener: a recorded job is queued afterwards when its workspace has
         registration.auto on, and a put job whenever a server is set."""
+        if event.topic in ("run.started", "job.recorded"):
+            self._last_activity = time.monotonic()
         if event.topic == "job.recorded" and event.workspace and event.job_uid:
             if not self._started:
                 self.start()
             self._spawn(self._auto(event.workspace, event.job_uid))
+
+    async def wait_quiet(self) -> None:
+        """Background registration yields to runs: it waits until no run has started and no
+        job was recorded for QUIET_S (a burst of short runs is not competed with; a long run
+        alone does not hold it up)."""
+        while (wait := self._last_activity + QUIET_S - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -194,18 +208,26 @@ class RegistrationService:
         try:
             ws = self.workspaces.get(workspace)
             config = await asyncio.to_thread(effective_config, ws.paths.config)
+            job = await ws.store.get_job(job_uid, with_decisions=False)
             if config["registration.auto"]:
-                await self.enqueue_job(ws, job_uid)
-            elif config["glaas.url"]:   # a put registers what it uploaded when a server is set
-                job = await ws.store.get_job(job_uid, with_decisions=False)
-                if job.kind == "put":
-                    await self.enqueue_job(ws, job_uid)
+                # Remembered now, so a daemon killed before the job is queued leaves it to the
+                # next daemon's catch-up.
+                store = await self.queue.store()
+                await asyncio.to_thread(store.auto_since, str(ws.root), job.ended_at)
+            elif not (config["glaas.url"] and job.kind == "put"):   # a put is registered when a server is set
+                return
+            await self.wait_quiet()
+            await self.enqueue_job(ws, job_uid)
         except Exception:
             log.exception("could not queue job %s of %s for registration", job_uid, workspace)
 
     async def enqueue_job(self, ws: Workspace, job_uid: str) -> int | None:
         """Queue ``job_uid``'s lineage, less the jobs this workspace queued before (they are
         ahead of it in the queue). Returns the item id, None when nothing was left to send."""
+        async with self._enqueuing:
+            return await self._enqueue_job(ws, job_uid)
+
+    async def _enqueue_job(self, ws: Workspace, job_uid: str) -> int | None:
         target = await self._target(ws)
         store = await self.queue.store()
         job = await ws.store.get_job(job_uid, with_decisions=False)
@@ -235,7 +257,8 @@ class RegistrationService:
                 if not config["registration.auto"]:
                     continue    # without opening the workspace
                 ws = self.workspaces.get(str(root))
-                since = await asyncio.to_thread(store.auto_since, str(ws.root), time.time())
+                # First seen on here: since the config last changed (when auto was turned on, or later).
+                since = await asyncio.to_thread(store.auto_since, str(ws.root), config_file.stat().st_mtime)
                 done = await asyncio.to_thread(store.queued_jobs, str(ws.root))
                 for job in await ws.store.list_jobs("*"):
                     if job.ended_at >= since and job.uid not in done:
