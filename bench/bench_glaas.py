@@ -147,13 +147,16 @@ def bench_backend(name: str, database_url: str | None, workdir: Path, quick: boo
         search = timed_gets(server, queries)
         artifact_page = timed_gets(server, [f"/artifact/{h}" for h in rng.sample(late, n // 4)]) \
             if server.request("GET", f"/artifact/{late[0]}").status == 200 else []
-        results.update(prefix_p95_ms=p95(prefix) * 1e3, lineage_p95_ms=p95(lineage) * 1e3, search_p95_ms=p95(search) * 1e3,
+        results.update(prefix_p50_ms=statistics.median(prefix) * 1e3, lineage_p50_ms=statistics.median(lineage) * 1e3,
+                       search_p50_ms=statistics.median(search) * 1e3,
+                       prefix_p95_ms=p95(prefix) * 1e3, lineage_p95_ms=p95(lineage) * 1e3, search_p95_ms=p95(search) * 1e3,
                        page_p95_ms=p95(artifact_page) * 1e3 if artifact_page else None,
                        artifacts_loaded=len(all_outputs), edges_loaded=sum(len(j["inputs"]) + len(j["outputs"])
                                                                            for ss in sessions for j in ss["jobs"]))
         print(f"[{name}] reads at {results['artifacts_loaded']:,} artifacts / {results['edges_loaded']:,} edges: "
-              f"prefix p95 {results['prefix_p95_ms']:.1f} ms, upstream depth 10 p95 {results['lineage_p95_ms']:.1f} ms, "
-              f"search p95 {results['search_p95_ms']:.1f} ms"
+              f"prefix p50/p95 {results['prefix_p50_ms']:.1f}/{results['prefix_p95_ms']:.1f} ms, "
+              f"upstream depth 10 p50/p95 {results['lineage_p50_ms']:.1f}/{results['lineage_p95_ms']:.1f} ms, "
+              f"search p50/p95 {results['search_p50_ms']:.1f}/{results['search_p95_ms']:.1f} ms"
               + (f", artifact page p95 {results['page_p95_ms']:.1f} ms" if artifact_page else ""), flush=True)
 
         results.update(concurrent_clients(server, name, quick))
