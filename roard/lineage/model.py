@@ -96,6 +96,9 @@ class JobRecord:
     decisions: list[Decision] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)   # injected by `roarctl env`
     transfer: TransferInfo | None = None                # get and put jobs
+    #: The uid of the job this run re-ran (``roarctl run @N``, perhaps with parameters
+    #: overridden): the store records it as the new version of that job's step. "" otherwise.
+    rerun_of: str = ""
 
     @property
     def ref(self) -> str:

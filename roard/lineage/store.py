@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Union
 
 import aiosqlite
+import blake3
 
 from roar_api.refs import STEP_REF
 from roard.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -23,7 +24,7 @@ from roard.capture.git import GitState
 from roard.capture.runtime import Runtime
 from roard.lineage.model import Decision, FileEntry, JobRecord, TransferInfo, relative_cwd
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Directories recorded as a whole (composite artifacts), one row per component: ``hash`` is the
 #: directory's Merkle hash (roard/transfers/composite.py), ``member`` a path relative to it.
@@ -61,6 +62,89 @@ async def _transfer_out_of_runtime(conn: aiosqlite.Connection) -> None:
                                (json.dumps(runtime), json.dumps(transfer), uid))
 
 
+#: Schema 6: what a job read and wrote, and its larger JSON documents, stored once by content and
+#: referenced from the job, so that a step re-run on unchanged inputs adds one small row instead
+#: of a row per file. A *file set* is a job's inputs (role "in") or outputs ("out") in order,
+#: named by the BLAKE3 of its rows; a *doc* is a JSON document (git state, runtime without its
+#: packages, the package lists, warnings, decisions) named by the BLAKE3 of its text.
+FILE_SETS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS file_sets (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('in', 'out')),
+    count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS set_files (
+    set_id INTEGER NOT NULL REFERENCES file_sets(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    abs_path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    flags TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (set_id, ord)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS set_files_hash ON set_files(hash);
+CREATE INDEX IF NOT EXISTS set_files_abs ON set_files(abs_path);
+CREATE TABLE IF NOT EXISTS docs (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+ALTER TABLE jobs ADD COLUMN in_set INTEGER REFERENCES file_sets(id);
+ALTER TABLE jobs ADD COLUMN out_set INTEGER REFERENCES file_sets(id);
+ALTER TABLE jobs ADD COLUMN docs TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS jobs_in_set ON jobs(in_set);
+CREATE INDEX IF NOT EXISTS jobs_out_set ON jobs(out_set);
+"""
+
+#: The JSON columns of ``jobs`` that schema 6 stores as docs; ``jobs.docs`` holds, in this order,
+#: the doc ids (comma-separated) and the columns themselves hold "" (older rows keep their text).
+DOC_COLUMNS = ("git", "runtime", "packages", "warnings", "decisions")
+#: The runtime's package lists: one doc per distinct set of them (issue 14 item 10).
+PACKAGE_FIELDS = ("packages_used", "packages_installed", "system_packages")
+
+
+def content_digest(text: str) -> str:
+    return blake3.blake3(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def file_set_rows(role: str, files: list[FileEntry]) -> tuple[str, list[tuple[Any, ...]]]:
+    """(digest, rows) of a job's inputs or outputs: the digest covers the role and every row in order."""
+    rows = [(i, f.path, f.abs_path, f.hash, f.size, json.dumps(f.flags), f.target) for i, f in enumerate(files)]
+    return content_digest(json.dumps([role, rows])), rows
+
+
+async def _file_sets_from_job_files(conn: aiosqlite.Connection) -> None:
+    """Schema 6: ``job_files`` (a row per job and file) becomes file sets referenced by the jobs."""
+    await conn.executescript(FILE_SETS_SCHEMA)
+    async with conn.execute("SELECT uid FROM jobs") as cur:
+        uids = [r[0] for r in await cur.fetchall()]
+    for uid in uids:
+        for role in ("in", "out"):
+            async with conn.execute("SELECT path, abs_path, hash, size, flags, target FROM job_files "
+                                    "WHERE job_uid = ? AND role = ? ORDER BY ord", (uid, role)) as cur:
+                files = [FileEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in await cur.fetchall()]
+            if files:
+                set_id = await _put_file_set(conn, role, *file_set_rows(role, files))
+                await conn.execute(f"UPDATE jobs SET {role}_set = ? WHERE uid = ?", (set_id, uid))
+    await conn.execute("DROP TABLE job_files")
+
+
+async def _put_file_set(conn: aiosqlite.Connection, role: str, digest: str, rows: list[tuple[Any, ...]]) -> int:
+    """The id of the file set ``digest``, stored now with ``rows`` unless it already is."""
+    async with conn.execute("SELECT id FROM file_sets WHERE digest = ?", (digest,)) as cur:
+        row = await cur.fetchone()
+    if row:
+        return row[0]
+    async with conn.execute("INSERT INTO file_sets (digest, role, count) VALUES (?, ?, ?)",
+                            (digest, role, len(rows))) as cur:
+        set_id = cur.lastrowid
+    await conn.executemany("INSERT INTO set_files VALUES (?,?,?,?,?,?,?,?)", [(set_id, *r) for r in rows])
+    return set_id
+
+
 Step = Union[str, Callable[[aiosqlite.Connection], Awaitable[None]]]
 
 #: Steps that bring an older database up to SCHEMA_VERSION: (version reached, SQL statements or
@@ -72,8 +156,11 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
          "PRIMARY KEY (kind, entity, version))"]),
     (4, [stmt.strip() for stmt in COMPOSITES_SCHEMA.split(";") if stmt.strip()]),
     (5, [_transfer_out_of_runtime]),
+    (6, ["ALTER TABLE jobs ADD COLUMN rerun_of TEXT NOT NULL DEFAULT ''"]),
 ]
 
+#: Schema 5, the base a new database is created from before the later migrations run (so that
+#: every database, new or old, reaches today's schema by the same steps).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -100,7 +187,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     warnings TEXT NOT NULL,
     decisions TEXT NOT NULL,
     env TEXT NOT NULL DEFAULT '{}',
-    transfer TEXT NOT NULL DEFAULT ''
+    transfer TEXT NOT NULL DEFAULT '',
+    rerun_of TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_session ON jobs(session_id, seq);
 CREATE TABLE IF NOT EXISTS job_files (
@@ -167,7 +255,7 @@ class JobStore:
         """Create the schema, or bring an older database up to date in one transaction."""
         async with conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'") as cur:
             existing = await cur.fetchone() is not None
-        version = SCHEMA_VERSION
+        version = 5
         if existing:
             async with conn.execute("SELECT value FROM meta WHERE key='schema_version'") as cur:
                 row = await cur.fetchone()
@@ -177,11 +265,10 @@ class JobStore:
                                      f"roard understands ({SCHEMA_VERSION}); upgrade roar")
         if not existing:
             await conn.executescript(SCHEMA)
-        else:
-            for target, statements in MIGRATIONS:
-                if version < target:
-                    for step in statements:
-                        await (conn.execute(step) if isinstance(step, str) else step(conn))
+        for target, statements in MIGRATIONS:
+            if version < target:
+                for step in statements:
+                    await (conn.execute(step) if isinstance(step, str) else step(conn))
         await conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         await conn.commit()
 
@@ -244,10 +331,17 @@ class JobStore:
         sid = await self.active_session()
         key = step_key(job.kind, job.argv, job.cwd, str(self.root))
         async with self.write_lock:
-            async with db.execute(
-                    "SELECT step FROM jobs WHERE session_id = ? AND step_key = ? ORDER BY seq DESC LIMIT 1",
-                    (sid, key)) as cur:
-                row = await cur.fetchone()
+            row = None
+            if job.rerun_of:   # `run @N`, overrides and all, is the next version of step N
+                async with db.execute(
+                        "SELECT step FROM jobs WHERE uid = ? AND session_id = ? AND (kind = 'build') = ?",
+                        (job.rerun_of, sid, job.kind == "build")) as cur:
+                    row = await cur.fetchone()
+            if row is None:
+                async with db.execute(
+                        "SELECT step FROM jobs WHERE session_id = ? AND step_key = ? ORDER BY seq DESC LIMIT 1",
+                        (sid, key)) as cur:
+                    row = await cur.fetchone()
             if row:
                 step = row["step"]
             else:
@@ -262,13 +356,13 @@ class JobStore:
             job.session_id, job.step, job.seq = sid, step, seq
             await db.execute(
                 "INSERT INTO jobs (uid, session_id, seq, step, kind, step_key, argv, cwd, started_at, "
-                "ended_at, exit_code, status, tracer, git, runtime, warnings, decisions, env, transfer) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "ended_at, exit_code, status, tracer, git, runtime, warnings, decisions, env, transfer, "
+                "rerun_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job.uid, sid, seq, step, job.kind, key, json.dumps(job.argv), job.cwd,
                  job.started_at, job.ended_at, job.exit_code, job.status, job.tracer,
                  json.dumps(job.git.to_json()), json.dumps(job.runtime.to_json()), json.dumps(job.warnings),
                  json.dumps([d.__dict__ for d in job.decisions]), json.dumps(job.env),
-                 json.dumps(job.transfer.to_json()) if job.transfer else ""))
+                 json.dumps(job.transfer.to_json()) if job.transfer else "", job.rerun_of))
             await db.executemany(
                 "INSERT INTO job_files VALUES (?,?,?,?,?,?,?,?,?)",
                 [(job.uid, role, i, f.path, f.abs_path, f.hash, f.size, json.dumps(f.flags), f.target)
@@ -320,7 +414,8 @@ class JobStore:
             tracer=row["tracer"], step=row["step"], seq=row["seq"], git=GitState.from_json(json.loads(row["git"])),
             runtime=Runtime.from_json(json.loads(row["runtime"])), inputs=ins, outputs=outs,
             warnings=json.loads(row["warnings"]), decisions=decisions, env=json.loads(row["env"]),
-            transfer=TransferInfo.from_json(json.loads(row["transfer"])) if row["transfer"] else None)
+            transfer=TransferInfo.from_json(json.loads(row["transfer"])) if row["transfer"] else None,
+            rerun_of=row["rerun_of"])
 
     async def list_jobs(self, session_id: str | None = None, limit: int = 0,
                         with_decisions: bool = False) -> list[JobRecord]:

@@ -22,10 +22,12 @@ TRANSFER_V0 = {"direction": "get", "url": "s3://b/raw.csv", "message": "m",
                "files": [{"url": "s3://b/raw.csv", "path": "raw.csv", "hash": "ab" * 32, "size": 3}],
                "directories": []}
 
-V1_JOBS = SCHEMA.replace(",\n    env TEXT NOT NULL DEFAULT '{}',\n    transfer TEXT NOT NULL DEFAULT ''\n", "\n"
+#: Schema 5: every table of today but without jobs.rerun_of.
+V5 = SCHEMA.replace(",\n    rerun_of TEXT NOT NULL DEFAULT ''\n", "\n")
+V1_JOBS = V5.replace(",\n    env TEXT NOT NULL DEFAULT '{}',\n    transfer TEXT NOT NULL DEFAULT ''\n", "\n"
                          ).split("CREATE TABLE IF NOT EXISTS labels")[0]
 #: Schema 4: every table of today but without jobs.transfer (a get's transfer rode in runtime).
-V4 = SCHEMA.replace(",\n    transfer TEXT NOT NULL DEFAULT ''\n", "\n")
+V4 = V5.replace(",\n    transfer TEXT NOT NULL DEFAULT ''\n", "\n")
 
 
 def make_v1(db: Path) -> None:
@@ -117,3 +119,38 @@ async def test_typed_records_round_trip_with_their_version(tmp_path: Path) -> No
 def test_a_record_from_a_newer_roard_is_refused() -> None:
     with pytest.raises(FailedPrecondition, match="GitState record is schema version 9"):
         GitState.from_json({**GIT_V0, "v": 9})
+
+
+async def test_v5_database_gains_rerun_of_and_a_rerun_keeps_its_step(tmp_path: Path) -> None:
+    """Schema 6: a job names the job it re-ran (``roarctl run @N --key=value``); older jobs
+    read with none, and a re-run with other argv is recorded as that step's next version."""
+    db = tmp_path / "roar.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(V5)
+    assert "rerun_of" not in V5
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+    conn.execute("INSERT INTO sessions VALUES ('s1', 1.0, 1)")
+    conn.execute("INSERT INTO jobs VALUES (?,'s1',1,1,'run','k','[\"x\"]',?,1,2,0,'ok','preload','{}','{}',"
+                 "'[]','[]','{}','')", ("a" * 32, str(tmp_path)))
+    conn.commit()
+    conn.close()
+    store = JobStore(db, tmp_path)
+    old = await store.get_job("@1")
+    assert old.rerun_of == ""
+    other = JobRecord(uid="b" * 32, session_id="", kind="run", argv=["y"], cwd=str(tmp_path),
+                      started_at=3, ended_at=4, exit_code=0, status="ok")
+    assert (await store.add_job(other)).step == 2
+    rerun = JobRecord(uid="c" * 32, session_id="", kind="run", argv=["x", "--C=0.5"], cwd=str(tmp_path),
+                      started_at=5, ended_at=6, exit_code=0, status="ok", rerun_of="a" * 32)
+    assert (await store.add_job(rerun)).step == 1
+    back = await store.get_job("@1")
+    assert back.uid == "c" * 32 and back.rerun_of == "a" * 32 and back.argv == ["x", "--C=0.5"]
+    # The same argv typed again is that step too (its key is now known), and a re-run of a job
+    # of another kind class or session falls back to the key.
+    again = JobRecord(uid="d" * 32, session_id="", kind="run", argv=["x", "--C=0.5"], cwd=str(tmp_path),
+                      started_at=7, ended_at=8, exit_code=0, status="ok")
+    assert (await store.add_job(again)).step == 1
+    build = JobRecord(uid="e" * 32, session_id="", kind="build", argv=["make"], cwd=str(tmp_path),
+                      started_at=9, ended_at=10, exit_code=0, status="ok", rerun_of="b" * 32)
+    assert (await store.add_job(build)).step == 1 and build.ref == "@B1"
+    await store.close()
