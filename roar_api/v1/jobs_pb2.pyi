@@ -103,7 +103,7 @@ class GpuLibrary(_message.Message):
     def __init__(self, component: _Optional[str] = ..., version: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("uid", "session_id", "step", "kind", "argv", "cwd", "started_at", "ended_at", "duration_seconds", "exit_code", "status", "git", "runtime", "inputs", "outputs", "warnings", "decisions", "tracer", "ref", "env")
+    __slots__ = ("uid", "session_id", "step", "kind", "argv", "cwd", "started_at", "ended_at", "duration_seconds", "exit_code", "status", "git", "runtime", "inputs", "outputs", "warnings", "decisions", "tracer", "ref", "env", "rerun_of")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -131,6 +131,7 @@ class Job(_message.Message):
     TRACER_FIELD_NUMBER: _ClassVar[int]
     REF_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
+    RERUN_OF_FIELD_NUMBER: _ClassVar[int]
     uid: str
     session_id: str
     step: int
@@ -151,7 +152,8 @@ class Job(_message.Message):
     tracer: str
     ref: str
     env: _containers.ScalarMap[str, str]
-    def __init__(self, uid: _Optional[str] = ..., session_id: _Optional[str] = ..., step: _Optional[int] = ..., kind: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_seconds: _Optional[float] = ..., exit_code: _Optional[int] = ..., status: _Optional[str] = ..., git: _Optional[_Union[GitInfo, _Mapping]] = ..., runtime: _Optional[_Union[Runtime, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., decisions: _Optional[_Iterable[_Union[_files_pb2.FilterDecision, _Mapping]]] = ..., tracer: _Optional[str] = ..., ref: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    rerun_of: str
+    def __init__(self, uid: _Optional[str] = ..., session_id: _Optional[str] = ..., step: _Optional[int] = ..., kind: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration_seconds: _Optional[float] = ..., exit_code: _Optional[int] = ..., status: _Optional[str] = ..., git: _Optional[_Union[GitInfo, _Mapping]] = ..., runtime: _Optional[_Union[Runtime, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., decisions: _Optional[_Iterable[_Union[_files_pb2.FilterDecision, _Mapping]]] = ..., tracer: _Optional[str] = ..., ref: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., rerun_of: _Optional[str] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("workspace", "ref", "explain")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from roar_api.v1 import files_pb2 as roar_dot_v1_dot_files__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15roar/v1/lineage.proto\x12\x07roar.v1\x1a\x13roar/v1/files.proto\"D\n\x10PlanRerunRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x10\n\x08upstream\x18\x03 \x01(\x08\"A\n\tRerunStep\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x03 \x03(\t\x12\x0b\n\x03\x63wd\x18\x04 \x01(\t\"F\n\tRerunPlan\x12!\n\x05steps\x18\x01 \x03(\x0b\x32\x12.roar.v1.RerunStep\x12\x16\n\x0estale_upstream\x18\x02 \x03(\t\"F\n\x14\x45xportLineageRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\"X\n\x12LineageExportChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x11\n\tjob_count\x18\x04 \x01(\x05\"=\n\x12\x44iffLineageRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\t\n\x01\x61\x18\x02 \x01(\t\x12\t\n\x01\x62\x18\x03 \x01(\t\"*\n\x0b\x44iffSection\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05lines\x18\x02 \x03(\t\"m\n\x0bLineageDiff\x12\t\n\x01\x61\x18\x01 \x01(\t\x12\t\n\x01\x62\x18\x02 \x01(\t\x12&\n\x08sections\x18\x03 \x03(\x0b\x32\x14.roar.v1.DiffSection\x12\x0f\n\x07\x61_steps\x18\x04 \x03(\t\x12\x0f\n\x07\x62_steps\x18\x05 \x03(\t\"a\n\rGetDagRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x10\n\x08\x65xpanded\x18\x03 \x01(\x08\x12\x17\n\x0fskip_disk_check\x18\x04 \x01(\x08\"\xee\x01\n\x07\x44\x61gNode\x12\x0f\n\x07job_uid\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x03 \x03(\t\x12#\n\x06inputs\x18\x04 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12$\n\x07outputs\x18\x05 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12\x11\n\texit_code\x18\x06 \x01(\x05\x12\x12\n\ndepends_on\x18\x07 \x03(\t\x12\x12\n\nsuperseded\x18\x08 \x01(\x08\x12\r\n\x05stale\x18\t \x01(\x08\x12\x15\n\rstale_reasons\x18\n \x03(\t\x12\x0b\n\x03seq\x18\x0b \x01(\x05\"P\n\x03\x44\x61g\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0clineage_hash\x18\x02 \x01(\t\x12\x1f\n\x05nodes\x18\x03 \x03(\x0b\x32\x10.roar.v1.DagNode2\x8d\x02\n\x0eLineageService\x12.\n\x06GetDag\x12\x16.roar.v1.GetDagRequest\x1a\x0c.roar.v1.Dag\x12@\n\x0b\x44iffLineage\x12\x1b.roar.v1.DiffLineageRequest\x1a\x14.roar.v1.LineageDiff\x12M\n\rExportLineage\x12\x1d.roar.v1.ExportLineageRequest\x1a\x1b.roar.v1.LineageExportChunk0\x01\x12:\n\tPlanRerun\x12\x19.roar.v1.PlanRerunRequest\x1a\x12.roar.v1.RerunPlanb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15roar/v1/lineage.proto\x12\x07roar.v1\x1a\x13roar/v1/files.proto\"D\n\x10PlanRerunRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x10\n\x08upstream\x18\x03 \x01(\x08\"R\n\tRerunStep\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x03 \x03(\t\x12\x0b\n\x03\x63wd\x18\x04 \x01(\t\x12\x0f\n\x07job_uid\x18\x05 \x01(\t\"F\n\tRerunPlan\x12!\n\x05steps\x18\x01 \x03(\x0b\x32\x12.roar.v1.RerunStep\x12\x16\n\x0estale_upstream\x18\x02 \x03(\t\"F\n\x14\x45xportLineageRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\"X\n\x12LineageExportChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x11\n\tjob_count\x18\x04 \x01(\x05\"=\n\x12\x44iffLineageRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\t\n\x01\x61\x18\x02 \x01(\t\x12\t\n\x01\x62\x18\x03 \x01(\t\"*\n\x0b\x44iffSection\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05lines\x18\x02 \x03(\t\"m\n\x0bLineageDiff\x12\t\n\x01\x61\x18\x01 \x01(\t\x12\t\n\x01\x62\x18\x02 \x01(\t\x12&\n\x08sections\x18\x03 \x03(\x0b\x32\x14.roar.v1.DiffSection\x12\x0f\n\x07\x61_steps\x18\x04 \x03(\t\x12\x0f\n\x07\x62_steps\x18\x05 \x03(\t\"a\n\rGetDagRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x10\n\x08\x65xpanded\x18\x03 \x01(\x08\x12\x17\n\x0fskip_disk_check\x18\x04 \x01(\x08\"\x85\x02\n\x07\x44\x61gNode\x12\x0f\n\x07job_uid\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x03 \x03(\t\x12#\n\x06inputs\x18\x04 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12$\n\x07outputs\x18\x05 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12\x11\n\texit_code\x18\x06 \x01(\x05\x12\x12\n\ndepends_on\x18\x07 \x03(\t\x12\x12\n\nsuperseded\x18\x08 \x01(\x08\x12\r\n\x05stale\x18\t \x01(\x08\x12\x15\n\rstale_reasons\x18\n \x03(\t\x12\x0b\n\x03seq\x18\x0b \x01(\x05\x12\x15\n\rsuperseded_by\x18\x0c \x03(\t\"P\n\x03\x44\x61g\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0clineage_hash\x18\x02 \x01(\t\x12\x1f\n\x05nodes\x18\x03 \x03(\x0b\x32\x10.roar.v1.DagNode2\x8d\x02\n\x0eLineageService\x12.\n\x06GetDag\x12\x16.roar.v1.GetDagRequest\x1a\x0c.roar.v1.Dag\x12@\n\x0b\x44iffLineage\x12\x1b.roar.v1.DiffLineageRequest\x1a\x14.roar.v1.LineageDiff\x12M\n\rExportLineage\x12\x1d.roar.v1.ExportLineageRequest\x1a\x1b.roar.v1.LineageExportChunk0\x01\x12:\n\tPlanRerun\x12\x19.roar.v1.PlanRerunRequest\x1a\x12.roar.v1.RerunPlanb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,25 +35,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PLANRERUNREQUEST']._serialized_start=55
   _globals['_PLANRERUNREQUEST']._serialized_end=123
   _globals['_RERUNSTEP']._serialized_start=125
-  _globals['_RERUNSTEP']._serialized_end=190
-  _globals['_RERUNPLAN']._serialized_start=192
-  _globals['_RERUNPLAN']._serialized_end=262
-  _globals['_EXPORTLINEAGEREQUEST']._serialized_start=264
-  _globals['_EXPORTLINEAGEREQUEST']._serialized_end=334
-  _globals['_LINEAGEEXPORTCHUNK']._serialized_start=336
-  _globals['_LINEAGEEXPORTCHUNK']._serialized_end=424
-  _globals['_DIFFLINEAGEREQUEST']._serialized_start=426
-  _globals['_DIFFLINEAGEREQUEST']._serialized_end=487
-  _globals['_DIFFSECTION']._serialized_start=489
-  _globals['_DIFFSECTION']._serialized_end=531
-  _globals['_LINEAGEDIFF']._serialized_start=533
-  _globals['_LINEAGEDIFF']._serialized_end=642
-  _globals['_GETDAGREQUEST']._serialized_start=644
-  _globals['_GETDAGREQUEST']._serialized_end=741
-  _globals['_DAGNODE']._serialized_start=744
-  _globals['_DAGNODE']._serialized_end=982
-  _globals['_DAG']._serialized_start=984
-  _globals['_DAG']._serialized_end=1064
-  _globals['_LINEAGESERVICE']._serialized_start=1067
-  _globals['_LINEAGESERVICE']._serialized_end=1336
+  _globals['_RERUNSTEP']._serialized_end=207
+  _globals['_RERUNPLAN']._serialized_start=209
+  _globals['_RERUNPLAN']._serialized_end=279
+  _globals['_EXPORTLINEAGEREQUEST']._serialized_start=281
+  _globals['_EXPORTLINEAGEREQUEST']._serialized_end=351
+  _globals['_LINEAGEEXPORTCHUNK']._serialized_start=353
+  _globals['_LINEAGEEXPORTCHUNK']._serialized_end=441
+  _globals['_DIFFLINEAGEREQUEST']._serialized_start=443
+  _globals['_DIFFLINEAGEREQUEST']._serialized_end=504
+  _globals['_DIFFSECTION']._serialized_start=506
+  _globals['_DIFFSECTION']._serialized_end=548
+  _globals['_LINEAGEDIFF']._serialized_start=550
+  _globals['_LINEAGEDIFF']._serialized_end=659
+  _globals['_GETDAGREQUEST']._serialized_start=661
+  _globals['_GETDAGREQUEST']._serialized_end=758
+  _globals['_DAGNODE']._serialized_start=761
+  _globals['_DAGNODE']._serialized_end=1022
+  _globals['_DAG']._serialized_start=1024
+  _globals['_DAG']._serialized_end=1104
+  _globals['_LINEAGESERVICE']._serialized_start=1107
+  _globals['_LINEAGESERVICE']._serialized_end=1376
 # @@protoc_insertion_point(module_scope)

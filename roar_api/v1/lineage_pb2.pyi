@@ -18,16 +18,18 @@ class PlanRerunRequest(_message.Message):
     def __init__(self, workspace: _Optional[str] = ..., ref: _Optional[str] = ..., upstream: _Optional[bool] = ...) -> None: ...
 
 class RerunStep(_message.Message):
-    __slots__ = ("ref", "kind", "argv", "cwd")
+    __slots__ = ("ref", "kind", "argv", "cwd", "job_uid")
     REF_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     ARGV_FIELD_NUMBER: _ClassVar[int]
     CWD_FIELD_NUMBER: _ClassVar[int]
+    JOB_UID_FIELD_NUMBER: _ClassVar[int]
     ref: str
     kind: str
     argv: _containers.RepeatedScalarFieldContainer[str]
     cwd: str
-    def __init__(self, ref: _Optional[str] = ..., kind: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ...) -> None: ...
+    job_uid: str
+    def __init__(self, ref: _Optional[str] = ..., kind: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., job_uid: _Optional[str] = ...) -> None: ...
 
 class RerunPlan(_message.Message):
     __slots__ = ("steps", "stale_upstream")
@@ -104,7 +106,7 @@ class GetDagRequest(_message.Message):
     def __init__(self, workspace: _Optional[str] = ..., session_id: _Optional[str] = ..., expanded: _Optional[bool] = ..., skip_disk_check: _Optional[bool] = ...) -> None: ...
 
 class DagNode(_message.Message):
-    __slots__ = ("job_uid", "ref", "argv", "inputs", "outputs", "exit_code", "depends_on", "superseded", "stale", "stale_reasons", "seq")
+    __slots__ = ("job_uid", "ref", "argv", "inputs", "outputs", "exit_code", "depends_on", "superseded", "stale", "stale_reasons", "seq", "superseded_by")
     JOB_UID_FIELD_NUMBER: _ClassVar[int]
     REF_FIELD_NUMBER: _ClassVar[int]
     ARGV_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +118,7 @@ class DagNode(_message.Message):
     STALE_FIELD_NUMBER: _ClassVar[int]
     STALE_REASONS_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_BY_FIELD_NUMBER: _ClassVar[int]
     job_uid: str
     ref: str
     argv: _containers.RepeatedScalarFieldContainer[str]
@@ -127,7 +130,8 @@ class DagNode(_message.Message):
     stale: bool
     stale_reasons: _containers.RepeatedScalarFieldContainer[str]
     seq: int
-    def __init__(self, job_uid: _Optional[str] = ..., ref: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., exit_code: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., superseded: _Optional[bool] = ..., stale: _Optional[bool] = ..., stale_reasons: _Optional[_Iterable[str]] = ..., seq: _Optional[int] = ...) -> None: ...
+    superseded_by: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_uid: _Optional[str] = ..., ref: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., exit_code: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., superseded: _Optional[bool] = ..., stale: _Optional[bool] = ..., stale_reasons: _Optional[_Iterable[str]] = ..., seq: _Optional[int] = ..., superseded_by: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Dag(_message.Message):
     __slots__ = ("session_id", "lineage_hash", "nodes")

@@ -18,7 +18,7 @@ class InheritedFile(_message.Message):
     def __init__(self, fd: _Optional[int] = ..., path: _Optional[str] = ..., flags: _Optional[int] = ...) -> None: ...
 
 class BeginRunRequest(_message.Message):
-    __slots__ = ("workspace", "argv", "cwd", "kind", "tracer", "inherited_files", "environment")
+    __slots__ = ("workspace", "argv", "cwd", "kind", "tracer", "inherited_files", "environment", "rerun_of")
     class EnvironmentEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class BeginRunRequest(_message.Message):
     TRACER_FIELD_NUMBER: _ClassVar[int]
     INHERITED_FILES_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    RERUN_OF_FIELD_NUMBER: _ClassVar[int]
     workspace: str
     argv: _containers.RepeatedScalarFieldContainer[str]
     cwd: str
@@ -40,7 +41,8 @@ class BeginRunRequest(_message.Message):
     tracer: str
     inherited_files: _containers.RepeatedCompositeFieldContainer[InheritedFile]
     environment: _containers.ScalarMap[str, str]
-    def __init__(self, workspace: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., kind: _Optional[str] = ..., tracer: _Optional[str] = ..., inherited_files: _Optional[_Iterable[_Union[InheritedFile, _Mapping]]] = ..., environment: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    rerun_of: str
+    def __init__(self, workspace: _Optional[str] = ..., argv: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., kind: _Optional[str] = ..., tracer: _Optional[str] = ..., inherited_files: _Optional[_Iterable[_Union[InheritedFile, _Mapping]]] = ..., environment: _Optional[_Mapping[str, str]] = ..., rerun_of: _Optional[str] = ...) -> None: ...
 
 class LaunchSpec(_message.Message):
     __slots__ = ("argv_prefix", "environment", "tracer")

@@ -24,7 +24,7 @@ class Session(_message.Message):
     def __init__(self, id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., job_count: _Optional[int] = ..., lineage_hash: _Optional[str] = ...) -> None: ...
 
 class Workspace(_message.Message):
-    __slots__ = ("root", "db_path", "session", "jobs", "unsourced_inputs", "warnings", "checklist", "untracked_output_dirs")
+    __slots__ = ("root", "db_path", "session", "jobs", "unsourced_inputs", "warnings", "checklist", "untracked_output_dirs", "superseded")
     ROOT_FIELD_NUMBER: _ClassVar[int]
     DB_PATH_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class Workspace(_message.Message):
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
     CHECKLIST_FIELD_NUMBER: _ClassVar[int]
     UNTRACKED_OUTPUT_DIRS_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_FIELD_NUMBER: _ClassVar[int]
     root: str
     db_path: str
     session: Session
@@ -41,7 +42,16 @@ class Workspace(_message.Message):
     warnings: _containers.RepeatedScalarFieldContainer[str]
     checklist: _containers.RepeatedCompositeFieldContainer[_files_pb2.ChecklistItem]
     untracked_output_dirs: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, root: _Optional[str] = ..., db_path: _Optional[str] = ..., session: _Optional[_Union[Session, _Mapping]] = ..., jobs: _Optional[_Iterable[_Union[_jobs_pb2.Job, _Mapping]]] = ..., unsourced_inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ..., untracked_output_dirs: _Optional[_Iterable[str]] = ...) -> None: ...
+    superseded: _containers.RepeatedCompositeFieldContainer[SupersededStep]
+    def __init__(self, root: _Optional[str] = ..., db_path: _Optional[str] = ..., session: _Optional[_Union[Session, _Mapping]] = ..., jobs: _Optional[_Iterable[_Union[_jobs_pb2.Job, _Mapping]]] = ..., unsourced_inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ..., untracked_output_dirs: _Optional[_Iterable[str]] = ..., superseded: _Optional[_Iterable[_Union[SupersededStep, _Mapping]]] = ...) -> None: ...
+
+class SupersededStep(_message.Message):
+    __slots__ = ("ref", "by")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    BY_FIELD_NUMBER: _ClassVar[int]
+    ref: str
+    by: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ref: _Optional[str] = ..., by: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class InitWorkspaceRequest(_message.Message):
     __slots__ = ("path", "add_to_gitignore")
