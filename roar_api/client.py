@@ -142,10 +142,11 @@ class Client:
     # --- events and files ------------------------------------------------------------------
 
     def watch_events(self, *, workspace: str = "", kinds: Iterable[str] = (),
-                     topic_prefixes: Iterable[str] = ()) -> Iterator[events_pb2.Event]:
-        """Events from now on (an endless iterator: ``.cancel()`` it or break out)."""
+                     topic_prefixes: Iterable[str] = (), announce: bool = False) -> Iterator[events_pb2.Event]:
+        """Events from now on (an endless iterator: ``.cancel()`` it or break out). With
+        ``announce`` the first is ``events.subscribed``: from there on nothing is missed."""
         return self.events.WatchEvents(events_pb2.WatchEventsRequest(
-            workspace=workspace, kinds=list(kinds), topic_prefixes=list(topic_prefixes)))
+            workspace=workspace, kinds=list(kinds), topic_prefixes=list(topic_prefixes), announce=announce))
 
     def file_status(self, paths_: Iterable[str | os.PathLike[str]], cwd: str | os.PathLike[str] = "",
                     ) -> list[files_pb2.FileStatus]:

@@ -17,6 +17,7 @@ from typing import AsyncIterator, Callable
 #: Events a subscriber may have waiting before the oldest are dropped.
 QUEUE_SIZE = 1000
 DROPPED = "events.dropped"
+SUBSCRIBED = "events.subscribed"
 #: Topics whose last part is a state (the Event's ``state`` field, unless the publisher set it).
 STATE_TOPICS = ("registration.",)
 
@@ -131,11 +132,14 @@ class EventBus:
         self._subscribers.discard(sub)
 
     async def watch(self, topic_prefixes: tuple[str, ...] = (), workspace: str = "",
-                    kinds: tuple[str, ...] = ()) -> AsyncIterator[DaemonEvent]:
+                    kinds: tuple[str, ...] = (), announce: bool = False) -> AsyncIterator[DaemonEvent]:
         """Events from now on that the filter wants (and ``events.dropped`` when this consumer
-        fell behind), until the consumer stops."""
+        fell behind), until the consumer stops; with ``announce``, ``events.subscribed`` first,
+        once subscribed."""
         sub = self.subscribe(EventFilter(tuple(topic_prefixes), frozenset(kinds), workspace))
         try:
+            if announce:
+                yield DaemonEvent(SUBSCRIBED, workspace=workspace, message="subscribed")
             while True:
                 yield await sub.get()
         finally:

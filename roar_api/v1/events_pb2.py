@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14roar/v1/events.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"N\n\x12WatchEventsRequest\x12\x16\n\x0etopic_prefixes\x18\x01 \x03(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12\r\n\x05kinds\x18\x03 \x03(\t\"\xf3\x01\n\x05\x45vent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05topic\x18\x03 \x01(\t\x12\x11\n\tworkspace\x18\x04 \x01(\t\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x0f\n\x07job_uid\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x0c\n\x04step\x18\x08 \x01(\t\x12\r\n\x05paths\x18\t \x03(\t\x12\x0f\n\x07reasons\x18\n \x03(\t\x12\x0c\n\x04hash\x18\x0b \x01(\t\x12\x0f\n\x07\x64ropped\x18\x0c \x01(\x04\x12\r\n\x05state\x18\r \x01(\t2L\n\x0c\x45ventService\x12<\n\x0bWatchEvents\x12\x1b.roar.v1.WatchEventsRequest\x1a\x0e.roar.v1.Event0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14roar/v1/events.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"`\n\x12WatchEventsRequest\x12\x16\n\x0etopic_prefixes\x18\x01 \x03(\t\x12\x11\n\tworkspace\x18\x02 \x01(\t\x12\r\n\x05kinds\x18\x03 \x03(\t\x12\x10\n\x08\x61nnounce\x18\x04 \x01(\x08\"\xf3\x01\n\x05\x45vent\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05topic\x18\x03 \x01(\t\x12\x11\n\tworkspace\x18\x04 \x01(\t\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x0f\n\x07job_uid\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x0c\n\x04step\x18\x08 \x01(\t\x12\r\n\x05paths\x18\t \x03(\t\x12\x0f\n\x07reasons\x18\n \x03(\t\x12\x0c\n\x04hash\x18\x0b \x01(\t\x12\x0f\n\x07\x64ropped\x18\x0c \x01(\x04\x12\r\n\x05state\x18\r \x01(\t2L\n\x0c\x45ventService\x12<\n\x0bWatchEvents\x12\x1b.roar.v1.WatchEventsRequest\x1a\x0e.roar.v1.Event0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,9 +33,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'roar.v1.events_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_WATCHEVENTSREQUEST']._serialized_start=66
-  _globals['_WATCHEVENTSREQUEST']._serialized_end=144
-  _globals['_EVENT']._serialized_start=147
-  _globals['_EVENT']._serialized_end=390
-  _globals['_EVENTSERVICE']._serialized_start=392
-  _globals['_EVENTSERVICE']._serialized_end=468
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=162
+  _globals['_EVENT']._serialized_start=165
+  _globals['_EVENT']._serialized_end=408
+  _globals['_EVENTSERVICE']._serialized_start=410
+  _globals['_EVENTSERVICE']._serialized_end=486
 # @@protoc_insertion_point(module_scope)

@@ -10,14 +10,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class WatchEventsRequest(_message.Message):
-    __slots__ = ("topic_prefixes", "workspace", "kinds")
+    __slots__ = ("topic_prefixes", "workspace", "kinds", "announce")
     TOPIC_PREFIXES_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
+    ANNOUNCE_FIELD_NUMBER: _ClassVar[int]
     topic_prefixes: _containers.RepeatedScalarFieldContainer[str]
     workspace: str
     kinds: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, topic_prefixes: _Optional[_Iterable[str]] = ..., workspace: _Optional[str] = ..., kinds: _Optional[_Iterable[str]] = ...) -> None: ...
+    announce: bool
+    def __init__(self, topic_prefixes: _Optional[_Iterable[str]] = ..., workspace: _Optional[str] = ..., kinds: _Optional[_Iterable[str]] = ..., announce: _Optional[bool] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("sequence", "time", "topic", "workspace", "run_id", "job_uid", "message", "step", "paths", "reasons", "hash", "dropped", "state")

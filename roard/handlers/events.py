@@ -17,7 +17,8 @@ class EventHandler(events_pb2_grpc.EventServiceServicer):
     async def WatchEvents(self, request, context):
         if request.workspace:
             self.daemon.watch.touch(request.workspace)   # stale/fresh events need it watched
-        watch = self.daemon.bus.watch(tuple(request.topic_prefixes), request.workspace, tuple(request.kinds))
+        watch = self.daemon.bus.watch(tuple(request.topic_prefixes), request.workspace, tuple(request.kinds),
+                                      request.announce)
         async with contextlib.aclosing(watch) as events:   # unsubscribes when the client goes
             async for event in events:
                 yield event_message(event)

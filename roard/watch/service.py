@@ -187,7 +187,9 @@ class WatchService:
 
         try:
             async for changes in awatch(watched.root, watch_filter=wanted, debounce=DEBOUNCE_MS, step=STEP_MS,
-                                        stop_event=watched.stop, recursive=True, ignore_permission_denied=True):
+                                        stop_event=watched.stop, recursive=True):
+                # (not ignore_permission_denied: with it, watchfiles also swallows the watch limit
+                # error and never yields; an unreadable directory means polling instead)
                 self._queue(watched, {path for _, path in changes})
         except asyncio.CancelledError:
             raise

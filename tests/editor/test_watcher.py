@@ -20,10 +20,11 @@ class Events:
     """A WatchEvents stream read by a thread into a queue."""
 
     def __init__(self, roar, ws: Path | None, kinds: list[str]) -> None:
-        self.stream = roar.watch_events(workspace=str(ws) if ws else "", kinds=kinds)
+        self.stream = roar.watch_events(workspace=str(ws) if ws else "", kinds=kinds, announce=True)
         self.queue: queue.Queue = queue.Queue()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
+        self.next("events.subscribed")   # live from here on
 
     def _read(self) -> None:
         try:

@@ -21,10 +21,11 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string 
   return path.join(state, "roar", "roard.sock");
 }
 
-/** The proto directory: ROAR_PROTO_DIR, the copy packaged with the extension, or the repository's. */
+/** The proto directory: ROAR_PROTO_DIR, the repository's (when running from a checkout: the
+ * source of truth), or the copy packaged with the extension. */
 export function protoDir(): string {
-  const candidates = [process.env.ROAR_PROTO_DIR, path.resolve(__dirname, "..", "..", "proto"),
-    path.resolve(__dirname, "..", "..", "..", "..", "proto")];
+  const candidates = [process.env.ROAR_PROTO_DIR, path.resolve(__dirname, "..", "..", "..", "..", "proto"),
+    path.resolve(__dirname, "..", "..", "proto")];
   for (const dir of candidates) {
     if (dir && fs.existsSync(path.join(dir, "roar", "v1", "runs.proto"))) return dir;
   }

@@ -87,10 +87,13 @@ export class WorkspaceModel {
 
   constructor(readonly client: RoarClient, readonly root: string) {}
 
-  /** Subscribe to the workspace's events and load the DAG. */
+  /** Subscribe to the workspace's events, then (once the daemon says the subscription is
+   * live, so no change falls in between) load the DAG. */
   async start(): Promise<void> {
-    this.watch = this.client.watchEvents({ workspace: this.root, kinds: MODEL_TOPICS },
-      (event) => this.onEvent(event), () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      this.watch = this.client.watchEvents({ workspace: this.root, kinds: MODEL_TOPICS, announce: true },
+        (event) => (event.topic === "events.subscribed" ? resolve() : this.onEvent(event)), (err) => err && reject(err));
+    });
     await this.refresh(true);
   }
 

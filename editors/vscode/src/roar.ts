@@ -47,9 +47,10 @@ export class RoarClient {
   }
 
   /** Events from now on, to ``onEvent`` until cancelled; ``onEnd`` when the stream ends. */
-  watchEvents(filter: { workspace?: string; kinds?: string[] }, onEvent: (e: RoarEvent) => void,
+  watchEvents(filter: { workspace?: string; kinds?: string[]; announce?: boolean }, onEvent: (e: RoarEvent) => void,
               onEnd?: (err?: Error) => void): Cancellable {
-    const call = this.conn.stubs.events.WatchEvents({ workspace: filter.workspace ?? "", kinds: filter.kinds ?? [] });
+    const call = this.conn.stubs.events.WatchEvents({ workspace: filter.workspace ?? "", kinds: filter.kinds ?? [],
+      announce: filter.announce ?? false });
     call.on("data", onEvent);
     call.on("error", (err: grpc.ServiceError) => { if (err.code !== grpc.status.CANCELLED) onEnd?.(err); });
     call.on("end", () => onEnd?.());
