@@ -55,6 +55,50 @@ class ConfigKey:
             raise InvalidArgument(f"{self.name} takes one of {', '.join(self.choices)}, not {text!r}")
         return text
 
+    @property
+    def expected_type(self) -> str:
+        """What a config file must give this key, in words."""
+        kind = type(self.default)
+        if kind is bool:
+            return "true or false (a TOML boolean)"
+        if kind is list:
+            return "a list" if self.parse is not None else "a list of strings"
+        if kind is float:
+            return "a number"
+        return "a string"
+
+    def validate_stored(self, value: Any, source: Path) -> Any:
+        """``value`` as read from a TOML file: it must have the key's type already (a file says
+        ``quiet = true``, not ``"yes"``), then it is validated as a typed-in value is."""
+        kind = type(self.default)
+        if kind is bool:
+            typed = isinstance(value, bool)
+        elif kind is list:
+            typed = isinstance(value, list) and (self.parse is not None or all(isinstance(v, str) for v in value))
+        elif kind is float:
+            typed = isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            typed = isinstance(value, str)
+        if not typed:
+            raise InvalidArgument(f"{source}: {self.name} must be {self.expected_type}, "
+                                  f"not {_toml_type(value)} {bounded(render(value))}")
+        return self.validate(value)
+
+
+def _toml_type(value: Any) -> str:
+    names = {bool: "the boolean", int: "the integer", float: "the number", str: "the string",
+             list: "the list", dict: "the table"}
+    return next((name for kind, name in names.items() if isinstance(value, kind)), "the value")
+
+
+def bounded(text: str, limit: int = 80) -> str:
+    """``text`` cut short: error messages quote the user's input, not all of it."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def bounded_repr(value: Any) -> str:
+    return bounded(repr(value))
+
 
 KEYS: dict[str, ConfigKey] = {k.name: k for k in [
     ConfigKey("output.quiet", False, "Suppress the summary printed after each run."),
@@ -120,17 +164,32 @@ class Config:
     def load(cls, path: Path) -> "Config":
         """Defaults overlaid with the file; unknown keys and bad values are refused."""
         values = {k.name: k.default for k in KEYS.values()}
-        if path.exists():
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise InvalidArgument(f"{path} is not valid TOML ({exc}); fix or delete it") from None
-            for name, value in _flatten(data).items():
-                key = KEYS.get(name)
-                if key is None:
-                    raise InvalidArgument(f"{path}: unknown key {name!r}; valid keys: {', '.join(KEYS)}")
-                values[name] = key.validate(value)
+        for name, value in _read(path).items():
+            key = KEYS.get(name)
+            if key is None:
+                raise InvalidArgument(f"{path}: unknown key {bounded_repr(name)}; valid keys: {', '.join(KEYS)}")
+            values[name] = key.validate_stored(value, path)
         return cls(values)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The keys a config file sets (flattened), or {} when there is no file. A file that is not
+    UTF-8 or not TOML is refused with one sentence."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise InvalidArgument(f"cannot read {path} ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(f"{path} is not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x}); "
+                              f"TOML files are UTF-8: fix or delete it") from None
+    try:
+        return _flatten(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgument(f"{path} is not valid TOML ({exc}); fix or delete it") from None
 
 
 DEFAULT_CONFIG_TOML = """\
@@ -183,10 +242,8 @@ def set_value(path: Path, name: str, raw: str) -> Any:
     atomically, keeping the other keys it sets."""
     key = key_named(name)
     value = key.validate(raw)
-    current: dict[str, Any] = {}
-    if path.exists():
-        Config.load(path)  # refuses a broken file before we rewrite it
-        current = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    Config.load(path)  # refuses a broken file before we rewrite it
+    current = _read(path)
     current[name] = value
     tmp = path.with_suffix(".tmp")
     tmp.write_text(_toml_document(current), encoding="utf-8")
@@ -195,9 +252,7 @@ def set_value(path: Path, name: str, raw: str) -> Any:
 
 
 def explicitly_set(path: Path) -> set[str]:
-    if not path.exists():
-        return set()
-    return set(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
+    return set(_read(path))
 
 
 @dataclass(frozen=True)

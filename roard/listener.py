@@ -68,7 +68,7 @@ class SocketLock:
     @classmethod
     def acquire(cls, sock_path: Path) -> "SocketLock":
         path = lock_path(sock_path)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        fd = _open_lock_file(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -86,6 +86,23 @@ class SocketLock:
     def release(self) -> None:
         with contextlib.suppress(OSError):
             os.close(self.fd)
+
+
+def _open_lock_file(path: Path) -> int:
+    """The lock file's descriptor: a regular file of ours, never through a symlink."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DaemonStartupError(f"refusing to use lock file {path}: it is a symlink; "
+                                     "remove it and start roard again") from None
+        raise DaemonStartupError(f"cannot open lock file {path} ({exc.strerror})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+        os.close(fd)
+        what = "not a regular file" if not stat.S_ISREG(st.st_mode) else f"owned by uid {st.st_uid}, not by you"
+        raise DaemonStartupError(f"refusing to use lock file {path}: it is {what}")
+    return fd
 
 
 def prepare_socket(sock_path: Path) -> SocketLock:

@@ -58,28 +58,73 @@ async def _refuse(context: grpc.aio.ServicerContext, method: str, bad: _Malforme
                         f"malformed request: the bytes sent to {method} are not a valid {bad.type_name}")
 
 
+def _nul_field(message: Any, prefix: str = "") -> str | None:
+    """The name of the first string field (nested, repeated and map fields included) that holds
+    a NUL byte, else None. No path, argument or name of the API can hold one, and such a string
+    reaching an `os` call raises ValueError deep in the domain."""
+    for field, value in message.ListFields():
+        name = f"{prefix}{field.name}"
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            value_field = field.message_type.fields_by_name["value"]
+            for key, item in value.items():
+                if isinstance(key, str) and "\0" in key:
+                    return f"{name} (a key)"
+                if value_field.message_type is not None:
+                    found = _nul_field(item, f"{name}[{key!r}].")
+                    if found:
+                        return found
+                elif isinstance(item, str) and "\0" in item:
+                    return f"{name}[{key!r}]"
+            continue
+        items = value if field.is_repeated else [value]
+        for item in items:
+            if field.type == field.TYPE_STRING:
+                if "\0" in item:
+                    return name
+            elif field.type == field.TYPE_MESSAGE:
+                found = _nul_field(item, f"{name}.")
+                if found:
+                    return found
+    return None
+
+
+async def _refuse_nul(context: grpc.aio.ServicerContext, method: str, field: str) -> None:
+    log.warning("refused a %s request with a NUL byte in %s", method, field)
+    await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                        f"invalid request: {field} contains a NUL byte, which no path, argument "
+                        f"or name may hold")
+
+
 async def _admit(request: Any, context: grpc.aio.ServicerContext, method: str, stream_in: bool) -> Any:
-    """The request a handler may see: a malformed one is refused with INVALID_ARGUMENT; a
-    request stream is checked message by message."""
+    """The request a handler may see: a malformed one, or one with a NUL byte in any string,
+    is refused with INVALID_ARGUMENT; a request stream is checked message by message."""
     if stream_in:
         return _checked(request, context, method)
+    await _check(request, context, method)
+    return request
+
+
+async def _check(request: Any, context: grpc.aio.ServicerContext, method: str) -> None:
     if isinstance(request, _Malformed):
         await _refuse(context, method, request)
-    return request
+    elif hasattr(request, "ListFields"):
+        field = _nul_field(request)
+        if field is not None:
+            await _refuse_nul(context, method, field)
 
 
 async def _checked(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext,
                    method: str) -> AsyncIterator[Any]:
     async for request in requests:
-        if isinstance(request, _Malformed):
-            await _refuse(context, method, request)
+        await _check(request, context, method)
         yield request
 
 
 class CallInterceptor(grpc.aio.ServerInterceptor):
     """Wraps every method handler (ours, health and reflection) so that:
 
-    * a request that does not parse gets INVALID_ARGUMENT and the daemon carries on;
+    * a request that does not parse, or holds a NUL byte in any string field, gets
+      INVALID_ARGUMENT and the daemon carries on;
     * calls count as in flight for their whole duration, so the idle timeout never fires in
       the middle of one;
     * on shutdown, once the unary calls have finished, response streams (WatchEvents,

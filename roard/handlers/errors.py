@@ -34,7 +34,7 @@ def _wrap_unary(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return await method(self, request, context)
         except errors.RoarError as exc:
-            await context.abort(status_for(exc), str(exc))
+            await context.abort(status_for(exc), errors.bounded(str(exc)))
         except grpc.aio.AbortError:
             raise  # the handler chose its status already
         except Exception:
@@ -55,7 +55,7 @@ def _wrap_stream(method: Callable[..., Any]) -> Callable[..., Any]:
             async for item in method(self, request, context):
                 yield item
         except errors.RoarError as exc:
-            await context.abort(status_for(exc), str(exc))
+            await context.abort(status_for(exc), errors.bounded(str(exc)))
         except (grpc.aio.AbortError, asyncio.CancelledError, GeneratorExit):
             raise
         except Exception:

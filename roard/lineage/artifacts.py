@@ -12,7 +12,10 @@ from roard.lineage.checklist import ChecklistResult
 from roard.lineage.model import FileEntry, JobRecord
 from roard.lineage.store import JobStore
 
-_HEX = re.compile(r"^[0-9a-f]{6,64}$")
+#: The fewest hex characters a hash prefix may have (shorter ones name too many artifacts).
+MIN_HASH_PREFIX = 6
+_HEX = re.compile(rf"^[0-9a-f]{{{MIN_HASH_PREFIX},64}}$")
+_SHORT_HEX = re.compile(rf"^[0-9a-f]{{1,{MIN_HASH_PREFIX - 1}}}$")
 
 
 @dataclass
@@ -42,11 +45,14 @@ async def producing_job(store: JobStore, digest: str) -> JobRecord | None:
 async def resolve_artifact(store: JobStore, ref: str, cwd: str) -> ArtifactInfo:
     ref = ref.strip()
     if not ref:
-        raise InvalidArgument("an artifact reference is a path or a hash prefix of 6+ hex characters")
+        raise InvalidArgument(f"an artifact reference is a path or a hash prefix of {MIN_HASH_PREFIX}+ hex characters")
     candidate = ref if os.path.isabs(ref) else os.path.normpath(os.path.join(cwd or str(store.root), ref))
     digest = None
     if os.path.lexists(candidate) or "/" in ref or not is_hash_prefix(ref):
         digest = await _digest_for_path(store, candidate)
+        if digest is None and _SHORT_HEX.match(ref.lower()) and not os.path.lexists(candidate):
+            raise InvalidArgument(f"{ref!r} is too short for a hash prefix (at least {MIN_HASH_PREFIX} hex "
+                                  f"characters) and no recorded job wrote a file of that name")
         if digest is None:
             raise NotFound(f"no recorded job wrote {ref!r}")
     else:

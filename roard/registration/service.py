@@ -276,7 +276,7 @@ class RegistrationService:
         return await self.queue.retry_failed()
 
     async def drop(self, item_id: int) -> QueueItem:
-        if item_id <= 0:
+        if not 0 < item_id < 2**63:   # SQLite's INTEGER holds no more
             raise InvalidArgument("a queue item id is a positive number (see `roarctl register --queue`)")
         return await self.queue.drop(item_id)
 
