@@ -148,3 +148,7 @@ class EventBus:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    def subscribed_workspaces(self) -> set[str]:
+        """Workspaces some subscriber asked for by name (the watcher keeps watching them)."""
+        return {sub.filter.workspace for sub in self._subscribers if sub.filter.workspace}

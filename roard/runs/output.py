@@ -6,7 +6,8 @@ connected), who reads everything, the way a terminal would: the reader stops rea
 command's pipes while the owner lags by more than the memory window. A follower that falls
 behind what is kept gets an ``OutputSkipped`` with the number of bytes it missed.
 
-On disk the output is two segments (``<run>.0`` older, ``<run>.1`` current) of frames
+A worker thread writes it to disk (never the event loop); output arriving faster than the disk
+takes it skips the disk for what would be rotated away anyway. On disk the output is two segments (``<run>.0`` older, ``<run>.1`` current) of frames
 ``stream:u8 offset:u64 length:u32 data``; when the current one reaches half the limit it becomes
 the older one and the previous older one is deleted, so between half the limit and the limit
 is kept.
@@ -63,12 +64,17 @@ class OutputLog:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.older = directory / f"{name}.0"
         self.current = directory / f"{name}.1"
+        self._disk_limit = disk_limit
         self._segment_limit = max(disk_limit // 2, 1)
         self._memory_limit = memory_limit
         self._fd = os.open(self.current, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
         self._segment_size = 0
         self._memory: collections.deque[Chunk] = collections.deque()
         self._memory_bytes = 0
+        self._pending: collections.deque[Chunk] = collections.deque()   # not yet on disk
+        self._pending_bytes = 0
+        self._writer: asyncio.Future[None] | None = None
+        self._writing: list[Chunk] = []     # the batch the worker thread is writing now
         self.total = 0
         self.closed = False
         self._changed = asyncio.Event()
@@ -81,28 +87,58 @@ class OutputLog:
         log = cls.__new__(cls)
         log.older, log.current = directory / f"{name}.0", directory / f"{name}.1"
         log._memory, log._memory_bytes, log.closed = collections.deque(), 0, True
+        log._pending, log._pending_bytes, log._writer, log._writing = collections.deque(), 0, None, []
         log._fd, log._owner, log._changed, log._room = -1, None, asyncio.Event(), asyncio.Event()
         frames = _read_frames(log.older) + _read_frames(log.current)
         log.total = frames[-1].end if frames else 0
         return log
 
-    # --- writing (on the event loop) -------------------------------------------------------
+    # --- writing: appended on the event loop, written to disk by a worker thread --------------
 
     def append(self, stream: str, data: bytes) -> Chunk:
         chunk = Chunk(stream, data, self.total)
         self.total += len(data)
-        frame = _FRAME.pack(STREAMS.index(stream), chunk.offset, len(data)) + data
-        if self._segment_size + len(frame) > self._segment_limit and self._segment_size:
-            self._rotate()
-        # A page-cache append: microseconds, and bounded by DISK_LIMIT per run.
-        os.write(self._fd, frame)
-        self._segment_size += len(frame)
         self._memory.append(chunk)
         self._memory_bytes += len(data)
         while self._memory_bytes > self._memory_limit and len(self._memory) > 1:
             self._memory_bytes -= len(self._memory.popleft().data)
+        self._pending.append(chunk)
+        self._pending_bytes += len(data)
+        while self._pending_bytes > self._disk_limit and len(self._pending) > 1:
+            # Faster than the disk: what would be rotated away anyway is never written.
+            self._pending_bytes -= len(self._pending.popleft().data)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_pending())
         self._wake()
         return chunk
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            self._writing = list(self._pending)
+            self._pending.clear()
+            self._pending_bytes = 0
+            try:
+                await asyncio.to_thread(self._write_frames, self._writing)
+            finally:
+                self._writing = []
+        if self.closed:
+            self._close_fd()
+
+    def _write_frames(self, batch: list[Chunk]) -> None:
+        """Blocking: append frames, rotating segments at half the limit."""
+        parts: list[bytes] = []
+        size = 0
+        for chunk in batch:
+            frame_size = _FRAME.size + len(chunk.data)
+            if self._segment_size + size + frame_size > self._segment_limit and self._segment_size + size:
+                os.write(self._fd, b"".join(parts))
+                parts, size = [], 0
+                self._rotate()
+            parts += [_FRAME.pack(STREAMS.index(chunk.stream), chunk.offset, len(chunk.data)), chunk.data]
+            size += frame_size
+        if parts:
+            os.write(self._fd, b"".join(parts))
+            self._segment_size += size
 
     def _rotate(self) -> None:
         os.close(self._fd)
@@ -111,11 +147,21 @@ class OutputLog:
         self._segment_size = 0
 
     def close(self) -> None:
+        """No more output; the writer closes the file once what is pending is written."""
+        self.closed = True
+        if self._writer is None or self._writer.done():
+            self._close_fd()
+        self._wake()
+
+    async def flushed(self) -> None:
+        """Wait until everything appended is on disk."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    def _close_fd(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        self.closed = True
-        self._wake()
 
     def _wake(self) -> None:
         self._changed.set()
@@ -129,6 +175,21 @@ class OutputLog:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def _in_memory(self, position: int) -> tuple[int, list[Chunk]]:
+        """Where what is held in memory (recent output, and output not yet on disk) starts, and
+        the chunks of it that end after ``position``, in order."""
+        by_offset = {c.offset: c for c in self._writing}
+        by_offset.update((c.offset, c) for c in self._pending)
+        by_offset.update((c.offset, c) for c in self._memory)
+        chunks = [by_offset[o] for o in sorted(by_offset)]
+        start = chunks[0].offset if chunks else self.total
+        # Only the unbroken run up to the end counts (pending may have gaps it dropped).
+        for i in range(len(chunks) - 1, 0, -1):
+            if chunks[i - 1].end != chunks[i].offset:
+                chunks, start = chunks[i:], chunks[i].offset
+                break
+        return start, [c for c in chunks if c.end > position]
+
     async def follow(self, offset: int = 0, owner: bool = False) -> AsyncIterator[OutputItem]:
         """Everything from ``offset`` on, live, until the log is closed."""
         cursor = _Cursor(offset)
@@ -137,11 +198,11 @@ class OutputLog:
         try:
             while True:
                 changed = self._changed
-                first = self._memory[0].offset if self._memory else self.total
+                first, held = self._in_memory(cursor.position)
                 if cursor.position < first:
                     items = await asyncio.to_thread(self._read_disk, cursor.position, first)
                 else:
-                    items = _coalesce([c for c in list(self._memory) if c.end > cursor.position])
+                    items = _coalesce(held)
                 for item in items:
                     if isinstance(item, Skipped):
                         cursor.position += item.bytes
@@ -156,9 +217,6 @@ class OutputLog:
                 if cursor.position >= self.total:
                     if self.closed:
                         return
-                    if not items:
-                        await changed.wait()
-                elif not items and cursor.position >= first:
                     await changed.wait()
         finally:
             if self._owner is cursor:
@@ -177,8 +235,8 @@ class OutputLog:
                 items.append(Skipped(frame.offset - position))
             items.append(frame)
             position = frame.end
-        if not items and stop > start:
-            items.append(Skipped(stop - start))
+        if position < stop:
+            items.append(Skipped(stop - position))
         return items
 
 
@@ -211,6 +269,8 @@ def _read_frames(path: Path) -> list[Chunk]:
     while pos + _FRAME.size <= len(data):
         stream, offset, length = _FRAME.unpack_from(data, pos)
         pos += _FRAME.size
+        if pos + length > len(data):   # being written as we read
+            break
         frames.append(Chunk(STREAMS[stream], data[pos:pos + length], offset))
         pos += length
     return frames

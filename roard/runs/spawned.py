@@ -140,6 +140,10 @@ class SpawnedRuns:
         if spec.pty and not (0 < spec.rows <= 10000 and 0 < spec.cols <= 10000):
             raise InvalidArgument(f"terminal size {spec.rows}x{spec.cols} is not a size: rows and cols "
                                   "must be between 1 and 10000")
+        for key, value in spec.environment.items():
+            if not key or "=" in key or "\0" in key or "\0" in value:
+                raise InvalidArgument(f"environment variable {key!r} cannot be set: a name is non-empty "
+                                      "without '=' and neither name nor value holds a NUL byte")
         env = {**os.environ, **spec.environment}
         if spec.pty:
             env.setdefault("TERM", "xterm-256color")
@@ -193,6 +197,7 @@ class SpawnedRuns:
             raise
         finally:
             run.output.close()
+            await asyncio.shield(run.output.flushed())   # kept output is on disk before the job is
             for pipe in pipes:
                 pipe.transport.close()
             if master >= 0:

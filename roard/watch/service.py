@@ -1,7 +1,8 @@
 """WatchService: the daemon's workspace watcher (one per daemon, built in ``roard/daemon.py``).
 
 A workspace is watched from the first time a client asks about it (file status, events for it)
-or a job is recorded in it, until nobody has for ``watch.idle_minutes``. For each it keeps a
+or a job is recorded in it, until nobody has for ``watch.idle_minutes`` (a client subscribed to
+its events counts as using it). For each it keeps a
 ``TrackedWorkspace`` (the files its current steps read and wrote, their hashes now, the stale
 steps) and watches its tree with watchfiles (inotify): a change to a tracked file is re-checked
 in the background (stat, then BLAKE3 through the hash cache, so finalize later finds the hash
@@ -318,9 +319,12 @@ class WatchService:
             limits = {root: self._idle_limit(w) for root, w in self._watched.items()}
             await asyncio.sleep(min(30.0, min(limits.values()) / 2))
             now = time.monotonic()
+            followed = self.bus.subscribed_workspaces()   # an editor listening for its events
             for root, limit in limits.items():
                 watched = self._watched.get(root)
-                if watched is not None and now - watched.last_used >= limit:
+                if watched is not None and root in followed:
+                    watched.last_used = now
+                elif watched is not None and now - watched.last_used >= limit:
                     await self._stop(root, f"unused for {limit / 60:g} min (watch.idle_minutes)")
 
     @staticmethod

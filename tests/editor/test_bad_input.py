@@ -46,3 +46,9 @@ def test_file_status_needs_paths_and_an_absolute_cwd_for_relative_ones(roar) -> 
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "absolute cwd" in err.details()
     err = _error(lambda: roar.files.WatchFileStatus(files_pb2.GetFileStatusRequest()))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_an_environment_that_cannot_be_set_is_refused_before_anything_runs(roar, ws: Path) -> None:
+    err = _error(lambda: roar.start_run(["true"], cwd=ws, environment={"A=B": "x"}))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "'A=B'" in err.details()
+    assert roar.list_runs() == []

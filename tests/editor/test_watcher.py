@@ -211,3 +211,20 @@ def test_an_input_outside_the_workspace_is_polled(roar, roard, ws, events, tmp_p
     outside.write_text("v2\n")
     stale = ev.next("step.stale", "@1")
     assert any("changed on disk" in r for r in stale.reasons) and str(outside) in stale.paths
+
+
+def test_a_workspace_whose_events_a_client_follows_stays_watched(roar, roard, ws) -> None:
+    roard.roarctl("config", "set", "watch.idle_minutes", "0.02", cwd=ws, check=True)
+    _pipeline(roard, ws)
+    follower = Events(roar, ws, ["step.stale"])          # an editor listening to this workspace
+    stopped = Events(roar, None, ["watch.stopped"])
+    roar.file_status(["data.txt"], cwd=ws)
+    # Several idle periods (1.2 s each) pass while the follower listens: the edit is still seen.
+    roard.roarctl("daemon", "status", cwd=ws, check=True)
+    import time
+    time.sleep(4)   # lets idle periods pass; nothing is asserted about time
+    (ws / "data.txt").write_text("edited after the idle time\n")
+    assert follower.next("step.stale", "@1").reasons
+    assert [e for e in stopped.seen() if e.workspace == str(ws)] == []
+    follower.close()
+    stopped.close()
