@@ -75,6 +75,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()))
         return error_response(422, "invalid", f"{where}: {first.get('msg', 'invalid')}" if where else "The request is not valid.")
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, exc: OverflowError):
+        return error_response(422, "invalid", "A number in the request is too large to store.")
+
     @app.exception_handler(StatementError)
     async def _unstorable(_request: Request, exc: StatementError):
         if isinstance(exc.orig, (UnicodeError, ValueError, OverflowError)) or isinstance(exc, DataError):

@@ -88,6 +88,9 @@ def test_read_only_revoked_expired_and_bad_tokens(glaas_server):
                      .values(expires_at=time.time() - 1))
     db.dispose()
     assert glaas_server.request("GET", "/api/v1/auth/whoami", token=mine).status == 401
+    other = glaas_server.token(name, "read write")
+    assert glaas_server.request("DELETE", "/api/v1/auth/tokens/99999999999999999999999", token=other).status == 422
+    assert glaas_server.request("DELETE", "/api/v1/auth/tokens/123456789", token=other).status == 404
 
 
 def test_password_login_and_its_rate_limit(make_server):

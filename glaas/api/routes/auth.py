@@ -2,7 +2,7 @@
 caller's tokens."""
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from glaas.api.deps import caller, client_address, database, settings, web_url
 from glaas.api.routes.common import ok, router
@@ -118,7 +118,7 @@ def tokens(principal: Principal = Depends(caller), db: Database = Depends(databa
 
 
 @api.delete("/auth/tokens/{token_id}", response_model=Envelope[TokenInfo], summary="Revoke one of the caller's tokens")
-def revoke(token_id: int, principal: Principal = Depends(caller), db: Database = Depends(database)):
+def revoke(token_id: int = Path(ge=1, le=2**63 - 1), principal: Principal = Depends(caller), db: Database = Depends(database)):
     if not principal.authenticated:
         raise Unauthorized("Revoking a token needs a logged-in user.")
     with db.begin() as conn:
