@@ -19,7 +19,7 @@ from roarctl.commands.daemon import pid_alive
 
 STATUS_KEYS = {"pid", "version", "uptime_seconds", "socket_path", "active_runs", "workspaces",
                "log_path", "started_at", "protocol_major", "protocol_minor", "listen_mode",
-               "idle_timeout_seconds"}
+               "idle_timeout_seconds", "watching"}
 
 
 def test_start_status_stop(roar_env):
@@ -50,7 +50,7 @@ def test_start_status_stop(roar_env):
     assert st["socket_path"] == str(sock) and st["log_path"] == str(roar_env.log)
     assert st["listen_mode"] == "self"
     assert (st["protocol_major"], st["protocol_minor"]) == (PROTOCOL_MAJOR, PROTOCOL_MINOR)
-    assert st["active_runs"] == 0 and st["workspaces"] == []
+    assert st["active_runs"] == 0 and st["workspaces"] == [] and st["watching"] == []
     assert st["idle_timeout_seconds"] == 0
     assert isinstance(st["uptime_seconds"], float) and st["uptime_seconds"] > 0
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", st["started_at"])
