@@ -168,8 +168,13 @@ def build(jobs: list[JobRecord], composites: Iterable[CompositeRow], labels: Ite
                     art["source_type"] = _source_type(urls[f.hash])[:32]
                     art["metadata"] = {"source_url": urls[f.hash]}
                 entry_of[direction].append({"hash": f.hash, "path": f.path, "size": f.size})
-    for info in loose:
+    for info in loose:   # with its components when it is a directory
         artifact(info.hash, info.size, info.paths[0] if info.paths else "")
+        if info.components:
+            artifacts[info.hash]["components"] = [{"path": c.path, "hash": c.hash, "size": c.size}
+                                                  for c in sorted(info.components, key=lambda c: c.path)]
+            for c in info.components:
+                artifact(c.hash, c.size, os.path.join(artifacts[info.hash]["path"], c.path))
     members: dict[str, dict[str, dict[str, Any]]] = {}
     for row in composites:
         members.setdefault(row.hash, {})[row.member] = {"path": row.member, "hash": row.member_hash,

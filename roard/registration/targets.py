@@ -108,12 +108,19 @@ async def job_selection(store: JobStore, job: JobRecord, target: str) -> Selecti
 async def _artifact_selection(store: JobStore, ref: str, target: str, cwd: str) -> Selection:
     info = await resolve_artifact(store, ref, cwd)
     producer = await producing_job(store, info.hash) or await _composite_producer(store, info.hash)
-    if producer is None:
+    if producer is not None:
+        producers = [producer]
+    else:   # only read, or a directory put as a whole: the lineage of what is in it
+        producers = [p for c in info.components if (p := await producing_job(store, c.hash)) is not None]
+    if not producers:
         return Selection("artifact", target, [], artifacts=[info.hash], loose=[info])
-    jobs = await _all_jobs(store)
-    graph = await asyncio.to_thread(LineageGraph, jobs)
-    mine = next(j for j in graph.jobs if j.uid == producer.uid)
-    return Selection("artifact", target, graph.upstream(mine), artifacts=[info.hash])
+    graph = await asyncio.to_thread(LineageGraph, await _all_jobs(store))
+    found: dict[str, JobRecord] = {}
+    for p in producers:
+        mine = next(j for j in graph.jobs if j.uid == p.uid)
+        found.update((j.uid, j) for j in graph.upstream(mine))
+    jobs = [j for j in graph.jobs if j.uid in found]     # record order
+    return Selection("artifact", target, jobs, artifacts=[info.hash], loose=[] if producer else [info])
 
 
 async def _composite_producer(store: JobStore, digest: str) -> JobRecord | None:

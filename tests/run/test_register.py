@@ -264,3 +264,22 @@ def test_reproduce_a_hash_known_only_to_the_server(roard: RoarEnv, workspace: Pa
         assert unknown.returncode == 4 and "does not know it" in unknown.stderr
     finally:
         other.stop_daemon()
+
+
+def test_register_a_directory_put_as_a_whole(roard: RoarEnv, workspace: Path, glaas: GlaasServer, tmp_path: Path):
+    """A directory is a composite artifact: registering it sends its components and the
+    lineage of the jobs that wrote them."""
+    roard.roarctl("run", PYTHON, "-c", "import os; os.makedirs('out', exist_ok=True); "
+                  "open('out/a.txt', 'w').write('A'); open('out/b.txt', 'w').write('B')", cwd=workspace, check=True)
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    roard.roarctl("put", "out", f"file://{remote}/out", "-m", "both", "--no-tag", cwd=workspace, check=True)
+    roard.roarctl("config", "set", "glaas.url", glaas.url, cwd=workspace, check=True)
+    reg = json.loads(roard.roarctl("register", "-y", "--json", "out", cwd=workspace, check=True).stdout)
+    composite = reg["artifacts"][0]["hash"]
+    assert reg["kind"] == "artifact" and reg["new"]["jobs"] >= 1
+    status, parts = get(glaas, f"/api/v1/artifacts/{composite}/components")
+    assert status == 200 and sorted(c["path"] for c in parts) == ["a.txt", "b.txt"]
+    a = blake3.blake3(b"A").hexdigest()
+    status, producer = get(glaas, f"/api/v1/artifacts/{a}/producer")
+    assert status == 200 and producer["jobs"][0]["job_type"] == "run"
