@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import os
 import socket
 import struct
 import time
@@ -95,6 +96,29 @@ SHUTTING_DOWN = "roard is shutting down"
 CONTROL_SEND_TIMEOUT = 1.0
 
 
+#: struct ucred: pid, uid, gid
+_UCRED = struct.Struct("3i")
+
+
+def check_peer(sock: socket.socket, path: str) -> None:
+    """Refuse, before a byte is sent, a daemon that is not the user's own: the process at the
+    other end (SO_PEERCRED, from the kernel) and the socket file must both belong to this uid.
+    Another user's daemon could answer BeginRun with a launch prefix of its choosing."""
+    me = os.geteuid()
+    pid, uid, _ = _UCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size))
+    if uid != me:
+        raise RpcError(StatusCode.PERMISSION_DENIED,
+                       f"refusing to talk to {path}: the process serving it (pid {pid}) runs as uid {uid}, "
+                       f"not as you (uid {me})")
+    try:
+        owner = os.stat(path).st_uid
+    except OSError as exc:
+        raise RpcError(StatusCode.UNAVAILABLE, f"cannot check {path}: {exc.strerror}") from None
+    if owner != me:
+        raise RpcError(StatusCode.PERMISSION_DENIED,
+                       f"refusing to talk to {path}: the socket file is owned by uid {owner}, not by you (uid {me})")
+
+
 class _Stream:
     def __init__(self, stream_id: int, send_window: int) -> None:
         self.id = stream_id
@@ -134,6 +158,11 @@ class Connection:
         except OSError as exc:
             self.sock.close()
             raise RpcError(StatusCode.UNAVAILABLE, f"cannot connect to {path}: {exc.strerror or exc}") from None
+        try:
+            check_peer(self.sock, path)
+        except RpcError:
+            self.sock.close()
+            raise
         self.decoder = HeaderDecoder()
         self.streams: dict[int, _Stream] = {}
         self.next_id = 1

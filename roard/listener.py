@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import stat
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +147,17 @@ def systemd_listen_fd() -> int | None:
     return fd
 
 
+def peer_uid(sock: socket.socket | None) -> int | None:
+    """The uid of the process at the other end of a Unix socket (SO_PEERCRED), None if unknown."""
+    if sock is None:
+        return None
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except OSError:
+        return None
+    return struct.unpack("3i", creds)[1]
+
+
 class ActivatedSocketProxy:
     """Serves a socket passed by systemd by relaying each connection to the gRPC server's own
     private socket. grpcio's Python API cannot adopt a listening descriptor, so the relay keeps
@@ -168,6 +180,11 @@ class ActivatedSocketProxy:
             await self._server.wait_closed()
 
     async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        uid = peer_uid(client_w.get_extra_info("socket"))
+        if uid != os.geteuid():   # systemd's socket may be more open than our own 0600 one
+            log.warning("refused a connection from uid %s: roard serves only uid %d", uid, os.geteuid())
+            client_w.close()
+            return
         try:
             backend_r, backend_w = await asyncio.open_unix_connection(str(self.backend_path))
         except OSError:
