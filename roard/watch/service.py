@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from roard.errors import FailedPrecondition
+from roard.errors import FailedPrecondition, InvalidArgument
 from roard.events import DaemonEvent, EventBus
 from roard.hashing import HashCache
 from roard.lineage.file_status import FileStatusInfo
@@ -132,7 +132,8 @@ class WatchService:
         task.add_done_callback(self._background.discard)
 
     async def _open_quietly(self, path: str) -> None:
-        with contextlib.suppress(FailedPrecondition):
+        # In the background: a path in no workspace, or not a workspace path at all, is no one's error.
+        with contextlib.suppress(FailedPrecondition, InvalidArgument):
             await self.open(path)
 
     async def open(self, path: str) -> Watched | None:
