@@ -24,7 +24,9 @@ from roard.capture.git import GitState
 from roard.capture.runtime import Runtime
 from roard.lineage.model import Decision, FileEntry, JobRecord, TransferInfo, relative_cwd
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+#: The schema ``SCHEMA`` creates; a new database then takes the later migrations like an old one.
+SCHEMA_BASE_VERSION = 6
 
 #: Directories recorded as a whole (composite artifacts), one row per component: ``hash`` is the
 #: directory's Merkle hash (roard/transfers/composite.py), ``member`` a path relative to it.
@@ -62,7 +64,7 @@ async def _transfer_out_of_runtime(conn: aiosqlite.Connection) -> None:
                                (json.dumps(runtime), json.dumps(transfer), uid))
 
 
-#: Schema 6: what a job read and wrote, and its larger JSON documents, stored once by content and
+#: Schema 7: what a job read and wrote, and its larger JSON documents, stored once by content and
 #: referenced from the job, so that a step re-run on unchanged inputs adds one small row instead
 #: of a row per file. A *file set* is a job's inputs (role "in") or outputs ("out") in order,
 #: named by the BLAKE3 of its rows; a *doc* is a JSON document (git state, runtime without its
@@ -99,7 +101,7 @@ CREATE INDEX IF NOT EXISTS jobs_in_set ON jobs(in_set);
 CREATE INDEX IF NOT EXISTS jobs_out_set ON jobs(out_set);
 """
 
-#: The JSON columns of ``jobs`` that schema 6 stores as docs; ``jobs.docs`` holds, in this order,
+#: The JSON columns of ``jobs`` that schema 7 stores as docs; ``jobs.docs`` holds, in this order,
 #: the doc ids (comma-separated) and the columns themselves hold "" (older rows keep their text).
 DOC_COLUMNS = ("git", "runtime", "packages", "warnings", "decisions")
 #: The runtime's package lists: one doc per distinct set of them (issue 14 item 10).
@@ -117,8 +119,10 @@ def file_set_rows(role: str, files: list[FileEntry]) -> tuple[str, list[tuple[An
 
 
 async def _file_sets_from_job_files(conn: aiosqlite.Connection) -> None:
-    """Schema 6: ``job_files`` (a row per job and file) becomes file sets referenced by the jobs."""
-    await conn.executescript(FILE_SETS_SCHEMA)
+    """Schema 7: ``job_files`` (a row per job and file) becomes file sets referenced by the jobs."""
+    for stmt in FILE_SETS_SCHEMA.split(";"):
+        if stmt.strip():
+            await conn.execute(stmt)
     async with conn.execute("SELECT uid FROM jobs") as cur:
         uids = [r[0] for r in await cur.fetchall()]
     for uid in uids:
@@ -157,10 +161,11 @@ MIGRATIONS: list[tuple[int, list[Step]]] = [
     (4, [stmt.strip() for stmt in COMPOSITES_SCHEMA.split(";") if stmt.strip()]),
     (5, [_transfer_out_of_runtime]),
     (6, ["ALTER TABLE jobs ADD COLUMN rerun_of TEXT NOT NULL DEFAULT ''"]),
+    (7, [_file_sets_from_job_files]),
 ]
 
-#: Schema 5, the base a new database is created from before the later migrations run (so that
-#: every database, new or old, reaches today's schema by the same steps).
+#: Schema SCHEMA_BASE_VERSION, what a new database is created with before the later migrations
+#: run (so that every database, new or old, reaches today's schema by the same steps).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -217,6 +222,23 @@ CREATE TABLE IF NOT EXISTS labels (
 
 _HEX = re.compile(r"^[0-9a-f]+$")
 
+#: A job's files as rows with their role and job (what ``job_files`` held before schema 7), for
+#: a ``WHERE hash = ?1`` (each half uses the hash index, then the jobs' set indexes).
+_JOB_FILES = " UNION ALL ".join(
+    f"SELECT f.ord, f.path, f.abs_path, f.hash, f.size, f.flags, f.target, '{role}' AS role, "
+    "j.uid AS job_uid, j.step, j.kind, j.seq, j.session_id, j.ended_at "
+    f"FROM set_files f JOIN jobs j ON j.{role}_set = f.set_id WHERE f.hash = ?1"
+    for role in ("in", "out"))
+
+
+def job_docs(job: JobRecord) -> list[tuple[str, str]]:
+    """(digest, body) of each of a job's DOC_COLUMNS, in that order."""
+    runtime = job.runtime.to_json()
+    packages = {name: runtime.pop(name) for name in PACKAGE_FIELDS}
+    bodies = [json.dumps(job.git.to_json()), json.dumps(runtime), json.dumps(packages),
+              json.dumps(job.warnings), json.dumps([d.__dict__ for d in job.decisions])]
+    return [(content_digest(b), b) for b in bodies]
+
 
 def step_key(kind: str, argv: list[str], cwd: str, root: str) -> str:
     """What makes two jobs "the same step": kind, argv and cwd relative to the workspace (""
@@ -232,6 +254,7 @@ class JobStore:
         self._db: aiosqlite.Connection | None = None
         self.write_lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
+        self._doc_cache: dict[int, str] = {}
 
     async def db(self) -> aiosqlite.Connection:
         if self._db is None:
@@ -255,7 +278,7 @@ class JobStore:
         """Create the schema, or bring an older database up to date in one transaction."""
         async with conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'") as cur:
             existing = await cur.fetchone() is not None
-        version = 5
+        version = SCHEMA_BASE_VERSION
         if existing:
             async with conn.execute("SELECT value FROM meta WHERE key='schema_version'") as cur:
                 row = await cur.fetchone()
@@ -330,6 +353,9 @@ class JobStore:
         db = await self.db()
         sid = await self.active_session()
         key = step_key(job.kind, job.argv, job.cwd, str(self.root))
+        # Serializing and digesting 100,000 rows takes a while: not on the event loop.
+        sets, docs = await asyncio.to_thread(
+            lambda: ([file_set_rows("in", job.inputs), file_set_rows("out", job.outputs)], job_docs(job)))
         async with self.write_lock:
             row = None
             if job.rerun_of:   # `run @N`, overrides and all, is the next version of step N
@@ -354,20 +380,17 @@ class JobStore:
                                   (sid,)) as cur:
                 seq = (await cur.fetchone())["m"] + 1
             job.session_id, job.step, job.seq = sid, step, seq
+            set_ids = [await _put_file_set(db, role, digest, rows) if rows else None
+                       for role, (digest, rows) in zip(("in", "out"), sets)]
+            doc_ids = [await self._put_doc(db, digest, body) for digest, body in docs]
             await db.execute(
                 "INSERT INTO jobs (uid, session_id, seq, step, kind, step_key, argv, cwd, started_at, "
                 "ended_at, exit_code, status, tracer, git, runtime, warnings, decisions, env, transfer, "
-                "rerun_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "in_set, out_set, docs, rerun_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'','','','',?,?,?,?,?,?)",
                 (job.uid, sid, seq, step, job.kind, key, json.dumps(job.argv), job.cwd,
                  job.started_at, job.ended_at, job.exit_code, job.status, job.tracer,
-                 json.dumps(job.git.to_json()), json.dumps(job.runtime.to_json()), json.dumps(job.warnings),
-                 json.dumps([d.__dict__ for d in job.decisions]), json.dumps(job.env),
-                 json.dumps(job.transfer.to_json()) if job.transfer else "", job.rerun_of))
-            await db.executemany(
-                "INSERT INTO job_files VALUES (?,?,?,?,?,?,?,?,?)",
-                [(job.uid, role, i, f.path, f.abs_path, f.hash, f.size, json.dumps(f.flags), f.target)
-                 for role, files in (("in", job.inputs), ("out", job.outputs))
-                 for i, f in enumerate(files)])
+                 json.dumps(job.env), json.dumps(job.transfer.to_json()) if job.transfer else "",
+                 *set_ids, ",".join(map(str, doc_ids)), job.rerun_of))
             await db.executemany(
                 "INSERT INTO composites VALUES (?,?,?,?,?,?,?,?)",
                 [(job.uid, role, c.hash, c.path, c.abs_path, m.path, m.hash, m.size)
@@ -385,35 +408,65 @@ class JobStore:
             if row is None:
                 raise NotFound("the active session has no jobs to pop")
             job = await self._hydrate(row, with_decisions=False)
-            await db.execute("DELETE FROM job_files WHERE job_uid = ?", (job.uid,))
             await db.execute("DELETE FROM composites WHERE job_uid = ?", (job.uid,))
             await db.execute("DELETE FROM jobs WHERE uid = ?", (job.uid,))
+            for set_id in (row["in_set"], row["out_set"]):
+                if set_id is not None:   # a set no other job references goes with it
+                    await db.execute("DELETE FROM set_files WHERE set_id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+                                     "jobs WHERE in_set = ?1 OR out_set = ?1)", (set_id,))
+                    await db.execute("DELETE FROM file_sets WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM "
+                                     "jobs WHERE in_set = ?1 OR out_set = ?1)", (set_id,))
             await db.commit()
         return job
 
     # --- reading jobs ------------------------------------------------------------------------
 
-    async def _files(self, uid: str) -> tuple[list[FileEntry], list[FileEntry]]:
+    async def _set_files(self, set_id: int | None) -> list[FileEntry]:
+        if set_id is None:
+            return []
         db = await self.db()
-        ins: list[FileEntry] = []
-        outs: list[FileEntry] = []
-        async with db.execute("SELECT * FROM job_files WHERE job_uid = ? ORDER BY role, ord", (uid,)) as cur:
-            async for r in cur:
-                entry = FileEntry(r["path"], r["abs_path"], r["hash"], r["size"],
-                                  json.loads(r["flags"]), r["target"])
-                (ins if r["role"] == "in" else outs).append(entry)
-        return ins, outs
+        async with db.execute("SELECT path, abs_path, hash, size, flags, target FROM set_files "
+                              "WHERE set_id = ? ORDER BY ord", (set_id,)) as cur:
+            return [FileEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in await cur.fetchall()]
+
+    async def _put_doc(self, db: aiosqlite.Connection, digest: str, body: str) -> int:
+        async with db.execute("SELECT id FROM docs WHERE digest = ?", (digest,)) as cur:
+            row = await cur.fetchone()
+        if row:
+            return row[0]
+        async with db.execute("INSERT INTO docs (digest, body) VALUES (?, ?)", (digest, body)) as cur:
+            doc_id = cur.lastrowid
+        self._doc_cache[doc_id] = body
+        return doc_id
+
+    async def _docs(self, ids: list[int]) -> list[str]:
+        """The bodies of docs ``ids`` (immutable, so kept once read)."""
+        missing = [i for i in set(ids) if i not in self._doc_cache]
+        if missing:
+            if len(self._doc_cache) > 4096:
+                self._doc_cache.clear()
+            db = await self.db()
+            async with db.execute(f"SELECT id, body FROM docs WHERE id IN ({','.join('?' * len(missing))})",
+                                  missing) as cur:
+                self._doc_cache.update({r[0]: r[1] for r in await cur.fetchall()})
+        return [self._doc_cache[i] for i in ids]
 
     async def _hydrate(self, row: Any, with_decisions: bool = True) -> JobRecord:
-        ins, outs = await self._files(row["uid"])
-        decisions = [Decision(**d) for d in json.loads(row["decisions"])] if with_decisions else []
+        ins, outs = await self._set_files(row["in_set"]), await self._set_files(row["out_set"])
+        if row["docs"]:
+            git, runtime, packages, warnings, decisions = map(
+                json.loads, await self._docs([int(i) for i in row["docs"].split(",")]))
+            runtime.update(packages)
+        else:   # written before schema 7: the JSON in the job's own columns
+            git, runtime, warnings, decisions = (json.loads(row[c]) for c in ("git", "runtime", "warnings",
+                                                                            "decisions"))
         return JobRecord(
             uid=row["uid"], session_id=row["session_id"], kind=row["kind"],
             argv=json.loads(row["argv"]), cwd=row["cwd"], started_at=row["started_at"],
             ended_at=row["ended_at"], exit_code=row["exit_code"], status=row["status"],
-            tracer=row["tracer"], step=row["step"], seq=row["seq"], git=GitState.from_json(json.loads(row["git"])),
-            runtime=Runtime.from_json(json.loads(row["runtime"])), inputs=ins, outputs=outs,
-            warnings=json.loads(row["warnings"]), decisions=decisions, env=json.loads(row["env"]),
+            tracer=row["tracer"], step=row["step"], seq=row["seq"], git=GitState.from_json(git),
+            runtime=Runtime.from_json(runtime), inputs=ins, outputs=outs, warnings=warnings,
+            decisions=[Decision(**d) for d in decisions] if with_decisions else [], env=json.loads(row["env"]),
             transfer=TransferInfo.from_json(json.loads(row["transfer"])) if row["transfer"] else None,
             rerun_of=row["rerun_of"])
 
@@ -465,7 +518,7 @@ class JobStore:
         """Hashes of files and of composites (directories) starting with ``prefix``."""
         db = await self.db()
         like = prefix.lower() + "%"
-        async with db.execute("SELECT hash FROM job_files WHERE hash LIKE ? UNION "
+        async with db.execute("SELECT hash FROM set_files WHERE hash LIKE ? UNION "
                               "SELECT hash FROM composites WHERE hash LIKE ? LIMIT 11", (like, like)) as cur:
             return [r["hash"] async for r in cur]
 
@@ -473,7 +526,7 @@ class JobStore:
         """Every recording of the composite ``h``: one row per (job, component), oldest first."""
         db = await self.db()
         async with db.execute(
-                "SELECT c.*, j.step, j.kind, j.seq, j.ended_at FROM composites c "
+                "SELECT c.*, j.step, j.kind, j.seq, j.session_id, j.ended_at FROM composites c "
                 "JOIN jobs j ON j.uid = c.job_uid WHERE c.hash = ? ORDER BY j.ended_at, c.member",
                 (h,)) as cur:
             return [dict(r) async for r in cur]
@@ -487,18 +540,18 @@ class JobStore:
         return row["hash"] if row else None
 
     async def files_with_hash(self, h: str) -> list[dict[str, Any]]:
+        """Every recording of a file with content ``h``: its entry, role, job uid and the job's
+        step, kind, seq, session and end, oldest first."""
         db = await self.db()
         async with db.execute(
-                "SELECT f.*, j.step, j.kind, j.seq, j.session_id, j.ended_at FROM job_files f "
-                "JOIN jobs j ON j.uid = f.job_uid WHERE f.hash = ? ORDER BY j.ended_at", (h,)) as cur:
+                f"SELECT * FROM ({_JOB_FILES}) WHERE hash = ?1 ORDER BY ended_at", (h,)) as cur:
             return [dict(r) async for r in cur]
 
     async def latest_hash_for_path(self, abs_path: str) -> str | None:
         db = await self.db()
         async with db.execute(
-                "SELECT f.hash FROM job_files f JOIN jobs j ON j.uid = f.job_uid "
-                "WHERE f.abs_path = ? AND f.role = 'out' ORDER BY j.ended_at DESC LIMIT 1",
-                (abs_path,)) as cur:
+                "SELECT f.hash FROM set_files f JOIN jobs j ON j.out_set = f.set_id "
+                "WHERE f.abs_path = ? ORDER BY j.ended_at DESC LIMIT 1", (abs_path,)) as cur:
             row = await cur.fetchone()
         return row["hash"] if row else None
 
@@ -513,7 +566,8 @@ class JobStore:
             chunk = hashes[i:i + 500]
             marks = ",".join("?" * len(chunk))
             async with db.execute(
-                    f"SELECT DISTINCT hash FROM job_files WHERE role = 'out' AND hash IN ({marks})",
+                    "SELECT DISTINCT f.hash FROM set_files f JOIN file_sets s ON s.id = f.set_id "
+                    f"WHERE s.role = 'out' AND f.hash IN ({marks})",
                     chunk) as cur:
                 found.update([r["hash"] async for r in cur])
         return found

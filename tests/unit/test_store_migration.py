@@ -112,8 +112,11 @@ async def test_typed_records_round_trip_with_their_version(tmp_path: Path) -> No
     back = await store.get_job("d" * 12)
     assert (back.git, back.runtime, back.transfer) == (job.git, job.runtime, transfer)
     await store.close()
-    stored = sqlite3.connect(tmp_path / "roar.db").execute("SELECT git, runtime, transfer FROM jobs").fetchone()
-    assert [json.loads(column)["v"] for column in stored] == [1, 1, 1]
+    conn = sqlite3.connect(tmp_path / "roar.db")
+    doc_ids, transfer = conn.execute("SELECT docs, transfer FROM jobs").fetchone()
+    git_id, runtime_id = doc_ids.split(",")[:2]   # DOC_COLUMNS: git, runtime, ...
+    stored = [conn.execute("SELECT body FROM docs WHERE id = ?", (i,)).fetchone()[0] for i in (git_id, runtime_id)]
+    assert [json.loads(column)["v"] for column in [*stored, transfer]] == [1, 1, 1]
 
 
 def test_a_record_from_a_newer_roard_is_refused() -> None:
