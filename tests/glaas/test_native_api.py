@@ -54,6 +54,8 @@ def test_reads_producer_consumers_lineage_and_dag(glaas_server):
     assert {j["uid"] for j in shallow["jobs"]} == set(p.uids[2:]) and shallow["truncated"] is True
     deep = glaas_server.request("GET", f"/api/v1/artifacts/{p.final}/lineage?depth=10").data
     assert len(deep["jobs"]) == 4 and deep["truncated"] is False
+    walked = glaas_server.request("GET", f"/api/v1/artifacts/{p.final}/lineage?depth=60").data  # deeper: the same
+    assert walked["jobs"] == deep["jobs"] and walked["edges"] == deep["edges"] and walked["sources"] == deep["sources"]
     dag = glaas_server.request("GET", f"/api/v1/artifacts/{p.final}/dag").data
     assert [j["uid"] for j in dag["jobs"]] == p.uids  # producers first
     assert dag["sources"] == [p.hashes[0]]
