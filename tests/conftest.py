@@ -104,6 +104,7 @@ def make_env(base: Path) -> RoarEnv:
         "XDG_RUNTIME_DIR": str(run_dir),
         "XDG_STATE_HOME": str(base / "state"),
         "XDG_CONFIG_HOME": str(base / "config"),
+        "XDG_DATA_HOME": str(base / "data"),   # reproduce's clones land here, not in ~/.local/share
         "ROARD_SOCKET": str(run_dir / "roar" / "roard.sock"),
         "ROAR_AUTOSTART_TIMEOUT": "20",
         "PYTHONPATH": str(REPO),
