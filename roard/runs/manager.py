@@ -27,6 +27,7 @@ from roard.finalize.finalize import finalize_run, stamp_inherited
 from roard.hashing import HashCache
 from roard.lineage.model import JobRecord
 from roard.lineage.sourcing import mark_unsourced
+from roard.runs.liveness import live_processes
 from roard.runs.record import RunRecord, process_alive, process_start_time
 from roard.tracing.backends import (LaunchPlan, choose_backend, is_go_executable, launch_plan, native_dir,
                                      preload_blind)
@@ -36,6 +37,11 @@ from roard.workspace.layout import WorkspacePaths
 from roard.workspace.registry import WorkspaceRegistry
 
 log = logging.getLogger(__name__)
+
+#: A recovered job's exit code is not known: roarctl, the command's parent, died first, and roard
+#: (no parent of the command) cannot learn it. The job keeps exit code -1 with this warning.
+EXIT_UNKNOWN_WARNING = ("the command's exit code is unknown (recorded as -1): roarctl was gone before the "
+                        "command ended, and roard is not its parent")
 
 #: How often runs whose client may have died are checked.
 CLIENT_CHECK_INTERVAL = 2.0
@@ -67,6 +73,7 @@ class RunManager:
         self._active: dict[str, RunRecord] = {}
         self._finishing: dict[str, asyncio.Task[JobRecord]] = {}
         self._watch: asyncio.Task[None] | None = None
+        self._waiting: set[str] = set()   # client gone, processes still running
 
     def active_count(self) -> int:
         return len(self._active)
@@ -159,6 +166,8 @@ class RunManager:
         else:
             status = "failed"
         warnings = list(record.warnings)
+        if end.recovered:
+            warnings.append(EXIT_UNKNOWN_WARNING)
         if end.spawn_error:
             warnings.append(end.spawn_error)
         warnings += result.warnings
@@ -214,6 +223,16 @@ class RunManager:
             if record.run_id in self._finishing:
                 continue
             if not process_alive(record.client_pid, record.client_start):
+                # Never finalize while the command still runs: its later outputs would be missed.
+                alive = await asyncio.to_thread(live_processes, record.spool_dir, record.run_id)
+                if alive:
+                    if record.run_id not in self._waiting:
+                        self._waiting.add(record.run_id)
+                        log.warning("run %s lost its client (pid %d); waiting for its %d process(es) "
+                                    "still running (%s) before recording it", record.run_id,
+                                    record.client_pid, len(alive), ", ".join(map(str, alive[:8])))
+                    continue
+                self._waiting.discard(record.run_id)
                 log.warning("run %s lost its client (pid %d); recording it from its spool",
                             record.run_id, record.client_pid)
                 try:
