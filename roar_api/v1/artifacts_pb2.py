@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from roar_api.v1 import files_pb2 as roar_dot_v1_dot_files__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17roar/v1/artifacts.proto\x12\x07roar.v1\x1a\x13roar/v1/files.proto\"4\n\x12GetArtifactRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\"\xd9\x01\n\x08\x41rtifact\x12\x0c\n\x04hash\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\r\n\x05paths\x18\x03 \x03(\t\x12\x13\n\x0bproduced_by\x18\x04 \x01(\t\x12\x13\n\x0b\x63onsumed_by\x18\x05 \x03(\t\x12)\n\tchecklist\x18\x06 \x03(\x0b\x32\x16.roar.v1.ChecklistItem\x12\'\n\ncomponents\x18\x07 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12$\n\tproducers\x18\x08 \x03(\x0b\x32\x11.roar.v1.Producer\"T\n\x08Producer\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0f\n\x07job_uid\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x63tive_session\x18\x04 \x01(\x08\x32P\n\x0f\x41rtifactService\x12=\n\x0bGetArtifact\x12\x1b.roar.v1.GetArtifactRequest\x1a\x11.roar.v1.Artifactb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17roar/v1/artifacts.proto\x12\x07roar.v1\x1a\x13roar/v1/files.proto\"4\n\x12GetArtifactRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\"\xd9\x01\n\x08\x41rtifact\x12\x0c\n\x04hash\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\r\n\x05paths\x18\x03 \x03(\t\x12\x13\n\x0bproduced_by\x18\x04 \x01(\t\x12\x13\n\x0b\x63onsumed_by\x18\x05 \x03(\t\x12)\n\tchecklist\x18\x06 \x03(\x0b\x32\x16.roar.v1.ChecklistItem\x12\'\n\ncomponents\x18\x07 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12$\n\tproducers\x18\x08 \x03(\x0b\x32\x11.roar.v1.Producer\"b\n\x08Producer\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0f\n\x07job_uid\x18\x03 \x01(\t\x12\x16\n\x0e\x61\x63tive_session\x18\x04 \x01(\x08\x12\x0c\n\x04name\x18\x05 \x01(\t2P\n\x0f\x41rtifactService\x12=\n\x0bGetArtifact\x12\x1b.roar.v1.GetArtifactRequest\x1a\x11.roar.v1.Artifactb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,7 +37,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ARTIFACT']._serialized_start=112
   _globals['_ARTIFACT']._serialized_end=329
   _globals['_PRODUCER']._serialized_start=331
-  _globals['_PRODUCER']._serialized_end=415
-  _globals['_ARTIFACTSERVICE']._serialized_start=417
-  _globals['_ARTIFACTSERVICE']._serialized_end=497
+  _globals['_PRODUCER']._serialized_end=429
+  _globals['_ARTIFACTSERVICE']._serialized_start=431
+  _globals['_ARTIFACTSERVICE']._serialized_end=511
 # @@protoc_insertion_point(module_scope)

@@ -36,13 +36,15 @@ class Artifact(_message.Message):
     def __init__(self, hash: _Optional[str] = ..., size: _Optional[int] = ..., paths: _Optional[_Iterable[str]] = ..., produced_by: _Optional[str] = ..., consumed_by: _Optional[_Iterable[str]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ..., components: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., producers: _Optional[_Iterable[_Union[Producer, _Mapping]]] = ...) -> None: ...
 
 class Producer(_message.Message):
-    __slots__ = ("ref", "session_id", "job_uid", "active_session")
+    __slots__ = ("ref", "session_id", "job_uid", "active_session", "name")
     REF_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_UID_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_SESSION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
     ref: str
     session_id: str
     job_uid: str
     active_session: bool
-    def __init__(self, ref: _Optional[str] = ..., session_id: _Optional[str] = ..., job_uid: _Optional[str] = ..., active_session: _Optional[bool] = ...) -> None: ...
+    name: str
+    def __init__(self, ref: _Optional[str] = ..., session_id: _Optional[str] = ..., job_uid: _Optional[str] = ..., active_session: _Optional[bool] = ..., name: _Optional[str] = ...) -> None: ...

@@ -84,6 +84,8 @@ def _show_artifact(opts: Options, stubs, ref: str, as_json: bool) -> None:
     click.echo(f"artifact {art.hash}  ({kind}{human_size(art.size)})")
     click.echo(f"  paths        {', '.join(art.paths)}")
     click.echo(f"  produced by  {art.produced_by or '- (not produced by a recorded job)'}")
+    if len(art.producers) > 1:
+        click.echo(f"  also by      {', '.join(p.name for p in art.producers[1:])}")
     click.echo(f"  consumed by  {', '.join(art.consumed_by) or '-'}")
     if art.components:
         click.echo("  components")

@@ -25,7 +25,7 @@ def render_dot(dag) -> str:
 
     nodes = []
     for n in dag.nodes:
-        styles = (["filled"] if n.stale else []) + (["dashed"] if n.superseded else [])
+        styles = (["filled"] if n.stale else []) + (["dashed"] if n.superseded or n.superseded_by else [])
         attrs = {"style": ",".join(styles)} if styles else {}
         if n.stale:
             attrs["fillcolor"] = "#ffe0a0"
@@ -91,6 +91,8 @@ def dag(opts: Options, expanded: bool, show_artifacts: bool, stale_only: bool, f
             marks.append(f"exit {node.exit_code}")
         if node.superseded:
             marks.append("superseded")
+        elif node.superseded_by:
+            marks.append(f"superseded by {', '.join(node.superseded_by)}")
         if node.stale:
             marks.append(click.style("stale", fg="yellow"))
         mark = f"  ({', '.join(marks)})" if marks else ""

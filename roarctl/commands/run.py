@@ -6,6 +6,7 @@ import os
 import stat
 import sys
 import time
+from dataclasses import dataclass
 
 import click
 
@@ -15,6 +16,7 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.errors import ClientError
 from roarctl.launch import check_launch
+from roarctl.rerun_args import RerunArgs, check_overrides, option_specs, split_rerun_args
 from roarctl.render import (command_line, emit_json, human_duration, human_size, message_dict,
                             short_hash)
 from roarctl.spawn import Outcome, run_command, signals_held
@@ -126,15 +128,17 @@ def override_params(argv: list[str], overrides: list[str]) -> list[str]:
     return out
 
 
-def _trace_one(opts: Options, stubs: client.Stubs, kind: str, argv: list[str], cwd: str,
+def _trace_one(opts: Options, stubs: client.Stubs, step: PlannedStep,
                tracer: str | None, explain: bool, quiet: bool) -> tuple[object, Outcome, bool]:
     """BeginRun, spawn, EndRun for one command. Call inside ``signals_held()``."""
     from roarctl import wire
 
     from roar_api.v1 import runs_pb2
 
+    kind, argv, cwd = step.kind, step.argv, step.cwd
     request = runs_pb2.BeginRunRequest(
         workspace=_text(cwd), argv=[_text(a) for a in argv], cwd=_text(cwd), kind=kind, tracer=tracer or "",
+        rerun_of=step.rerun_of,
         inherited_files=[runs_pb2.InheritedFile(**f) for f in inherited_files()],
         environment={k: v for k, v in os.environ.items() if k in RUN_ENVIRONMENT})
     try:
@@ -156,28 +160,38 @@ def _trace_one(opts: Options, stubs: client.Stubs, kind: str, argv: list[str], c
     return job, outcome, begun.quiet
 
 
-def _rerun_plan(stubs: client.Stubs, ref: str, overrides: list[str], upstream: bool,
-                quiet: bool) -> list[tuple[str, list[str], str, str]]:
-    """(kind, argv, cwd, ref) for ``roarctl run @N [--param=value ...]``, as roard plans it:
+@dataclass
+class PlannedStep:
+    kind: str
+    argv: list[str]
+    cwd: str
+    ref: str = ""        # "@N" when it re-runs a recorded step
+    rerun_of: str = ""   # the uid of the job it re-runs: roard records it as that step's next version
+
+
+def _rerun_plan(stubs: client.Stubs, ref: str, args: RerunArgs, upstream: bool, quiet: bool) -> list[PlannedStep]:
+    """The steps of ``roarctl run @N [--param=value ...] [-- ARGS]``, as roard plans them:
     stale upstream steps first when ``upstream``, else a warning about them."""
     from roar_api.v1 import lineage_pb2
 
     plan = client.call(stubs.lineage.PlanRerun,
                        lineage_pb2.PlanRerunRequest(workspace=os.getcwd(), ref=ref, upstream=upstream))
     target = plan.steps[-1]
+    overrides = check_overrides(ref, target.argv, args)
     if not os.path.isdir(target.cwd):
         raise ClientError(f"{target.ref} ran in {target.cwd}, which no longer exists")
     if plan.stale_upstream and not upstream and not quiet:
         click.echo(click.style("roar: warning: ", fg="yellow") +
                    f"upstream step(s) {', '.join(plan.stale_upstream)} are stale; pass --upstream to re-run "
                    "them first", err=True)
-    steps = [(s.kind, list(s.argv), s.cwd, s.ref) for s in plan.steps]
-    steps[-1] = (target.kind, override_params(list(target.argv), overrides), target.cwd, target.ref)
+    steps = [PlannedStep(s.kind, list(s.argv), s.cwd, s.ref, s.job_uid) for s in plan.steps]
+    steps[-1].argv = override_params(override_params(list(target.argv), overrides), args.script)
     return steps
 
 
 def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explain: bool,
-         tracer: str | None, init: bool, as_json: bool, upstream: bool = False) -> None:
+         tracer: str | None, init: bool, as_json: bool, upstream: bool = False,
+         rerun: RerunArgs | None = None) -> None:
     if not command:
         raise click.UsageError(f"no command given: usage is `roarctl {kind} COMMAND [ARGS...]`")
     from roar_api.v1 import workspaces_pb2
@@ -189,14 +203,14 @@ def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explai
         if init:
             client.call(stubs.workspaces.InitWorkspace,
                         workspaces_pb2.InitWorkspaceRequest(path=cwd, add_to_gitignore=False))
-        if is_step_ref(command[0]):
-            plan = _rerun_plan(stubs, command[0], list(command[1:]), upstream, quiet or as_json)
+        if rerun is not None:
+            plan = _rerun_plan(stubs, command[0], rerun, upstream, quiet or as_json)
         else:
-            plan = [(kind, list(command), cwd, "")]
-        for step_kind, argv, step_cwd, ref in plan:
-            if ref and not (quiet or as_json):
-                click.echo(f"roar: re-running {ref}: {command_line(argv)}", err=True)
-            job, outcome, quiet_ws = _trace_one(opts, stubs, step_kind, argv, step_cwd, tracer, explain, quiet)
+            plan = [PlannedStep(kind, list(command), cwd)]
+        for step in plan:
+            if step.ref and not (quiet or as_json):
+                click.echo(f"roar: re-running {step.ref}: {command_line(step.argv)}", err=True)
+            job, outcome, quiet_ws = _trace_one(opts, stubs, step, tracer, explain, quiet)
             if as_json:
                 emit_json(message_dict(job))
             elif not (quiet or quiet_ws) or explain:
@@ -220,7 +234,16 @@ def _command(kind: str, doc: str):
     @click.pass_obj
     def cmd(opts: Options, quiet: bool, explain: bool, tracer: str | None, init: bool, as_json: bool,
             upstream: bool, command: tuple[str, ...]) -> None:
-        _run(opts, kind, command, quiet, explain, tracer, init, as_json, upstream)
+        given = dict(quiet=quiet, explain=explain, tracer=tracer, init=init, as_json=as_json, upstream=upstream)
+        rerun = None
+        if command and is_step_ref(command[0]):   # after @N: roarctl's options, overrides, `--` ARGS
+            ctx = click.get_current_context()
+            rerun = split_rerun_args(command[0], command[1:], option_specs(ctx.command.get_params(ctx)))
+            if rerun.options.pop("help", False):
+                click.echo(ctx.get_help())
+                ctx.exit(0)
+            given.update(rerun.options)
+        _run(opts, kind, command, rerun=rerun, **given)
 
     return cmd
 
@@ -232,6 +255,12 @@ run = _command("run", """Run COMMAND, recording the files it reads and writes as
   roarctl run ./prepare.sh < raw.csv > clean.csv
   roarctl run @2                 re-run step 2 as recorded
   roarctl run @2 --epochs=20     re-run step 2 with a parameter changed
+  roarctl run @4 --upstream -q   options after @N are roarctl's ...
+  roarctl run @2 -- --verbose    ... and what follows `--` goes to the script
+
+After @N, an option of roarctl's is roarctl's; --name=value overrides a parameter
+(--name value too, when step N was recorded with --name); anything else before `--`
+is an error. The re-run is recorded as the next version of step N.
 """)
 build = _command("build", """Run a build step (compile, install) recorded as @BN; build steps run
 first when reproducing.""")

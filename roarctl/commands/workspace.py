@@ -62,6 +62,9 @@ def status(opts: Options, as_json: bool, untracked_dirs: bool = False) -> None:
     failed = [j for j in ws.jobs if j.status != "ok"]
     if failed:
         click.echo(f"not ok     {', '.join(f'{j.ref} ({j.status})' for j in failed)}")
+    if ws.superseded:
+        click.echo("superseded " + ", ".join(f"{s.ref} (outputs overwritten by {', '.join(s.by)})"
+                                             for s in ws.superseded))
     if untracked_dirs:
         if ws.untracked_output_dirs:
             click.echo("output directories a clean checkout would not recreate (commit a .gitkeep in each):")

@@ -120,7 +120,7 @@ def job_message(job: JobRecord, with_decisions: bool = False) -> jobs_pb2.Job:
             packages_installed=_packages(rt.packages_installed), system_packages=_packages(rt.system_packages),
             **_gpu_fields(rt)),
         inputs=[file_record(f) for f in job.inputs], outputs=[file_record(f) for f in job.outputs],
-        warnings=job.warnings, tracer=job.tracer, ref=job.ref, env=job.env)
+        warnings=job.warnings, tracer=job.tracer, ref=job.ref, env=job.env, rerun_of=job.rerun_of)
     if with_decisions:
         msg.decisions.extend(files_pb2.FilterDecision(path=d.path, kept=d.kept, role=d.role, reason=d.reason)
                              for d in job.decisions)
@@ -139,7 +139,9 @@ def workspace_message(view: WorkspaceView) -> workspaces_pb2.Workspace:
                                     jobs=[job_message(j) for j in s.jobs],
                                     unsourced_inputs=[file_record(e) for e in s.unsourced],
                                     checklist=checklist_messages(s.checklist),
-                                    untracked_output_dirs=s.untracked_output_dirs)
+                                    untracked_output_dirs=s.untracked_output_dirs,
+                                    superseded=[workspaces_pb2.SupersededStep(ref=ref, by=by)
+                                                for ref, by in s.superseded.items()])
 
 
 def label_message(doc: LabelDoc) -> labels_pb2.LabelDocument:
@@ -150,7 +152,11 @@ def label_message(doc: LabelDoc) -> labels_pb2.LabelDocument:
 def artifact_message(art: ArtifactInfo) -> artifacts_pb2.Artifact:
     return artifacts_pb2.Artifact(hash=art.hash, size=art.size, paths=art.paths, produced_by=art.produced_by,
                                   consumed_by=art.consumed_by, checklist=checklist_messages(art.checklist),
-                                  components=[file_record(c) for c in art.components])
+                                  components=[file_record(c) for c in art.components],
+                                  producers=[artifacts_pb2.Producer(ref=p.ref, session_id=p.session_id,
+                                                                    job_uid=p.job_uid,
+                                                                    active_session=p.active_session, name=p.name)
+                                             for p in art.producers])
 
 
 # --- lineage --------------------------------------------------------------------------------
@@ -161,7 +167,7 @@ def _dag_node(n: DagNode) -> lineage_pb2.DagNode:
         job_uid=n.job.uid, ref=n.job.ref, argv=n.job.argv, exit_code=n.job.exit_code,
         inputs=[file_record(e) for e in n.job.inputs], outputs=[file_record(e) for e in n.job.outputs],
         depends_on=n.depends_on, superseded=n.superseded, stale=n.stale, stale_reasons=n.stale_reasons,
-        seq=n.job.seq)
+        seq=n.job.seq, superseded_by=n.superseded_by)
 
 
 def dag_message(dag: SessionDag) -> lineage_pb2.Dag:
@@ -179,7 +185,8 @@ def diff_message(result: LineageDiffResult) -> lineage_pb2.LineageDiff:
 
 def rerun_message(plan: RerunPlan) -> lineage_pb2.RerunPlan:
     return lineage_pb2.RerunPlan(
-        steps=[lineage_pb2.RerunStep(ref=j.ref, kind=j.kind, argv=j.argv, cwd=j.cwd) for j in plan.steps],
+        steps=[lineage_pb2.RerunStep(ref=j.ref, kind=j.kind, argv=j.argv, cwd=j.cwd, job_uid=j.uid)
+               for j in plan.steps],
         stale_upstream=plan.stale_upstream)
 
 

@@ -30,7 +30,7 @@ class RunHandler(runs_pb2_grpc.RunServiceServicer):
         record, plan = await self.daemon.runs.begin(
             workspace=request.workspace, argv=list(request.argv), cwd=request.cwd,
             kind=request.kind or "run", tracer=request.tracer, inherited=inherited,
-            environment=dict(request.environment), client_pid=_client_pid(context))
+            environment=dict(request.environment), client_pid=_client_pid(context), rerun_of=request.rerun_of)
         return runs_pb2.BeginRunResponse(
             run_id=record.run_id, warnings=record.warnings, quiet=record.quiet,
             launch=runs_pb2.LaunchSpec(argv_prefix=plan.argv_prefix, environment=plan.environment,

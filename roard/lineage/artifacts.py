@@ -1,10 +1,16 @@
 """Resolve an artifact reference (a path or a hash prefix) to what the lineage knows of it: a
-file, or a directory recorded as a whole (a composite, with its components)."""
+file, or a directory recorded as a whole (a composite, with its components).
+
+An artifact may have been written in several sessions (a reproduction replays in a session of
+its own, in the same workspace); a step number means something only with its session. So every
+job is named with its session unless it is in the active one (``job_name``), and of an
+artifact's producers the active session's comes first, then the most recent (``producers``)."""
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 from roar_api.refs import step_ref
 from roard.errors import InvalidArgument, NotFound
@@ -19,12 +25,46 @@ _SHORT_HEX = re.compile(rf"^[0-9a-f]{{1,{MIN_HASH_PREFIX - 1}}}$")
 
 
 @dataclass
+class Producer:
+    """A job that wrote an artifact: its step in its session."""
+
+    ref: str
+    session_id: str
+    job_uid: str
+    active_session: bool
+
+    @property
+    def name(self) -> str:
+        return job_name(self.ref, self.session_id, self.active_session)
+
+
+def job_name(ref: str, session_id: str, active: bool) -> str:
+    """``@N`` in the active session, else ``@N in session <12 hex>``: the one way a job of an
+    artifact is named."""
+    return ref if active else f"{ref} in session {session_id[:12]}"
+
+
+def order_producers(rows: Iterable[dict[str, Any]], active_session: str) -> list[Producer]:
+    """The distinct jobs among ``rows`` (store rows, oldest first, with role, job_uid, session_id,
+    kind and step) that wrote the artifact: the active session's latest first, then the others
+    from the most recent."""
+    found: dict[str, Producer] = {}
+    for r in rows:
+        if r["role"] == "out":
+            found.pop(r["job_uid"], None)   # keep each job at its latest place
+            found[r["job_uid"]] = Producer(_ref(r), r["session_id"], r["job_uid"], r["session_id"] == active_session)
+    latest_first = list(reversed(found.values()))
+    return sorted(latest_first, key=lambda p: not p.active_session)   # stable: recency kept within each
+
+
+@dataclass
 class ArtifactInfo:
     hash: str
     size: int = 0
     paths: list[str] = field(default_factory=list)
-    produced_by: str = ""
+    produced_by: str = ""          # producers[0].name
     consumed_by: list[str] = field(default_factory=list)
+    producers: list[Producer] = field(default_factory=list)
     components: list[FileEntry] = field(default_factory=list)   # paths relative to the directory
     checklist: list[ChecklistResult] = field(default_factory=list)   # of its lineage (views.describe_artifact)
 
@@ -35,11 +75,12 @@ def is_hash_prefix(text: str) -> bool:
 
 
 async def producing_job(store: JobStore, digest: str) -> JobRecord | None:
-    """The most recent job that wrote content ``digest``; None when it was only ever read."""
-    writers = [r for r in await store.files_with_hash(digest) if r["role"] == "out"]
-    if not writers:
+    """The job that wrote content ``digest``: the active session's latest, else the most recent
+    (``order_producers``); None when it was only ever read."""
+    found = order_producers(await store.files_with_hash(digest), await store.active_session())
+    if not found:
         return None
-    return await store.get_job(writers[-1]["job_uid"], with_decisions=False)
+    return await store.get_job(found[0].job_uid, with_decisions=False)
 
 
 async def resolve_artifact(store: JobStore, ref: str, cwd: str) -> ArtifactInfo:
@@ -67,15 +108,23 @@ async def resolve_artifact(store: JobStore, ref: str, cwd: str) -> ArtifactInfo:
         return await _composite_info(store, digest)
     info = ArtifactInfo(hash=digest)
     for r in rows:
-        ref_ = _ref(r)
         info.size = r["size"]
         if r["path"] not in info.paths:
             info.paths.append(r["path"])
-        if r["role"] == "out":
-            info.produced_by = ref_
-        elif ref_ not in info.consumed_by:
-            info.consumed_by.append(ref_)
+    _name_jobs(info, rows, await store.active_session())
     return info
+
+
+def _name_jobs(info: ArtifactInfo, rows: list[dict[str, Any]], active_session: str) -> None:
+    """Fill the producers and readers of ``info`` from store rows (files or composite components),
+    each job named with its session (``job_name``), the active session's first."""
+    info.producers = order_producers(rows, active_session)
+    info.produced_by = info.producers[0].name if info.producers else ""
+    readers = sorted((r for r in rows if r["role"] != "out"), key=lambda r: r["session_id"] != active_session)
+    for r in readers:
+        name = job_name(_ref(r), r["session_id"], r["session_id"] == active_session)
+        if name not in info.consumed_by:
+            info.consumed_by.append(name)
 
 
 async def _digest_for_path(store: JobStore, candidate: str) -> str | None:
@@ -107,9 +156,6 @@ async def _composite_info(store: JobStore, digest: str) -> ArtifactInfo:
                                              r["member_hash"], r["member_size"]))
         if r["path"] not in info.paths:
             info.paths.append(r["path"])
-        if r["role"] == "out":
-            info.produced_by = _ref(r)
-        elif _ref(r) not in info.consumed_by:
-            info.consumed_by.append(_ref(r))
+    _name_jobs(info, rows, await store.active_session())
     info.size = sum(c.size for c in info.components)
     return info

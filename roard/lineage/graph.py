@@ -8,7 +8,10 @@ diff's and export's lineage of an artifact, the checklist's upstream, reproduce'
 ``@N --upstream`` re-run plan) goes through ``LineageGraph``.
 
 The current DAG collapses re-runs of the same step (same kind, argv and cwd: see
-``store.step_key``) into the most recent, and marks a step stale when
+``store.step_key``; or a ``roarctl run @N`` re-run, parameters overridden or not, which the store
+records as step N: ``JobRecord.rerun_of``) into the most recent. It marks a current step
+superseded when other steps overwrote every output it wrote without reading that version first
+(``superseded_by``: nothing it produced is current any more), and stale when
 
 - an input it read was later rewritten by another step (an upstream re-run),
 - an input's bytes on disk now differ from what it read (edited outside roar; code included,
@@ -17,6 +20,7 @@ The current DAG collapses re-runs of the same step (same kind, argv and cwd: see
 """
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -92,8 +96,11 @@ def lineage_of(job: JobRecord, all_jobs: Iterable[JobRecord]) -> list[JobRecord]
 class DagNode:
     job: JobRecord
     depends_on: list[str] = field(default_factory=list)   # refs
+    #: A later execution of the same step replaced this one: not part of the current DAG.
     superseded: bool = False
     stale_reasons: list[str] = field(default_factory=list)
+    #: A current step whose every output later steps overwrote: their refs (see ``_mark_superseded``).
+    superseded_by: list[str] = field(default_factory=list)
 
     @property
     def stale(self) -> bool:
@@ -118,6 +125,7 @@ def current_dag(jobs: Iterable[JobRecord], expanded: bool = False,
         if expanded or not node.superseded:
             nodes.append(node)
     current = [n for n in nodes if not n.superseded]
+    _mark_superseded(current)
     _mark_stale(current, disk_hash)
     return nodes
 
@@ -125,6 +133,32 @@ def current_dag(jobs: Iterable[JobRecord], expanded: bool = False,
 def current_jobs(jobs: Iterable[JobRecord]) -> list[JobRecord]:
     """The latest execution of each step, in record order (no disk check)."""
     return [n.job for n in current_dag(jobs)]
+
+
+def _mark_superseded(current: list[DagNode]) -> None:
+    """Mark the current steps whose every output a later current step overwrote. An output is
+    overwritten by the next step (in record order) that wrote its path, unless that step read
+    this version of it first (an append or in-place edit builds on it, so it still counts)."""
+    writers: dict[str, list[int]] = {}   # abs_path -> indexes into current of its writers, in order
+    for i, node in enumerate(current):
+        for out in node.job.outputs:
+            positions = writers.setdefault(out.abs_path, [])
+            if not positions or positions[-1] != i:
+                positions.append(i)
+    for i, node in enumerate(current):
+        by: list[str] = []
+        for out in node.job.outputs:
+            positions = writers[out.abs_path]
+            after = bisect.bisect_right(positions, i)
+            if after == len(positions):
+                break   # nobody wrote it since: this output is current
+            writer = current[positions[after]].job
+            if any(e.abs_path == out.abs_path and e.hash == out.hash for e in writer.inputs):
+                break   # the next writer read this version and built on it
+            if writer.ref not in by:
+                by.append(writer.ref)
+        else:
+            node.superseded_by = by
 
 
 def _mark_stale(current: list[DagNode], disk_hash: DiskHasher | None) -> None:

@@ -41,38 +41,44 @@ class SessionSummary:
     unsourced: list[FileEntry]
     checklist: list[ChecklistResult]
     untracked_output_dirs: list[str]
+    superseded: dict[str, list[str]] = field(default_factory=dict)   # ref -> the steps that superseded it
 
 
-def _session_checklist(jobs: list[JobRecord]) -> tuple[list[ChecklistResult], list[str]]:
-    current = [n.job for n in current_dag(jobs)]
-    return checklist.evaluate(current), checklist.untracked_output_dirs(current, checklist.repo_root_of(current))
+def _session_checklist(jobs: list[JobRecord]) -> tuple[list[ChecklistResult], list[str], dict[str, list[str]]]:
+    nodes = current_dag(jobs)
+    current = [n.job for n in nodes]
+    return (checklist.evaluate(current), checklist.untracked_output_dirs(current, checklist.repo_root_of(current)),
+            {n.job.ref: n.superseded_by for n in nodes if n.superseded_by})
 
 
 async def session_summary(store: JobStore) -> SessionSummary:
     """The active session: its jobs, lineage hash, unsourced inputs and checklist."""
     sid = await store.active_session()
     jobs = await store.list_jobs(sid)
-    items, dirs = await asyncio.to_thread(_session_checklist, jobs)
+    items, dirs, superseded = await asyncio.to_thread(_session_checklist, jobs)
     unsourced: dict[str, FileEntry] = {}
     for job in jobs:
         for entry in job.inputs:
             if "unsourced" in entry.flags:
                 unsourced.setdefault(entry.abs_path, entry)
     return SessionSummary(sid, await store.session_created(sid), jobs, lineage_hash(jobs),
-                          list(unsourced.values()), items, dirs)
+                          list(unsourced.values()), items, dirs, superseded)
 
 
-async def step_checklist(store: JobStore, ref: str) -> list[ChecklistResult]:
-    """The checklist over the active session's step ``ref`` and everything upstream of it."""
-    jobs = await store.list_jobs()
+async def step_checklist(store: JobStore, ref: str, session_id: str = "") -> list[ChecklistResult]:
+    """The checklist over step ``ref`` of a session (the active one by default) and everything
+    upstream of it."""
+    jobs = await store.list_jobs(session_id or None)
     return await asyncio.to_thread(lambda: checklist.evaluate(upstream_steps(current_dag(jobs), ref)))
 
 
 async def describe_artifact(store: JobStore, ref: str, cwd: str) -> ArtifactInfo:
-    """An artifact (path or hash prefix) with the checklist of the lineage that produced it."""
+    """An artifact (path or hash prefix) with the checklist of the lineage that produced it (in
+    the session of its first producer: the active session's, when it has one)."""
     art = await resolve_artifact(store, ref, cwd)
-    if art.produced_by:
-        art.checklist = await step_checklist(store, art.produced_by)
+    if art.producers:
+        first = art.producers[0]
+        art.checklist = await step_checklist(store, first.ref, first.session_id)
     return art
 
 

@@ -86,7 +86,7 @@ class RunManager:
 
     async def begin(self, workspace: str, argv: list[str], cwd: str, kind: str, tracer: str,
                     inherited: list[dict], environment: dict[str, str],
-                    client_pid: int = 0) -> tuple[RunRecord, LaunchPlan]:
+                    client_pid: int = 0, rerun_of: str = "") -> tuple[RunRecord, LaunchPlan]:
         if not argv:
             raise InvalidArgument("no command given: usage is `roarctl run COMMAND [ARGS...]`")
         if kind not in ("run", "build"):
@@ -122,7 +122,7 @@ class RunManager:
                            git=git, inherited=stamp_inherited(inherited), warnings=warnings,
                            quiet=config["output.quiet"], env=injected,
                            pythonpath=environment.get("PYTHONPATH", ""),
-                           cuda_visible_devices=environment.get("CUDA_VISIBLE_DEVICES"))
+                           cuda_visible_devices=environment.get("CUDA_VISIBLE_DEVICES"), rerun_of=rerun_of)
         record.save()
         if plan.tracer == "ebpf":   # last, so that nothing after it can fail and leave it registered
             await self._ebpf_open(run_id, spool, run_dir)
@@ -176,7 +176,7 @@ class RunManager:
                         exit_code=end.exit_code, status=status, tracer=record.tracer,
                         git=record.git, runtime=result.runtime, inputs=result.inputs,
                         outputs=result.outputs, warnings=warnings, decisions=result.decisions,
-                        env=record.env)
+                        env=record.env, rerun_of=record.rerun_of)
         await mark_unsourced(ws.store, job)
         t2 = time.perf_counter()
         await ws.store.add_job(job)

@@ -31,6 +31,7 @@ class RunRecord:
     env: dict[str, str] = field(default_factory=dict)   # injected by `roarctl env`
     pythonpath: str = ""          # the command's PYTHONPATH: its dirs hold packages, not data
     cuda_visible_devices: str | None = None   # the command's CUDA_VISIBLE_DEVICES (None: unset)
+    rerun_of: str = ""            # the job uid this run re-runs (`roarctl run @N`): JobRecord.rerun_of
 
     def save(self) -> None:
         path = Path(self.run_dir) / "run.json"

@@ -85,7 +85,7 @@ def test_dot_and_mermaid(roard, diamond: Path) -> None:
 
 
 def test_rerun_step_with_param_override(roard, diamond: Path) -> None:
-    proc = roard.roarctl("run", "--json", "@2", "--extra", "X", cwd=diamond)
+    proc = roard.roarctl("run", "--json", "@2", "--extra=X", cwd=diamond)
     assert proc.returncode == 0, proc.stderr
     job = json.loads(proc.stdout[proc.stdout.find("{\n"):])
     assert job["argv"][-3:] == ["1", "--extra", "X"]

@@ -29,8 +29,12 @@ class Session:
     _steps: dict[str, int] = field(default_factory=dict)
 
     def run(self, argv: str, reads: dict[str, str] | None = None, writes: dict[str, str] | None = None,
-            kind: str = "run", **fields) -> JobRecord:
+            kind: str = "run", rerun_of: JobRecord | None = None, **fields) -> JobRecord:
+        """``rerun_of``: a ``roarctl run @N`` re-run of that job, numbered as its step (as the store does)."""
         key = step_key(kind, argv.split(), ROOT, ROOT)
+        if rerun_of is not None:
+            self._steps[key] = rerun_of.step
+            fields["rerun_of"] = rerun_of.uid
         if key not in self._steps:
             self._steps[key] = 1 + sum(1 for k in self._steps if json.loads(k)[0] == "build") \
                 if kind == "build" else 1 + sum(1 for k in self._steps if json.loads(k)[0] != "build")
