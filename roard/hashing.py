@@ -12,7 +12,7 @@ import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import blake3
 
@@ -23,8 +23,11 @@ MAX_ATTEMPTS = 3
 CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
+    """A file version as the cache keys it. A named tuple, not a dataclass: finalize builds one
+    per input file, 100,000s per run, and a tuple's construction and hash are several times
+    cheaper."""
+
     dev: int
     ino: int
     size: int
@@ -110,20 +113,19 @@ class HashCache:
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (dev INTEGER, ino INTEGER, size INTEGER, "
                      "mtime_ns INTEGER, ctime_ns INTEGER)")
         conn.execute("DELETE FROM wanted")
-        conn.executemany("INSERT INTO wanted VALUES (?,?,?,?,?)",
-                         [(i.dev, i.ino, i.size, i.mtime_ns, i.ctime_ns) for i in set(idents)])
+        conn.executemany("INSERT INTO wanted VALUES (?,?,?,?,?)", set(idents))
         rows = conn.execute("SELECT h.dev, h.ino, h.size, h.mtime_ns, h.ctime_ns, h.hash FROM wanted w "
                             "JOIN hashes h USING (dev, ino, size, mtime_ns, ctime_ns)").fetchall()
         conn.execute("DELETE FROM wanted")
         conn.commit()
-        return {Identity(*r[:5]): r[5] for r in rows}
+        return {Identity._make(r[:5]): r[5] for r in rows}
 
     def put_many(self, rows: list[tuple[Identity, str]]) -> None:
         if not rows:
             return
         conn = self._conn()
         conn.executemany("INSERT OR REPLACE INTO hashes VALUES (?,?,?,?,?,?)",
-                         [(i.dev, i.ino, i.size, i.mtime_ns, i.ctime_ns, h) for i, h in rows])
+                         [(*i, h) for i, h in rows])
         conn.commit()
 
     def current_hash(self, path: str) -> str | None:

@@ -185,6 +185,8 @@ def job_facts(opened: Iterable[str], libraries: Iterable[str], env: Mapping[str,
     minors = sorted({m for m in (device_minor(p) for p in opened) if m is not None})
     libs: dict[tuple[str, str], GpuLibrary] = {}
     for path in libraries:   # one entry per file: a soname and its real name are the same file
+        if not _LIB_NAME.match(os.path.basename(path)):
+            continue   # not a shared library's name: no realpath (a job may read 1,000,000 data files)
         real = _safe(real_path, path)
         lib = library_of(path, real)
         if lib and (lib.component, real or path) not in libs:

@@ -133,7 +133,8 @@ class Classifier:
         flags = int(ev.flags)
         path = _val(ev.path)
         real = _val(ev.real)
-        if real == UNRESOLVED:
+        resolved_here = real == UNRESOLVED
+        if resolved_here:
             real = self.paths.full(path)
         if flags & O_TMPFILE == O_TMPFILE:
             return  # an anonymous file; it becomes visible (and an output) through a link event
@@ -144,7 +145,8 @@ class Classifier:
         # file (case 2) or a symlinked directory (`data -> /elsewhere`). A name that does not (a
         # lexical ".." after a symlinked directory, case 17) misleads: the kernel's name wins.
         via_fd = path.startswith(_PER_PROCESS)
-        name = path if real and real != path and not via_fd and self.paths.full(path) == real else key
+        name = path if real and real != path and not via_fd and (resolved_here or self.paths.full(path) == real) \
+            else key
         acc = flags & O_ACCMODE
         trunc = bool(flags & os.O_TRUNC)
         ident = (int(ev.dev), int(ev.ino), int(ev.size), int(ev.mtime_ns))

@@ -77,8 +77,7 @@ def _role(st: PathState) -> tuple[str, str]:
         if "mkdir" in st.how:
             return "", "directory created by the job (its files are recorded one by one)"
         return "", "directory listing (the files read from it are recorded one by one)"
-    exists = os.path.lexists(st.key)
-    if st.written and (st.deleted or not exists):
+    if st.written and (st.deleted or not os.path.lexists(st.key)):
         gone = f"renamed to {st.renamed_to}" if st.renamed_to else "removed before the run ended"
         if st.read_first:
             return "input", f"read, then written and {gone}"
