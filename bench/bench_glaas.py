@@ -16,6 +16,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -259,9 +260,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer reads and a smaller load (a smoke run)")
     ap.add_argument("--mlflow-runs", type=int, default=100, help="runs (jobs) for the MLflow comparison")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--keep", action="store_true", help="keep the databases (printed path) for a closer look")
     args = ap.parse_args()
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} (other work shares these cores)", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="glaas-bench-"))
+    if args.keep:
+        print(f"databases in {workdir}", flush=True)
     out: dict = {"machine": machine(), "results": []}
     pg = None
     try:
@@ -288,6 +292,8 @@ def main() -> None:
     finally:
         if pg:
             pg.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))

@@ -93,23 +93,30 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def refresh_statistics(self, tables: Sequence[str]) -> None:
-        """ANALYZE after a large registration, at most every ANALYZE_EVERY_S per process. PostgreSQL
-        plans from statistics that autovacuum refreshes only later: right after a bulk load a
-        search could take seconds instead of milliseconds. (The throttle is a hint only;
-        processes that disagree on it merely analyze twice.)"""
+    def after_bulk_write(self, tables: Sequence[str]) -> None:
+        """Housekeeping after a large registration (run in the background).
+
+        SQLite: a passive WAL checkpoint, so readers do not search a WAL grown by the bulk
+        write (reads right after loading 100,000 artifacts were 2-3x slower). PostgreSQL:
+        ANALYZE, at most every ANALYZE_EVERY_S per process: it plans from statistics that
+        autovacuum refreshes only later, and right after a bulk load a search took 644 ms
+        instead of milliseconds. (The throttle is a hint only; processes that disagree on it
+        merely analyze twice.)"""
         import time
 
         now = time.monotonic()
-        if now - self._analyzed_at < ANALYZE_EVERY_S:
-            return
-        self._analyzed_at = now
+        analyze = now - self._analyzed_at >= ANALYZE_EVERY_S
+        if analyze:
+            self._analyzed_at = now
         with self.engine.connect() as conn:
-            if self.dialect == "postgresql":
+            if self.dialect == "sqlite":  # outside any transaction: on the driver's connection
+                raw = conn.connection.driver_connection
+                raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if analyze:
+                    raw.execute("PRAGMA optimize")
+            elif analyze:
                 conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
-            else:
-                conn.exec_driver_sql("PRAGMA optimize")
-            conn.commit()
+                conn.commit()
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],

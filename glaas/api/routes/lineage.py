@@ -27,5 +27,5 @@ def register_lineage(body: LineageBatch, request: Request, background: Backgroun
         receipt = lineage.register(conn, body, make_writer(conn, principal, body.scope, body.share_with),
                                    web_url(request))
     if receipt.new.artifacts + receipt.new.edges >= BULK_ROWS:
-        background.add_task(db.refresh_statistics, BULK_TABLES)
+        background.add_task(db.after_bulk_write, BULK_TABLES)
     return ok(receipt)
