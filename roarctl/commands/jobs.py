@@ -83,7 +83,9 @@ def _show_artifact(opts: Options, stubs, ref: str, as_json: bool) -> None:
     kind = f"directory of {len(art.components)} files, " if art.components else ""
     click.echo(f"artifact {art.hash}  ({kind}{human_size(art.size)})")
     click.echo(f"  paths        {', '.join(art.paths)}")
-    click.echo(f"  produced by  {art.produced_by or '- (not produced by a recorded job)'}")
+    first = art.producers[0] if art.producers else None
+    session = f" (the active session, {first.session_id[:12]})" if first is not None and first.active_session else ""
+    click.echo(f"  produced by  {art.produced_by or '- (not produced by a recorded job)'}{session}")
     if len(art.producers) > 1:
         click.echo(f"  also by      {', '.join(p.name for p in art.producers[1:])}")
     click.echo(f"  consumed by  {', '.join(art.consumed_by) or '-'}")

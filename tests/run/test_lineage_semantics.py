@@ -111,4 +111,5 @@ def test_show_names_the_active_sessions_producer_after_an_in_place_reproduce(rep
     assert producers[0]["ref"] == "@3" and producers[0]["active_session"] and producers[0]["job_uid"] == train["uid"]
     assert producers[1]["session_id"] == replay and producers[1]["name"] == f"@2 in session {replay[:12]}"
     text = repro.roarctl("show", "model.txt", cwd=ws, check=True).stdout
-    assert "produced by  @3\n" in text and f"@2 in session {replay[:12]}" in text
+    assert f"produced by  @3 (the active session, {producers[0]['session_id'][:12]})\n" in text
+    assert f"also by      @2 in session {replay[:12]}" in text
