@@ -156,7 +156,12 @@ def _trace_one(opts: Options, stubs: client.Stubs, step: PlannedStep,
     outcome = run_command([*begun.launch.argv_prefix, *argv], env)
     if outcome.spawn_error:
         click.echo(f"roarctl: {outcome.spawn_error}", err=True)
-    job = _end_run(opts, stubs, begun.run_id, outcome, explain)
+    try:
+        job = _end_run(opts, stubs, begun.run_id, outcome, explain)
+    except ClientError as exc:
+        # The command ran: its exit code is what roarctl leaves with, whatever befell the record.
+        click.echo(f"roarctl: not recorded: {exc.format_message()}", err=True)
+        return None, outcome, begun.quiet
     return job, outcome, begun.quiet
 
 
@@ -211,7 +216,9 @@ def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explai
             if step.ref and not (quiet or as_json):
                 click.echo(f"roar: re-running {step.ref}: {command_line(step.argv)}", err=True)
             job, outcome, quiet_ws = _trace_one(opts, stubs, step, tracer, explain, quiet)
-            if as_json:
+            if job is None:
+                pass
+            elif as_json:
                 emit_json(message_dict(job))
             elif not (quiet or quiet_ws) or explain:
                 print_summary(job, explain)

@@ -16,10 +16,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from roar_api.paths import runtime_spool_dir
 from roard.capture.git import capture_git
-from roard.errors import InvalidArgument, NotFound
+from roard.errors import FailedPrecondition, InvalidArgument, NotFound
 from roard.events import EventBus
 from roard.finalize.classify import warning_text
 from roard.finalize.filters import FilterRules
@@ -27,6 +28,7 @@ from roard.finalize.finalize import finalize_run, stamp_inherited
 from roard.hashing import HashCache
 from roard.lineage.model import JobRecord
 from roard.lineage.sourcing import mark_unsourced
+from roard.runs import kept
 from roard.runs.liveness import live_processes
 from roard.runs.record import RunRecord, process_alive, process_start_time
 from roard.tracing.backends import (LaunchPlan, choose_backend, is_go_executable, launch_plan, native_dir,
@@ -63,6 +65,20 @@ class RunEnd:
     recovered: bool = False
 
 
+def _cannot_start_unless(write: Callable[[], object], run_dir: Path, spool: Path) -> None:
+    """Do ``write`` (the run's directories and files, before the command runs); when the disk is
+    full or read-only, leave nothing of the run behind and refuse it in one sentence."""
+    try:
+        write()
+    except OSError as exc:
+        reason = kept.storage_failure(exc)
+        if reason is None:
+            raise
+        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(spool, ignore_errors=True)
+        raise FailedPrecondition(f"cannot start the run: {reason}") from None
+
+
 class RunManager:
     def __init__(self, registry: WorkspaceRegistry, bus: EventBus, hashes: HashCache,
                  tracing: TracingService) -> None:
@@ -74,6 +90,7 @@ class RunManager:
         self._finishing: dict[str, asyncio.Task[JobRecord]] = {}
         self._watch: asyncio.Task[None] | None = None
         self._waiting: set[str] = set()   # client gone, processes still running
+        self._kept: dict[str, RunEnd] = {}  # ended, not recorded yet (disk full or read-only)
 
     def active_count(self) -> int:
         return len(self._active)
@@ -104,8 +121,8 @@ class RunManager:
         plan = launch_plan(backend, spool, environment, run_id)
         injected = ws_env.load(ws.paths.env)
         plan.environment = {**injected, **plan.environment}
-        run_dir.mkdir(parents=True, mode=0o700)
-        spool.mkdir(parents=True, mode=0o700)
+        _cannot_start_unless(lambda: (run_dir.mkdir(parents=True, mode=0o700),
+                                      spool.mkdir(parents=True, mode=0o700)), run_dir, spool)
         git = await asyncio.to_thread(capture_git, cwd, ws.paths.diffs / f"{run_id}.diff", ws.root)
         warnings = list(plan.warnings)
         if backend == "preload" and program and preload_blind(program):
@@ -123,7 +140,8 @@ class RunManager:
                            quiet=config["output.quiet"], env=injected,
                            pythonpath=environment.get("PYTHONPATH", ""),
                            cuda_visible_devices=environment.get("CUDA_VISIBLE_DEVICES"), rerun_of=rerun_of)
-        record.save()
+        # kept.reserve: room for the run's end, should its disk fill up before EndRun
+        _cannot_start_unless(lambda: (record.save(), kept.reserve(run_dir)), run_dir, spool)
         if plan.tracer == "ebpf":   # last, so that nothing after it can fail and leave it registered
             await self._ebpf_open(run_id, spool, run_dir)
         self._active[run_id] = record
@@ -140,13 +158,31 @@ class RunManager:
         record = self._active.get(run_id)
         if record is None:
             raise NotFound(f"no active run {run_id!r} (it was already recorded, or never began)")
-        task = asyncio.ensure_future(self._finish(record, end))
+        task = asyncio.ensure_future(self._finish_or_keep(record, end))
         self._finishing[run_id] = task
         try:
             return await asyncio.shield(task)
         finally:
             if task.done():
                 self._finishing.pop(run_id, None)
+
+    async def _finish_or_keep(self, record: RunRecord, end: RunEnd) -> JobRecord:
+        """Record the run; when its disk is full or read-only, keep it with its end (exit code
+        and all) to be recorded later, and say so."""
+        try:
+            return await self._finish(record, end)
+        except Exception as exc:
+            reason = kept.storage_failure(exc)
+            if reason is None:
+                raise
+            if record.run_id not in self._kept:
+                with contextlib.suppress(OSError, ValueError):
+                    await asyncio.to_thread(kept.save, Path(record.run_dir), end)
+                log.warning("run %s not recorded (%s); kept, to be recorded when the disk takes writes",
+                            record.run_id, reason)
+            self._kept[record.run_id] = end
+            raise FailedPrecondition(f"{reason}; the run is kept (exit code {end.exit_code}) and will be "
+                                     "recorded when space is freed") from None
 
     async def _finish(self, record: RunRecord, end: RunEnd) -> JobRecord:
         ws = self.registry.get(record.workspace)
@@ -214,6 +250,10 @@ class RunManager:
                     log.warning("cannot read %s: %s", run_dir / "run.json", exc)
                     continue
                 self._active[record.run_id] = record
+                saved = kept.load(run_dir)
+                if saved is not None:
+                    self._kept[record.run_id] = RunEnd(**{k: v for k, v in saved.items()
+                                                          if k in RunEnd.__dataclass_fields__})
                 log.info("found unfinished run %s in %s", record.run_id, root)
         self._ensure_watch()
         await self._finish_orphans()
@@ -233,12 +273,18 @@ class RunManager:
                                     record.client_pid, len(alive), ", ".join(map(str, alive[:8])))
                     continue
                 self._waiting.discard(record.run_id)
-                log.warning("run %s lost its client (pid %d); recording it from its spool",
-                            record.run_id, record.client_pid)
+                end = self._kept.get(record.run_id)
+                if end is None:
+                    log.warning("run %s lost its client (pid %d); recording it from its spool",
+                                record.run_id, record.client_pid)
                 try:
-                    await self.end(record.run_id, RunEnd(exit_code=-1, recovered=True))
+                    await self.end(record.run_id, end or RunEnd(exit_code=-1, recovered=True))
+                except FailedPrecondition:
+                    pass   # kept: tried again next round
                 except Exception:
                     log.exception("could not recover run %s", record.run_id)
+                else:
+                    self._kept.pop(record.run_id, None)
 
     def _ensure_watch(self) -> None:
         if self._watch is None or self._watch.done():
