@@ -129,7 +129,9 @@ def bench_stream(roar, box: RoarSandbox, megabytes: int = 200, rounds: int = 3) 
         run = roar.start_run(command, cwd=box.ws)
         total = sum(len(c.data) for c in run)
         ours.append(time.perf_counter() - t0)
-        assert total == megabytes * 1024 * 1024 and run.finished.exit_code == 0
+        if total != megabytes * 1024 * 1024 or run.finished.exit_code != 0:
+            raise SystemExit(f"StartRun streamed {total} bytes (skipped {run.skipped_bytes}), exit "
+                             f"{run.finished.exit_code}: expected {megabytes * 1024 * 1024}, 0")
     return {"stream_200mb_s": statistics.median(ours), "devnull_200mb_s": statistics.median(direct),
             "stream_ratio": statistics.median(ours) / statistics.median(direct),
             "stream_mb_per_s": megabytes / statistics.median(ours)}

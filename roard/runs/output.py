@@ -19,6 +19,7 @@ import collections
 import contextlib
 import os
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Union
@@ -75,6 +76,7 @@ class OutputLog:
         self._pending_bytes = 0
         self._writer: asyncio.Future[None] | None = None
         self._writing: list[Chunk] = []     # the batch the worker thread is writing now
+        self._disk_lock = threading.Lock()
         self.total = 0
         self.closed = False
         self._changed = asyncio.Event()
@@ -88,6 +90,7 @@ class OutputLog:
         log.older, log.current = directory / f"{name}.0", directory / f"{name}.1"
         log._memory, log._memory_bytes, log.closed = collections.deque(), 0, True
         log._pending, log._pending_bytes, log._writer, log._writing = collections.deque(), 0, None, []
+        log._disk_lock = threading.Lock()
         log._fd, log._owner, log._changed, log._room = -1, None, asyncio.Event(), asyncio.Event()
         frames = _read_frames(log.older) + _read_frames(log.current)
         log.total = frames[-1].end if frames else 0
@@ -100,7 +103,9 @@ class OutputLog:
         self.total += len(data)
         self._memory.append(chunk)
         self._memory_bytes += len(data)
-        while self._memory_bytes > self._memory_limit and len(self._memory) > 1:
+        owner_at = self._owner.position if self._owner is not None else self.total
+        while self._memory_bytes > self._memory_limit and len(self._memory) > 1 \
+                and self._memory[0].end <= owner_at:   # the owner is always served from memory
             self._memory_bytes -= len(self._memory.popleft().data)
         self._pending.append(chunk)
         self._pending_bytes += len(data)
@@ -125,7 +130,12 @@ class OutputLog:
             self._close_fd()
 
     def _write_frames(self, batch: list[Chunk]) -> None:
-        """Blocking: append frames, rotating segments at half the limit."""
+        """Blocking: append frames, rotating segments at half the limit (under the disk lock, so
+        that a reader never sees a rotation half done)."""
+        with self._disk_lock:
+            self._write_frames_locked(batch)
+
+    def _write_frames_locked(self, batch: list[Chunk]) -> None:
         parts: list[bytes] = []
         size = 0
         for chunk in batch:
@@ -167,9 +177,13 @@ class OutputLog:
         self._changed.set()
         self._changed = asyncio.Event()
 
+    def owner_lagging(self) -> bool:
+        """The owner is more than the memory window behind (the reader is waiting for it)."""
+        return self._owner is not None and self.total - self._owner.position > self._memory_limit
+
     async def wait_for_owner(self) -> None:
         """Wait while the owner (if following) lags more than the memory window behind."""
-        while self._owner is not None and self.total - self._owner.position > self._memory_limit:
+        while self.owner_lagging():
             self._room.clear()
             await self._room.wait()
 
@@ -225,7 +239,8 @@ class OutputLog:
 
     def _read_disk(self, start: int, stop: int) -> list[OutputItem]:
         """Frames covering [start, stop) from disk (blocking); a Skipped for what is gone."""
-        frames = [f for f in _read_frames(self.older) + _read_frames(self.current) if f.end > start]
+        with self._disk_lock:
+            frames = [f for f in _read_frames(self.older) + _read_frames(self.current) if f.end > start]
         items: list[OutputItem] = []
         position = start
         for frame in frames:

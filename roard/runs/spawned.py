@@ -188,9 +188,14 @@ class SpawnedRuns:
             else:
                 readers = [asyncio.ensure_future(self._pump(run, pipe.reader, pipe.name)) for pipe in pipes]
             status = await proc.wait()
-            _, pending = await asyncio.wait(readers, timeout=DRAIN_GRACE)
-            for reader in pending:   # a process the command left behind holds the pipe
-                reader.cancel()
+            pending = set(readers)
+            while pending:
+                before = run.output.total
+                _, pending = await asyncio.wait(pending, timeout=DRAIN_GRACE)
+                if pending and run.output.total == before and not run.output.owner_lagging():
+                    for reader in pending:   # a process the command left behind holds the pipe
+                        reader.cancel()
+                    break
             await asyncio.gather(*readers, return_exceptions=True)
         except BaseException:
             await _stop_group(proc, CANCEL_GRACE)

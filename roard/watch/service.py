@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 #: watchfiles: group changes for up to this long (ms), and yield once none came for STEP ms.
 DEBOUNCE_MS = 100
-STEP_MS = 30
+STEP_MS = 50
 #: Seconds between polls of the tracked files when notifications are not available.
 POLL_INTERVAL = 2.0
 #: Probing that notifications work: touch .roar/watch-probe this often, for at most this long.
@@ -242,7 +242,7 @@ class WatchService:
                 await asyncio.wait_for(watched.stop.wait(), POLL_INTERVAL)
             if outside_only and watched.mode == "polling":
                 return   # the full poll took over
-            if not watched.stop.is_set():
+            if not watched.stop.is_set() and (watched.tracked.outside or not outside_only):
                 self._publish(watched, await loop.run_in_executor(self._worker, watched.tracked.poll, outside_only))
 
     def _queue(self, watched: Watched, paths: set[str]) -> None:

@@ -48,6 +48,7 @@ class TrackedWorkspace:
         self.index = FileIndex([], [])
         self.stale: dict[str, tuple[str, ...]] = {}        # ref -> reasons
         self.tracked: frozenset[str] = frozenset()
+        self.outside: frozenset[str] = frozenset()     # tracked files outside the workspace's tree
 
     def load(self, session_jobs: list[JobRecord], all_jobs: list[JobRecord]) -> Transitions:
         """New records (a job recorded or popped, a session reset): track their files."""
@@ -57,6 +58,8 @@ class TrackedWorkspace:
             tracked.update(e.abs_path for e in job.inputs)
             tracked.update(e.abs_path for e in job.outputs)
         self.tracked = frozenset(tracked)
+        inside = str(self.root).rstrip(os.sep) + os.sep
+        self.outside = frozenset(p for p in tracked if not p.startswith(inside))
         for gone in set(self.disk) - tracked:
             self.disk.pop(gone, None)
             self.identity.pop(gone, None)
@@ -74,10 +77,7 @@ class TrackedWorkspace:
     def poll(self, outside_only: bool = False) -> Transitions:
         """Polling: stat every tracked file (the fallback when notifications are not available),
         or only those outside the workspace's tree (which notifications on the tree miss)."""
-        if outside_only:
-            prefix = str(self.root).rstrip(os.sep) + os.sep
-            return self.recheck([p for p in self.tracked if not p.startswith(prefix)])
-        return self.recheck(list(self.tracked))
+        return self.recheck(list(self.outside if outside_only else self.tracked))
 
     def _measure(self, paths: list[str]) -> list[str]:
         """Stat ``paths``; hash those whose identity changed. Returns those whose content did."""
