@@ -2,6 +2,10 @@
 status code, so domain code never imports grpc."""
 from __future__ import annotations
 
+import errno
+import os
+import sqlite3
+
 
 class RoarError(Exception):
     """Base class: ``str(err)`` is the sentence shown to the user."""
@@ -39,3 +43,27 @@ def bounded(message: str, limit: int = MESSAGE_LIMIT) -> str:
         return message
     kept = data[:limit - 64].decode("utf-8", "ignore")
     return f"{kept}... ({len(data) - len(kept.encode('utf-8', 'surrogateescape'))} more bytes not shown)"
+
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+_SQLITE_FULL, _SQLITE_READONLY = 13, 8
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """Why a write failed, in words, when the disk was the cause (full or read-only); None for any
+    other failure."""
+    if isinstance(exc, OSError):
+        where = os.path.dirname(exc.filename) if isinstance(exc.filename, str) else "its files"
+        if exc.errno in _FULL_ERRNOS:
+            return f"the disk holding {where} is full"
+        if exc.errno == errno.EROFS:
+            return f"{where} is on a read-only file system"
+        return None
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        text = str(exc)
+        if code == _SQLITE_FULL or "disk is full" in text:
+            return "the disk holding .roar/ is full"
+        if code == _SQLITE_READONLY or "readonly database" in text:
+            return ".roar/roar.db cannot be written (read-only)"
+    return None

@@ -5,6 +5,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import sys
 from typing import Any, Callable
 
 import grpc
@@ -43,6 +44,11 @@ def _wrap_unary(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 async def _internal(context: grpc.aio.ServicerContext, method: Callable[..., Any]) -> None:
+    reason = errors.storage_failure(sys.exc_info()[1])
+    if reason is not None:   # a full or read-only disk is the user's to fix, not a bug
+        log.warning("%s: %s", method.__qualname__, reason)
+        await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                            errors.bounded(f"roard cannot write what {method.__name__} needs: {reason}"))
     log.exception("unexpected error in %s", method.__qualname__)
     await context.abort(grpc.StatusCode.INTERNAL,
                         f"roard hit an internal error in {method.__name__}; see the daemon log")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import re
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Union
+from urllib.parse import quote
 
 import aiosqlite
 import blake3
@@ -23,6 +26,8 @@ from roard.lineage.composite import Composite
 from roard.capture.git import GitState
 from roard.capture.runtime import Runtime
 from roard.lineage.model import Decision, FileEntry, JobRecord, TransferInfo, relative_cwd
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 7
 #: The schema ``SCHEMA`` creates; a new database then takes the later migrations like an old one.
@@ -260,6 +265,9 @@ class JobStore:
         if self._db is None:
             async with self._open_lock:
                 if self._db is None:
+                    if self._read_only():
+                        self._db = await self._open_read_only()
+                        return self._db
                     conn = await aiosqlite.connect(self.db_path, timeout=30)
                     conn.row_factory = aiosqlite.Row
                     await conn.execute("PRAGMA journal_mode=WAL")
@@ -272,6 +280,29 @@ class JobStore:
                         raise
                     self._db = conn
         return self._db
+
+    def _read_only(self) -> bool:
+        """The database exists in a directory that cannot be written (a read-only mount)."""
+        return Path(self.db_path).exists() and not os.access(Path(self.db_path).parent, os.W_OK)
+
+    async def _open_read_only(self) -> aiosqlite.Connection:
+        """Open for reading only: ``immutable`` (no locks, no -shm file to create), so that read
+        commands work on a read-only ``.roar/``. A daemon that closed cleanly left everything in
+        the main file; what a killed one left in the -wal file is not seen."""
+        uri = f"file:{quote(str(self.db_path))}?mode=ro&immutable=1"
+        conn = await aiosqlite.connect(uri, uri=True, timeout=30)
+        conn.row_factory = aiosqlite.Row
+        try:
+            async with conn.execute("SELECT value FROM meta WHERE key='schema_version'") as cur:
+                row = await cur.fetchone()
+            if row is None or int(row[0]) != SCHEMA_VERSION:
+                raise FailedPrecondition(f"{self.db_path} is read-only and needs an upgrade to schema "
+                                         f"{SCHEMA_VERSION}; make .roar/ writable once")
+        except BaseException:
+            await conn.close()
+            raise
+        log.info("%s opened read-only (its directory cannot be written)", self.db_path)
+        return conn
 
     @staticmethod
     async def _migrate(conn: aiosqlite.Connection) -> None:
@@ -292,6 +323,8 @@ class JobStore:
             if version < target:
                 for step in statements:
                     await (conn.execute(step) if isinstance(step, str) else step(conn))
+        if existing and version == SCHEMA_VERSION:
+            return   # nothing to write: opening works on a full disk
         await conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         await conn.commit()
 

@@ -9,19 +9,16 @@ disk that has since filled up.
 """
 from __future__ import annotations
 
-import errno
 import json
 import os
-import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from roard.errors import storage_failure  # noqa: F401 - where RunManager finds it
+
 END_FILE = "end.json"
 RESERVED = 1024   #: bytes reserved for the end record
-
-_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
-_SQLITE_FULL, _SQLITE_READONLY = 13, 8
 
 
 def reserve(run_dir: Path) -> None:
@@ -57,23 +54,3 @@ def load(run_dir: Path) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
-
-
-def storage_failure(exc: BaseException) -> str | None:
-    """Why recording failed, in words, when the disk was the cause (full or read-only); None for
-    any other failure."""
-    if isinstance(exc, OSError):
-        where = os.path.dirname(exc.filename) if isinstance(exc.filename, str) else "its files"
-        if exc.errno in _FULL_ERRNOS:
-            return f"the disk holding {where} is full"
-        if exc.errno == errno.EROFS:
-            return f"{where} is on a read-only file system"
-        return None
-    if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        text = str(exc)
-        if code == _SQLITE_FULL or "disk is full" in text:
-            return "the disk holding .roar/ is full"
-        if code == _SQLITE_READONLY or "readonly database" in text:
-            return ".roar/roar.db cannot be written (read-only)"
-    return None

@@ -89,3 +89,35 @@ echo "RUNS=$(ls -A .roar/runs 2>/dev/null | wc -l)"
     assert lines.get("RUN_EXIT") == "1", proc.stdout + proc.stderr
     assert lines["RUN_ERR"].strip("|").startswith("roarctl: cannot start the run: the disk holding"), lines
     assert lines["RAN"] == "no" and lines["RUNS"] == "0", lines
+
+
+def test_read_only_roar_dir_read_commands_work_and_run_refuses_before_starting(roar_env: RoarEnv,
+                                                                                tmp_path: Path) -> None:
+    """`.roar/` bind-mounted read-only, the daemon restarted: log, show, dag and status answer
+    from the database (opened immutable); `run` fails with one sentence and exit 1 before the
+    command runs, leaving nothing in .roar/runs."""
+    ws = tmp_path / "ws"
+    script = f"""
+{ROARCTL} run -q sh -c 'echo hi > a.txt'
+{ROARCTL} daemon stop >/dev/null
+mount --bind .roar .roar && mount -o remount,bind,ro .roar
+for cmd in log "show @1" dag status; do
+  {ROARCTL} $cmd >{ws.parent}/out.txt 2>&1
+  echo "READ $cmd=$?:$(tr '\\n' '|' < {ws.parent}/out.txt)"
+done
+{ROARCTL} run touch ran.txt 2>{ws.parent}/run.err
+echo "RUN_EXIT=$?"
+echo "RUN_ERR=$(tr '\\n' '|' < {ws.parent}/run.err)"
+echo "RAN=$(test -e ran.txt && echo yes || echo no)"
+echo "RUNS=$(ls -A .roar/runs | wc -l)"
+"""
+    proc = in_namespace(roar_env, script, ws, size="16m")
+    lines = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    for cmd in ("log", "show @1", "dag", "status"):
+        code, _, out = lines[f"READ {cmd}"].partition(":")
+        assert code == "0", (cmd, out, proc.stderr)
+        assert "a.txt" in out or "echo hi" in out or "1 job" in out, (cmd, out)
+    assert lines["RUN_EXIT"] == "1", lines
+    assert lines["RUN_ERR"].strip("|").startswith("roarctl: cannot start the run: "), lines
+    assert "read-only file system" in lines["RUN_ERR"] and lines["RUN_ERR"].count("|") == 1, lines
+    assert lines["RAN"] == "no" and lines["RUNS"] == "0", lines
