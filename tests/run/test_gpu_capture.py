@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.run.helpers import write_script
+from tests.run.test_capture_cases import tracer  # noqa: F401 (the fixture: every usable backend)
 from tests.tracers.test_gpu_devices import FAKE_DEV, private_dev_permitted
 
 GPU_STEP = """import ctypes, os, sys
@@ -25,7 +26,8 @@ open('model.bin', 'w').write('weights')
 """
 
 
-def test_a_job_records_the_gpu_it_opened_and_the_cuda_it_loaded(roard, workspace: Path, tmp_path: Path):
+def test_a_job_records_the_gpu_it_opened_and_the_cuda_it_loaded(roard, workspace: Path, tmp_path: Path,
+                                                                 tracer: str):
     why = private_dev_permitted()
     if why:
         pytest.skip(why)
@@ -42,7 +44,7 @@ def test_a_job_records_the_gpu_it_opened_and_the_cuda_it_loaded(roard, workspace
 
     proc = subprocess.run(
         ["unshare", "-m", "sh", "-c", FAKE_DEV, "sh", sys.executable, "-m", "roarctl", "run", "--json",
-         sys.executable, "train.py", str(lib_dir / "libcudart.so.13")],
+         "--tracer", tracer, sys.executable, "train.py", str(lib_dir / "libcudart.so.13")],
         cwd=workspace, env={**roard.env, "CUDA_VISIBLE_DEVICES": "0"}, capture_output=True, text=True,
         timeout=120)
     assert proc.returncode == 0, (proc.stdout, proc.stderr, roard.read_log())
