@@ -22,3 +22,6 @@ EXIT_NOT_FOUND = 4
 EXIT_DAEMON = 3
 #: `reproduce --run`: the steps ran, but the target did not come back byte-identical.
 EXIT_DIVERGED = 5
+#: `run`: the command succeeded but its record is incomplete (the tracer may have lost events);
+#: the workspace's run.allow_incomplete = true makes it 0.
+EXIT_INCOMPLETE = 6

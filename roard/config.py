@@ -102,6 +102,8 @@ def bounded_repr(value: Any) -> str:
 
 KEYS: dict[str, ConfigKey] = {k.name: k for k in [
     ConfigKey("output.quiet", False, "Suppress the summary printed after each run."),
+    ConfigKey("run.allow_incomplete", False, "`roarctl run` exits with the command's code even when the "
+              "record is incomplete (the tracer may have lost events); by default it then exits 6."),
     ConfigKey("filters.ignore_system_reads", True, "Ignore reads under /usr, /lib, /etc, /proc, /sys, /dev and similar."),
     ConfigKey("filters.ignore_package_reads", True,
               "Ignore reads of installed packages and the interpreter's own files (they are recorded as packages)."),

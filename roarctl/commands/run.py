@@ -14,7 +14,7 @@ from roar_api.refs import is_step_ref
 from roar_api.launch import RUN_ENVIRONMENT
 from roarctl import client
 from roarctl.client import Options
-from roarctl.errors import ClientError
+from roarctl.errors import EXIT_INCOMPLETE, ClientError
 from roarctl.launch import check_launch
 from roarctl.rerun_args import RerunArgs, check_overrides, option_specs, split_rerun_args
 from roarctl.render import (command_line, emit_json, human_duration, human_size, message_dict,
@@ -224,7 +224,19 @@ def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explai
                 print_summary(job, explain)
             if outcome.exit_code != 0:
                 break
+            if job is not None and job.status == "incomplete" and not _allows_incomplete(stubs, step.cwd):
+                click.echo(f"roarctl: the record of {job.ref} is incomplete (see its warning); exiting "
+                           f"{EXIT_INCOMPLETE} (`roarctl config set run.allow_incomplete true` to accept it)",
+                           err=True)
+                sys.exit(EXIT_INCOMPLETE)
     sys.exit(outcome.exit_code)
+
+
+def _allows_incomplete(stubs: client.Stubs, cwd: str) -> bool:
+    from roar_api.v1 import config_pb2
+
+    entry = client.call(stubs.config.GetConfig, config_pb2.GetConfigRequest(workspace=cwd, key="run.allow_incomplete"))
+    return entry.value == "true"
 
 
 def _command(kind: str, doc: str):

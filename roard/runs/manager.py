@@ -30,6 +30,7 @@ from roard.lineage.model import JobRecord
 from roard.lineage.sourcing import mark_unsourced
 from roard.runs import kept
 from roard.runs.liveness import live_processes
+from roard.runs.loss import check_spool
 from roard.runs.record import RunRecord, process_alive, process_start_time
 from roard.tracing.backends import (LaunchPlan, choose_backend, is_go_executable, launch_plan, native_dir,
                                      preload_blind)
@@ -190,6 +191,7 @@ class RunManager:
         rules = FilterRules.from_config(config, ws.root, native_dir())
         if record.tracer == "ebpf":   # what the tracer server still holds goes to the spool first
             record.warnings.extend(await self.tracing.flush_run(record.run_id))
+        loss = await asyncio.to_thread(check_spool, record.spool_dir)
         t0 = time.perf_counter()
         result = await asyncio.to_thread(finalize_run, record, rules, self.hashes)
         t1 = time.perf_counter()
@@ -207,6 +209,10 @@ class RunManager:
         if end.spawn_error:
             warnings.append(end.spawn_error)
         warnings += result.warnings
+        if loss is not None:   # the tracer may have lost events: the record is not the whole truth
+            status = "incomplete"
+            warnings.insert(0, loss.sentence())
+            log.warning("run %s: %s", record.run_id, loss.sentence())
         job = JobRecord(uid=uuid.uuid4().hex, session_id="", kind=record.kind, argv=record.argv,
                         cwd=record.cwd, started_at=record.started_at, ended_at=time.time(),
                         exit_code=end.exit_code, status=status, tracer=record.tracer,
