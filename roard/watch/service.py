@@ -302,7 +302,14 @@ class WatchService:
                                      job_uid=job.uid, step=job.ref, paths=(out.abs_path,), hash=out.hash,
                                      message=f"{out.path} {out.hash[:12]}")
                 if watched is None:
-                    watched = await self.open(event.workspace)
+                    await self.open(event.workspace)   # loads the records, this job included
+                    return
+                await watched.loaded.wait()
+                watched.last_used = time.monotonic()
+                loop = asyncio.get_running_loop()
+                added = await loop.run_in_executor(self._worker, watched.tracked.add, job)
+                if added is not None:   # one job more: not every record read again
+                    self._publish(watched, added)
                     return
             if watched is not None:
                 await watched.loaded.wait()

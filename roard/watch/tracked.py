@@ -66,6 +66,15 @@ class TrackedWorkspace:
         self._measure([p for p in tracked if p not in self.disk])
         return self._recompute([])
 
+    def add(self, job: JobRecord) -> Transitions | None:
+        """A job just recorded: track it too, without reading the records again. None when it
+        belongs to another session than the one tracked (the caller reloads)."""
+        if self.session_jobs and job.session_id != self.session_jobs[0].session_id:
+            return None
+        if any(j.uid == job.uid for j in self.session_jobs):
+            return Transitions()
+        return self.load(self.session_jobs + [job], self.all_jobs + [job])
+
     def recheck(self, paths: list[str]) -> Transitions:
         """Paths the watcher saw change: stat each tracked one, hash (through the cache) those
         whose identity changed, and recompute the DAG when any content did."""
