@@ -28,6 +28,7 @@ from roard.finalize.finalize import finalize_run, stamp_inherited
 from roard.hashing import HashCache
 from roard.lineage.model import JobRecord
 from roard.lineage.sourcing import mark_unsourced
+from roard.lineage.store import JobStore
 from roard.runs import kept
 from roard.runs.liveness import live_processes
 from roard.runs.loss import check_spool
@@ -78,6 +79,14 @@ def _cannot_start_unless(write: Callable[[], object], run_dir: Path, spool: Path
         shutil.rmtree(run_dir, ignore_errors=True)
         shutil.rmtree(spool, ignore_errors=True)
         raise FailedPrecondition(f"cannot start the run: {reason}") from None
+
+
+async def _recorded(store: JobStore, run_id: str) -> JobRecord | None:
+    """The job recorded for run ``run_id`` (its uid), or None."""
+    try:
+        return await store.get_job(run_id, with_decisions=False)
+    except NotFound:
+        return None
 
 
 class RunManager:
@@ -187,6 +196,11 @@ class RunManager:
 
     async def _finish(self, record: RunRecord, end: RunEnd) -> JobRecord:
         ws = self.registry.get(record.workspace)
+        recorded = await _recorded(ws.store, record.run_id)
+        if recorded is not None:   # a daemon killed between recording the job and cleaning up
+            log.info("run %s was recorded already as %s; cleaning up", record.run_id, recorded.ref)
+            self._clean_up(record)
+            return recorded
         config = ws.config()
         rules = FilterRules.from_config(config, ws.root, native_dir())
         if record.tracer == "ebpf":   # what the tracer server still holds goes to the spool first
@@ -213,7 +227,8 @@ class RunManager:
             status = "incomplete"
             warnings.insert(0, loss.sentence())
             log.warning("run %s: %s", record.run_id, loss.sentence())
-        job = JobRecord(uid=uuid.uuid4().hex, session_id="", kind=record.kind, argv=record.argv,
+        # The job's uid is the run's id: recording the same run twice is then impossible to miss.
+        job = JobRecord(uid=record.run_id, session_id="", kind=record.kind, argv=record.argv,
                         cwd=record.cwd, started_at=record.started_at, ended_at=time.time(),
                         exit_code=end.exit_code, status=status, tracer=record.tracer,
                         git=record.git, runtime=result.runtime, inputs=result.inputs,
@@ -223,11 +238,7 @@ class RunManager:
         t2 = time.perf_counter()
         await ws.store.add_job(job)
         t3 = time.perf_counter()
-        self._active.pop(record.run_id, None)
-        with contextlib.suppress(OSError):
-            shutil.rmtree(record.spool_dir)
-        with contextlib.suppress(OSError):
-            shutil.rmtree(record.run_dir)
+        self._clean_up(record)
         log.info("recorded %s %s (%s): %d inputs, %d outputs; finalize %.3fs (classify %.3fs, hash %.3fs), "
                  "sourcing %.3fs, store %.3fs", job.ref, job.uid[:12], status, len(job.inputs),
                  len(job.outputs), t1 - t0, result.stats.get("classify_s", 0.0),
@@ -237,6 +248,13 @@ class RunManager:
         self.bus.publish("job.recorded", workspace=record.workspace, run_id=record.run_id,
                          job_uid=job.uid, message=job.ref)
         return job
+
+    def _clean_up(self, record: RunRecord) -> None:
+        self._active.pop(record.run_id, None)
+        with contextlib.suppress(OSError):
+            shutil.rmtree(record.spool_dir)
+        with contextlib.suppress(OSError):
+            shutil.rmtree(record.run_dir)
 
     # --- recovery ------------------------------------------------------------------------------
 
