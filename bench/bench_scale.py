@@ -3,7 +3,7 @@ N small files, untraced and under `roarctl run -q`, first run (empty hash cache)
 re-runs; roard's own finalize/sourcing/store times from its log; the bytes each re-run adds to
 .roar/roar.db; roard's peak RSS.
 
-    .venv/bin/python bench/bench_scale.py [--files 20000 100000] [--reruns 3]
+    .venv/bin/python bench/bench_scale.py [--files 20000 100000] [--reruns 3] [--config KEY=VALUE]
 
 Each N runs in its own sandbox (own daemon, own hash cache, own workspace). Untraced and re-run
 times are medians; the first run is one run (there is only one first run). Bytes per re-run are
@@ -68,9 +68,11 @@ def roard_peak_rss_mib(sb: RoarSandbox) -> float:
     return float("nan")
 
 
-def bench_files(n: int, reruns: int) -> list[tuple[str, str, str, str]]:
+def bench_files(n: int, reruns: int, config: list[str]) -> list[tuple[str, str, str, str]]:
     sb = RoarSandbox()
     try:
+        for setting in config:
+            sb.roarctl("config", "set", *setting.split("=", 1))
         data = sb.ws / "data"
         data.mkdir()
         for i in range(n):
@@ -135,10 +137,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", type=int, nargs="+", default=[20_000, 100_000])
     ap.add_argument("--reruns", type=int, default=3)
+    ap.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                    help="set a workspace config key first (e.g. watch.enabled=false)")
     opts = ap.parse_args()
     rows = []
     for n in opts.files:
-        rows += bench_files(n, opts.reruns)
+        rows += bench_files(n, opts.reruns, opts.config)
     print(report("Tracing at scale: an open-and-read loop over N small files", rows))
     print(f"\nMachine: {machine()}\nCommand: `.venv/bin/python {' '.join(sys.argv)}`")
 
