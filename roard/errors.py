@@ -53,7 +53,7 @@ def storage_failure(exc: BaseException) -> str | None:
     """Why a write failed, in words, when the disk was the cause (full or read-only); None for any
     other failure."""
     if isinstance(exc, OSError):
-        where = os.path.dirname(exc.filename) if isinstance(exc.filename, str) else "its files"
+        where = os.path.dirname(exc.filename) if isinstance(exc.filename, str) else "roard's files"
         if exc.errno in _FULL_ERRNOS:
             return f"the disk holding {where} is full"
         if exc.errno == errno.EROFS:
@@ -63,7 +63,7 @@ def storage_failure(exc: BaseException) -> str | None:
         code = getattr(exc, "sqlite_errorcode", None)
         text = str(exc)
         if code == _SQLITE_FULL or "disk is full" in text:
-            return "the disk holding .roar/ is full"
+            return "the disk holding .roar/ (or roard's state directory) is full"
         if code == _SQLITE_READONLY or "readonly database" in text:
-            return ".roar/roar.db cannot be written (read-only)"
+            return "a database under .roar/ (or roard's state directory) cannot be written (read-only)"
     return None

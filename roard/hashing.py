@@ -6,6 +6,7 @@ being hashed is hashed again, and flagged if it never holds still.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import stat
@@ -15,6 +16,10 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 import blake3
+
+from roard.errors import storage_failure
+
+log = logging.getLogger(__name__)
 
 #: Files at least this large are hashed with all cores (memory-mapped, multi-threaded).
 PARALLEL_THRESHOLD = 8 * 1024 * 1024
@@ -121,12 +126,21 @@ class HashCache:
         return {Identity._make(r[:5]): r[5] for r in rows}
 
     def put_many(self, rows: list[tuple[Identity, str]]) -> None:
+        """Remember hashes. Best effort: the cache is a cache, so a full or read-only state
+        directory costs later re-hashing, never a run's record."""
         if not rows:
             return
         conn = self._conn()
-        conn.executemany("INSERT OR REPLACE INTO hashes VALUES (?,?,?,?,?,?)",
-                         [(*i, h) for i, h in rows])
-        conn.commit()
+        try:
+            conn.executemany("INSERT OR REPLACE INTO hashes VALUES (?,?,?,?,?,?)",
+                             [(*i, h) for i, h in rows])
+            conn.commit()
+        except sqlite3.Error as exc:
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            conn.rollback()
+            log.warning("hash cache %s not updated (%s)", self.path, reason)
 
     def current_hash(self, path: str) -> str | None:
         """The content hash of ``path`` now, or None when it is gone or unreadable (the DAG's

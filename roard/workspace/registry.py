@@ -6,16 +6,19 @@ find runs that were in flight when its predecessor died.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from roard.config import Config
-from roard.errors import FailedPrecondition
+from roard.errors import FailedPrecondition, storage_failure
 from roard.lineage.store import JobStore
 from roard.workspace import layout
 from roard.workspace.layout import WorkspacePaths
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,10 +83,18 @@ class WorkspaceRegistry:
         if str(root) in known:
             return
         known.add(str(root))
-        self._known_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self._known_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(sorted(known), indent=1))
-        os.replace(tmp, self._known_file)
+        try:
+            self._known_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp.write_text(json.dumps(sorted(known), indent=1))
+            os.replace(tmp, self._known_file)
+        except OSError as exc:
+            # Best effort: the list only lets a restarted daemon find unfinished runs sooner.
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            tmp.unlink(missing_ok=True)
+            log.warning("cannot remember workspace %s in %s (%s)", root, self._known_file, reason)
 
     async def close(self) -> None:
         for ws in self._open.values():

@@ -121,3 +121,28 @@ echo "RUNS=$(ls -A .roar/runs | wc -l)"
     assert lines["RUN_ERR"].strip("|").startswith("roarctl: cannot start the run: "), lines
     assert "read-only file system" in lines["RUN_ERR"] and lines["RUN_ERR"].count("|") == 1, lines
     assert lines["RAN"] == "no" and lines["RUNS"] == "0", lines
+
+
+def test_full_state_directory(roar_env: RoarEnv, tmp_path: Path) -> None:
+    """roard's state directory ($XDG_STATE_HOME/roar: hash cache, registration queue, log) on a
+    full tmpfs: the run is still recorded with its outputs (the hash cache is a cache) and
+    roarctl exits with the command's code."""
+    ws = tmp_path / "ws"
+    state = Path(roar_env.env["XDG_STATE_HOME"])
+    state.mkdir(parents=True, exist_ok=True)
+    script = f"""
+{ROARCTL} daemon stop >/dev/null 2>&1
+mount -t tmpfs -o size=1m tmpfs {state}
+{ROARCTL} daemon start >/dev/null
+dd if=/dev/zero of={state}/ballast bs=4k 2>/dev/null
+{ROARCTL} run -q sh -c 'echo hi > a.txt; exit 4' 2>{ws.parent}/run.err
+echo "RUN_EXIT=$?"
+echo "RUN_ERR=$(tr '\\n' '|' < {ws.parent}/run.err)"
+echo "LOG=$({ROARCTL} log --json | tr '\\n' ' ')"
+"""
+    proc = in_namespace(roar_env, script, ws, size="16m")
+    lines = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    assert lines.get("RUN_EXIT") == "4", proc.stdout + proc.stderr
+    jobs = json.loads(lines["LOG"])
+    assert len(jobs) == 1 and jobs[0]["exit_code"] == 4, (lines, proc.stderr)
+    assert [o["path"] for o in jobs[0]["outputs"]] == ["a.txt"], jobs[0]
