@@ -6,7 +6,8 @@ Reusable by every GLaaS test (web UI, registration client):
   parametrised over ``sqlite`` and ``postgresql`` (a real PostgreSQL from Debian's package, in a
   temporary directory; tests on it are skipped, with the reason, only when its binaries are
   absent). Use it for tests whose data does not clash with other tests' (use fresh hashes:
-  ``fresh_hash()``, ``fresh_uid()``).
+  ``fresh_hash()``, ``fresh_uid()``). Its login and anonymous-write rate limits are set high
+  (SHARED_ENV), since every test calls from 127.0.0.1.
 - ``glaas_sqlite`` / ``glaas_postgres``: the same servers, one backend each.
 - ``make_server(database="sqlite"|"postgresql", extra_args=[...], env={...})``: a fresh server
   of your own (its own database), stopped after the test; e.g. ``["--no-anonymous"]``.
@@ -29,6 +30,9 @@ import pytest
 from glaas.testing import GlaasServer, Postgres, postgres_bin_dir, start_server
 
 BACKENDS = ("sqlite", "postgresql")
+# The shared servers answer every test from 127.0.0.1: their rate limits are set out of the way
+# (tests of the limits themselves start their own server with make_server(env=...)).
+SHARED_ENV = {"GLAAS_LOGIN_PER_MINUTE": "100000", "GLAAS_ANON_WRITES_PER_MINUTE": "1000000"}
 
 
 def fresh_hash() -> str:
@@ -67,14 +71,15 @@ def _database_url(kind: str, request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture(scope="session")
 def glaas_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GlaasServer]:
-    server = start_server(tmp_path_factory.mktemp("glaas-sqlite"))
+    server = start_server(tmp_path_factory.mktemp("glaas-sqlite"), env=SHARED_ENV)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def glaas_postgres(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[GlaasServer]:
-    server = start_server(tmp_path_factory.mktemp("glaas-pg"), database_url=_database_url("postgresql", request))
+    server = start_server(tmp_path_factory.mktemp("glaas-pg"), database_url=_database_url("postgresql", request),
+                          env=SHARED_ENV)
     yield server
     server.stop()
 
