@@ -16,6 +16,9 @@ from pathlib import Path
 #: Less free space than this on the spool's file system at the end of a run means a write may
 #: have failed: the preload shim grows its mapped files in steps of up to 64 KiB.
 FULL_BELOW = 64 * 1024
+#: A run's spool goes to the fast (tmpfs) spool directory only when it has this much room; else
+#: to the workspace's .roar/runs/<id>/spool, before anything can be lost.
+SPOOL_MIN_FREE = 8 * 1024 * 1024
 
 
 @dataclass
@@ -37,6 +40,25 @@ class SpoolLoss:
             pids = ", ".join(map(str, self.cut_short[:10])) + (" ..." if len(self.cut_short) > 10 else "")
             parts.append(f"{len(self.cut_short)} process(es) had an event cut short (pid {pids})")
         return "incomplete record: " + "; ".join(parts) + "; files the command touched may be missing"
+
+
+def spool_room_note(fast_root: Path | None) -> str:
+    """A warning when the fast spool directory has too little room for a run ("" when it has
+    enough, or when there is none)."""
+    if fast_root is None:
+        return ""
+    probe = fast_root
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        st = os.statvfs(probe)
+    except OSError:
+        return ""
+    free = st.f_bavail * st.f_frsize
+    if free >= SPOOL_MIN_FREE:
+        return ""
+    return (f"the tracer's spool directory {fast_root} has only {free:,} bytes free; this run spools "
+            "into .roar/runs/<id>/spool instead (slower to create files on)")
 
 
 def check_spool(spool_dir: str | Path) -> SpoolLoss | None:

@@ -31,7 +31,7 @@ from roard.lineage.sourcing import mark_unsourced
 from roard.lineage.store import JobStore
 from roard.runs import kept
 from roard.runs.liveness import live_processes
-from roard.runs.loss import check_spool
+from roard.runs.loss import check_spool, spool_room_note
 from roard.runs.record import RunRecord, process_alive, process_start_time
 from roard.tracing.backends import (LaunchPlan, choose_backend, is_go_executable, launch_plan, native_dir,
                                      preload_blind)
@@ -127,6 +127,9 @@ class RunManager:
         run_id = uuid.uuid4().hex
         run_dir = ws.paths.runs / run_id
         fast_root = runtime_spool_dir()
+        spool_note = spool_room_note(fast_root)
+        if spool_note:   # nearly full: the workspace's disk instead, rather than lose events
+            fast_root = None
         spool = fast_root / run_id if fast_root else run_dir / "spool"
         plan = launch_plan(backend, spool, environment, run_id)
         injected = ws_env.load(ws.paths.env)
@@ -134,7 +137,7 @@ class RunManager:
         _cannot_start_unless(lambda: (run_dir.mkdir(parents=True, mode=0o700),
                                       spool.mkdir(parents=True, mode=0o700)), run_dir, spool)
         git = await asyncio.to_thread(capture_git, cwd, ws.paths.diffs / f"{run_id}.diff", ws.root)
-        warnings = list(plan.warnings)
+        warnings = list(plan.warnings) + ([spool_note] if spool_note else [])
         if backend == "preload" and program and preload_blind(program):
             # The shim never loads into it, so nothing else would say so.
             warnings.append(warning_text("go-program" if is_go_executable(program) else "static-program",
