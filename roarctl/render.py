@@ -141,3 +141,15 @@ def stdout_columns() -> int | None:
     """The terminal's width when stdout is one; None when output goes to a pipe or file (then
     nothing is cut)."""
     return _columns(sys.stdout) if sys.stdout.isatty() else None
+
+
+#: How roard marks a job whose exit code it could not learn (roarctl died before the command
+#: ended); the job keeps -1 in its exit_code field.
+EXIT_UNKNOWN_PREFIX = "the command's exit code is unknown"
+
+
+def exit_text(job) -> str:
+    """A job's exit code as shown: "unknown" where roard could not learn it."""
+    if job.exit_code == -1 and any(w.startswith(EXIT_UNKNOWN_PREFIX) for w in job.warnings):
+        return "unknown"
+    return str(job.exit_code)

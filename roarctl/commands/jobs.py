@@ -11,7 +11,7 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.commands import json_option, yes_option
 from roarctl.errors import EXIT_NOT_FOUND, ClientError
-from roarctl.render import (checklist, command_line, emit_json, fit, human_duration, human_size,
+from roarctl.render import (checklist, command_line, emit_json, exit_text, fit, human_duration, human_size,
                             message_dict, short_hash, stdout_columns, table)
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,64}$")
@@ -36,7 +36,7 @@ def _gpu_line(rt) -> str:
 
 
 def print_job(job) -> None:
-    click.echo(f"{job.ref}  job {job.uid}  ({job.kind}, {job.status}, exit {job.exit_code})")
+    click.echo(f"{job.ref}  job {job.uid}  ({job.kind}, {job.status}, exit {exit_text(job)})")
     click.echo(f"  command   {command_line(job.argv)}")
     click.echo(f"  cwd       {job.cwd}")
     click.echo(f"  started   {_local_time(job.started_at)}   duration {human_duration(job.duration_seconds)}"
@@ -151,7 +151,7 @@ def log(opts: Options, all_sessions: bool, limit: int, as_json: bool) -> None:
         click.echo("no jobs yet: record one with `roarctl run COMMAND`")
         return
     headers = ["step", "job", "started", "status", "exit", "took", "in", "out", "command"]
-    rows = [[j.ref, j.uid[:8], _local_time(j.started_at), j.status, j.exit_code,
+    rows = [[j.ref, j.uid[:8], _local_time(j.started_at), j.status, exit_text(j),
              human_duration(j.duration_seconds), len(j.inputs), len(j.outputs), command_line(j.argv)]
             for j in resp.jobs]
     columns = stdout_columns()

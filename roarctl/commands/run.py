@@ -17,7 +17,7 @@ from roarctl.client import Options
 from roarctl.errors import EXIT_INCOMPLETE, ClientError
 from roarctl.launch import check_launch
 from roarctl.rerun_args import RerunArgs, check_overrides, option_specs, split_rerun_args
-from roarctl.render import (command_line, emit_json, human_duration, human_size, message_dict,
+from roarctl.render import (command_line, emit_json, exit_text, human_duration, human_size, message_dict,
                             short_hash)
 from roarctl.spawn import Outcome, run_command, signals_held
 
@@ -83,7 +83,7 @@ def print_summary(job, explain: bool) -> None:
     out = sys.stderr
     status = job.status if job.status != "ok" else "recorded"
     click.echo(f"roar: {job.ref} {status} in {human_duration(job.duration_seconds)} "
-               f"(exit {job.exit_code}): {len(job.outputs)} output(s), {len(job.inputs)} input(s)",
+               f"(exit {exit_text(job)}): {len(job.outputs)} output(s), {len(job.inputs)} input(s)",
                file=out)
     shown = job.outputs if explain else job.outputs[:SUMMARY_OUTPUTS]
     for f in shown:

@@ -66,3 +66,7 @@ def test_sigkill_of_roarctl_mid_run_records_every_output_after_the_tree_exits(wo
     assert {f"out/{p}-{n:03d}.txt" for p in ("parent", "child0", "child1")
             for n in range(FILES_PER_WRITER)} <= outputs, sorted(outputs)[:5]
     assert "waiting for its" in roard.read_log()   # it saw processes alive and waited
+    shown = roard.roarctl("show", "@1", cwd=workspace, check=True).stdout
+    assert "(run, recovered, exit unknown)" in shown.splitlines()[0], shown
+    listed = roard.roarctl("log", cwd=workspace, check=True).stdout.splitlines()[-1].split()
+    assert listed[4:6] == ["recovered", "unknown"], listed
