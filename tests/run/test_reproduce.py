@@ -314,12 +314,21 @@ def test_remote_that_cannot_be_cloned(repro: RoarEnv, tmp_path: Path) -> None:
 def _rewrite_runtime(ws: Path, **changes) -> None:
     """Pretend the jobs were recorded on another machine. (Editing the record is the only way to
     get an interpreter this machine does not have into it.)"""
+    from roard.lineage.store import DOC_COLUMNS, content_digest
+
+    # The runtime is a doc the jobs reference; docs never change (roard keeps those it read),
+    # so each job is pointed at a new one.
     db = sqlite3.connect(ws / ".roar" / "roar.db")
-    for uid, runtime in db.execute("SELECT uid, runtime FROM jobs").fetchall():
-        data = json.loads(runtime)
+    at = DOC_COLUMNS.index("runtime")
+    for uid, refs in db.execute("SELECT uid, docs FROM jobs").fetchall():
+        ids = refs.split(",")
+        data = json.loads(db.execute("SELECT body FROM docs WHERE id = ?", (ids[at],)).fetchone()[0])
         for key, value in changes.items():
             data[key] = value(data) if callable(value) else value
-        db.execute("UPDATE jobs SET runtime = ? WHERE uid = ?", (json.dumps(data), uid))
+        body = json.dumps(data)
+        db.execute("INSERT OR IGNORE INTO docs (digest, body) VALUES (?, ?)", (content_digest(body), body))
+        ids[at] = str(db.execute("SELECT id FROM docs WHERE digest = ?", (content_digest(body),)).fetchone()[0])
+        db.execute("UPDATE jobs SET docs = ? WHERE uid = ?", (",".join(ids), uid))
     db.commit()
     db.close()
 
