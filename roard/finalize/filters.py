@@ -8,6 +8,7 @@ live under /tmp, so nothing in it is ever dropped as a temporary file.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -80,7 +81,13 @@ class FilterRules:
     def is_installed_package(self, path: str) -> bool:
         """Package metadata, or a file under one of the run's package roots (even one that pip put
         inside the workspace)."""
-        return bool(_PACKAGE_METADATA.search(path)) or any(path.startswith(r + "/") for r in self.package_roots)
+        return bool(_PACKAGE_METADATA.search(path)) or path.startswith(self._root_prefixes)
+
+    @functools.cached_property
+    def _root_prefixes(self) -> tuple[str, ...]:
+        """``package_roots`` as directory prefixes, for one ``startswith`` per path (finalize asks
+        for every path a run touched). Rules with other roots are new objects (``dataclasses.replace``)."""
+        return tuple(r + "/" for r in self.package_roots)
 
     def drop_reason(self, path: str, written_by_job: bool) -> str | None:
         """Why ``path`` is not an input/output of the job, or None to keep it."""
