@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import os
 import random
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -253,6 +255,22 @@ def bench_mlflow(workdir: Path, s: dict) -> float | None:
         proc.wait(timeout=30)
 
 
+def databases(backends: str) -> Iterator[tuple[str, str | None]]:
+    """(backend, database URL; None: SQLite in the server's data directory) for each name in
+    ``backends`` ("sqlite,postgresql"): one temporary PostgreSQL for all, stopped when done."""
+    pg = None
+    try:
+        for backend in backends.split(","):
+            url = None
+            if backend == "postgresql":
+                pg = pg or Postgres.start()
+                url = pg.create_database("bench_" + secrets.token_hex(3))
+            yield backend, url
+    finally:
+        if pg:
+            pg.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--backends", default="sqlite,postgresql")
@@ -267,14 +285,10 @@ def main() -> None:
     if args.keep:
         print(f"databases in {workdir}", flush=True)
     out: dict = {"machine": machine(), "results": []}
-    pg = None
     try:
-        for backend in args.backends.split(","):
-            url = None
-            if backend == "postgresql":
-                pg = pg or Postgres.start()
-                url = pg.create_database("bench_" + secrets.token_hex(3))
-            out["results"].append(bench_backend(backend, url, workdir, args.quick))
+        with contextlib.closing(databases(args.backends)) as backends:
+            for backend, url in backends:
+                out["results"].append(bench_backend(backend, url, workdir, args.quick))
         if not args.skip_mlflow:
             # The same session on both, each on a fresh server with SQLite. MLflow answers a
             # request in about half a second here, so the session is smaller than 1,000 jobs.
@@ -290,8 +304,6 @@ def main() -> None:
                 print(f"[sqlite] the same {args.mlflow_runs} jobs registered in {glaas_s:.2f} s: "
                       f"{glaas_s / mlflow_s:.4f}x MLflow's time ({mlflow_s / glaas_s:,.0f}x faster)", flush=True)
     finally:
-        if pg:
-            pg.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
