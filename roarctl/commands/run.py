@@ -7,6 +7,7 @@ import stat
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,10 +17,12 @@ from roarctl import client
 from roarctl.client import Options
 from roarctl.errors import EXIT_INCOMPLETE, ClientError
 from roarctl.launch import check_launch
-from roarctl.rerun_args import RerunArgs, check_overrides, option_specs, split_rerun_args
 from roarctl.render import (command_line, emit_json, exit_text, human_duration, human_size, message_dict,
                             short_hash)
 from roarctl.spawn import Outcome, run_command, signals_held
+
+if TYPE_CHECKING:   # imported where `run @N` needs it: most runs never do
+    from roarctl.rerun_args import RerunArgs
 
 #: How long EndRun keeps retrying while the daemon restarts (its spool is safe on disk).
 END_RETRY_SECONDS = 60.0
@@ -178,6 +181,7 @@ def _rerun_plan(stubs: client.Stubs, ref: str, args: RerunArgs, upstream: bool, 
     """The steps of ``roarctl run @N [--param=value ...] [-- ARGS]``, as roard plans them:
     stale upstream steps first when ``upstream``, else a warning about them."""
     from roar_api.v1 import lineage_pb2
+    from roarctl.rerun_args import check_overrides
 
     plan = client.call(stubs.lineage.PlanRerun,
                        lineage_pb2.PlanRerunRequest(workspace=os.getcwd(), ref=ref, upstream=upstream))
@@ -199,13 +203,13 @@ def _run(opts: Options, kind: str, command: tuple[str, ...], quiet: bool, explai
          rerun: RerunArgs | None = None) -> None:
     if not command:
         raise click.UsageError(f"no command given: usage is `roarctl {kind} COMMAND [ARGS...]`")
-    from roar_api.v1 import workspaces_pb2
-
     cwd = os.getcwd()
     opts.json = as_json
     with signals_held():
         stubs = client.connect(opts)
         if init:
+            from roar_api.v1 import workspaces_pb2
+
             client.call(stubs.workspaces.InitWorkspace,
                         workspaces_pb2.InitWorkspaceRequest(path=cwd, add_to_gitignore=False))
         if rerun is not None:
@@ -256,6 +260,8 @@ def _command(kind: str, doc: str):
         given = dict(quiet=quiet, explain=explain, tracer=tracer, init=init, as_json=as_json, upstream=upstream)
         rerun = None
         if command and is_step_ref(command[0]):   # after @N: roarctl's options, overrides, `--` ARGS
+            from roarctl.rerun_args import option_specs, split_rerun_args
+
             ctx = click.get_current_context()
             rerun = split_rerun_args(command[0], command[1:], option_specs(ctx.command.get_params(ctx)))
             if rerun.options.pop("help", False):
