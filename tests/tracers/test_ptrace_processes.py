@@ -309,20 +309,14 @@ def test_case25_untraced_syscalls_do_not_stop(ptrace_bin, pcc, pwork, tmp_path):
     loops = 100_000
     stats = tmp_path / "stats.json"
     cmd = [str(pcc("procs")), "spin", str(pwork), str(loops)]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=clean_env())
-    plain = time.perf_counter() - t0
-    t0 = time.perf_counter()
     subprocess.run([str(ptrace_bin), "--spool", str(tmp_path / "s"), "--", *cmd], check=True,
                    env=clean_env({"ROAR_PTRACE_STATS": str(stats)}))
-    traced = time.perf_counter() - t0
     counts = json.loads(stats.read_text())
-    # 200,000 getpid/stat calls, and only the loader's few opens and done.txt stopped.
+    # 200,000 getpid/stat calls, and only the loader's few opens and done.txt stopped (the
+    # tracer's own count of stops; what a stop costs is bench/bench_ptrace.py's to measure).
     assert counts["seccomp_stops"] < 20, counts
     assert counts["exit_stops"] == counts["seccomp_stops"]
     assert counts["events"] >= 3 and counts["processes"] == 1
-    # A stop costs tens of microseconds: 200,000 of them would take seconds.
-    assert traced < plain * 2 + 0.5, (plain, traced)
 
 
 @pytest.mark.parametrize("spin", ["0", "1000"])
