@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from roar_api.v1 import files_pb2 as roar_dot_v1_dot_files__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12roar/v1/jobs.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13roar/v1/files.proto\"n\n\x07GitInfo\x12\x0e\n\x06\x63ommit\x18\x01 \x01(\t\x12\x0e\n\x06\x62ranch\x18\x02 \x01(\t\x12\x0e\n\x06remote\x18\x03 \x01(\t\x12\r\n\x05\x64irty\x18\x04 \x01(\x08\x12\x11\n\tdiff_path\x18\x05 \x01(\t\x12\x11\n\trepo_root\x18\x06 \x01(\t\"(\n\x07Package\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"\x85\x04\n\x07Runtime\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\n\n\x02os\x18\x02 \x01(\t\x12\x0b\n\x03\x63pu\x18\x03 \x01(\t\x12\x0b\n\x03gpu\x18\x04 \x01(\t\x12\x19\n\x11python_executable\x18\x05 \x01(\t\x12\x16\n\x0epython_version\x18\x06 \x01(\t\x12\'\n\rpackages_used\x18\x07 \x03(\x0b\x32\x10.roar.v1.Package\x12,\n\x12packages_installed\x18\x08 \x03(\x0b\x32\x10.roar.v1.Package\x12)\n\x0fsystem_packages\x18\t \x03(\x0b\x32\x10.roar.v1.Package\x12 \n\x04gpus\x18\n \x03(\x0b\x32\x12.roar.v1.GpuDevice\x12\x12\n\ngpu_driver\x18\x0b \x01(\t\x12\x14\n\x0c\x63uda_version\x18\x0c \x01(\t\x12\x1a\n\x12gpu_devices_opened\x18\r \x03(\x05\x12\x18\n\x10gpu_uuids_opened\x18\x0e \x03(\t\x12\x14\n\x0c\x63uda_runtime\x18\x0f \x01(\t\x12\r\n\x05\x63udnn\x18\x10 \x01(\t\x12*\n\rgpu_libraries\x18\x11 \x03(\x0b\x32\x13.roar.v1.GpuLibrary\x12!\n\x14\x63uda_visible_devices\x18\x12 \x01(\tH\x00\x88\x01\x01\x42\x17\n\x15_cuda_visible_devices\"\x89\x01\n\tGpuDevice\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04uuid\x18\x03 \x01(\t\x12\x12\n\nmemory_mib\x18\x04 \x01(\x03\x12\x1a\n\x12\x63ompute_capability\x18\x05 \x01(\t\x12\x12\n\npci_bus_id\x18\x06 \x01(\t\x12\r\n\x05minor\x18\x07 \x01(\x05\">\n\nGpuLibrary\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"\xc2\x04\n\x03Job\x12\x0b\n\x03uid\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0c\n\x04step\x18\x03 \x01(\r\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x05 \x03(\t\x12\x0b\n\x03\x63wd\x18\x06 \x01(\t\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x64uration_seconds\x18\t \x01(\x01\x12\x11\n\texit_code\x18\n \x01(\x05\x12\x0e\n\x06status\x18\x0b \x01(\t\x12\x1d\n\x03git\x18\x0c \x01(\x0b\x32\x10.roar.v1.GitInfo\x12!\n\x07runtime\x18\r \x01(\x0b\x32\x10.roar.v1.Runtime\x12#\n\x06inputs\x18\x0e \x03(\x0b\x32\x13.roar.v1.FileRecord\x12$\n\x07outputs\x18\x0f \x03(\x0b\x32\x13.roar.v1.FileRecord\x12\x10\n\x08warnings\x18\x10 \x03(\t\x12*\n\tdecisions\x18\x11 \x03(\x0b\x32\x17.roar.v1.FilterDecision\x12\x0e\n\x06tracer\x18\x12 \x01(\t\x12\x0b\n\x03ref\x18\x13 \x01(\t\x12\"\n\x03\x65nv\x18\x14 \x03(\x0b\x32\x15.roar.v1.Job.EnvEntry\x12\x10\n\x08rerun_of\x18\x15 \x01(\t\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\rGetJobRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x0f\n\x07\x65xplain\x18\x03 \x01(\x08\"G\n\x0fListJobsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\".\n\x10ListJobsResponse\x12\x1a\n\x04jobs\x18\x01 \x03(\x0b\x32\x0c.roar.v1.Job\":\n\rPopJobRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65lete_outputs\x18\x02 \x01(\x08\"B\n\x0ePopJobResponse\x12\x19\n\x03job\x18\x01 \x01(\x0b\x32\x0c.roar.v1.Job\x12\x15\n\rdeleted_paths\x18\x02 \x03(\t2\xb8\x01\n\nJobService\x12.\n\x06GetJob\x12\x16.roar.v1.GetJobRequest\x1a\x0c.roar.v1.Job\x12?\n\x08ListJobs\x12\x18.roar.v1.ListJobsRequest\x1a\x19.roar.v1.ListJobsResponse\x12\x39\n\x06PopJob\x12\x16.roar.v1.PopJobRequest\x1a\x17.roar.v1.PopJobResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12roar/v1/jobs.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13roar/v1/files.proto\"n\n\x07GitInfo\x12\x0e\n\x06\x63ommit\x18\x01 \x01(\t\x12\x0e\n\x06\x62ranch\x18\x02 \x01(\t\x12\x0e\n\x06remote\x18\x03 \x01(\t\x12\r\n\x05\x64irty\x18\x04 \x01(\x08\x12\x11\n\tdiff_path\x18\x05 \x01(\t\x12\x11\n\trepo_root\x18\x06 \x01(\t\"(\n\x07Package\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"\xa5\x04\n\x07Runtime\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\n\n\x02os\x18\x02 \x01(\t\x12\x0b\n\x03\x63pu\x18\x03 \x01(\t\x12\x0b\n\x03gpu\x18\x04 \x01(\t\x12\x19\n\x11python_executable\x18\x05 \x01(\t\x12\x16\n\x0epython_version\x18\x06 \x01(\t\x12\'\n\rpackages_used\x18\x07 \x03(\x0b\x32\x10.roar.v1.Package\x12,\n\x12packages_installed\x18\x08 \x03(\x0b\x32\x10.roar.v1.Package\x12)\n\x0fsystem_packages\x18\t \x03(\x0b\x32\x10.roar.v1.Package\x12 \n\x04gpus\x18\n \x03(\x0b\x32\x12.roar.v1.GpuDevice\x12\x12\n\ngpu_driver\x18\x0b \x01(\t\x12\x14\n\x0c\x63uda_version\x18\x0c \x01(\t\x12\x1a\n\x12gpu_devices_opened\x18\r \x03(\x05\x12\x18\n\x10gpu_uuids_opened\x18\x0e \x03(\t\x12\x14\n\x0c\x63uda_runtime\x18\x0f \x01(\t\x12\r\n\x05\x63udnn\x18\x10 \x01(\t\x12*\n\rgpu_libraries\x18\x11 \x03(\x0b\x32\x13.roar.v1.GpuLibrary\x12!\n\x14\x63uda_visible_devices\x18\x12 \x01(\tH\x00\x88\x01\x01\x12\x1e\n\x16packages_installed_set\x18\x13 \x01(\tB\x17\n\x15_cuda_visible_devices\"\x89\x01\n\tGpuDevice\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04uuid\x18\x03 \x01(\t\x12\x12\n\nmemory_mib\x18\x04 \x01(\x03\x12\x1a\n\x12\x63ompute_capability\x18\x05 \x01(\t\x12\x12\n\npci_bus_id\x18\x06 \x01(\t\x12\r\n\x05minor\x18\x07 \x01(\x05\">\n\nGpuLibrary\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"\xc2\x04\n\x03Job\x12\x0b\n\x03uid\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0c\n\x04step\x18\x03 \x01(\r\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0c\n\x04\x61rgv\x18\x05 \x03(\t\x12\x0b\n\x03\x63wd\x18\x06 \x01(\t\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x64uration_seconds\x18\t \x01(\x01\x12\x11\n\texit_code\x18\n \x01(\x05\x12\x0e\n\x06status\x18\x0b \x01(\t\x12\x1d\n\x03git\x18\x0c \x01(\x0b\x32\x10.roar.v1.GitInfo\x12!\n\x07runtime\x18\r \x01(\x0b\x32\x10.roar.v1.Runtime\x12#\n\x06inputs\x18\x0e \x03(\x0b\x32\x13.roar.v1.FileRecord\x12$\n\x07outputs\x18\x0f \x03(\x0b\x32\x13.roar.v1.FileRecord\x12\x10\n\x08warnings\x18\x10 \x03(\t\x12*\n\tdecisions\x18\x11 \x03(\x0b\x32\x17.roar.v1.FilterDecision\x12\x0e\n\x06tracer\x18\x12 \x01(\t\x12\x0b\n\x03ref\x18\x13 \x01(\t\x12\"\n\x03\x65nv\x18\x14 \x03(\x0b\x32\x15.roar.v1.Job.EnvEntry\x12\x10\n\x08rerun_of\x18\x15 \x01(\t\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\rGetJobRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x0f\n\x07\x65xplain\x18\x03 \x01(\x08\"G\n\x0fListJobsRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\".\n\x10ListJobsResponse\x12\x1a\n\x04jobs\x18\x01 \x03(\x0b\x32\x0c.roar.v1.Job\":\n\rPopJobRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65lete_outputs\x18\x02 \x01(\x08\"B\n\x0ePopJobResponse\x12\x19\n\x03job\x18\x01 \x01(\x0b\x32\x0c.roar.v1.Job\x12\x15\n\rdeleted_paths\x18\x02 \x03(\t2\xb8\x01\n\nJobService\x12.\n\x06GetJob\x12\x16.roar.v1.GetJobRequest\x1a\x0c.roar.v1.Job\x12?\n\x08ListJobs\x12\x18.roar.v1.ListJobsRequest\x1a\x19.roar.v1.ListJobsResponse\x12\x39\n\x06PopJob\x12\x16.roar.v1.PopJobRequest\x1a\x17.roar.v1.PopJobResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,25 +40,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PACKAGE']._serialized_start=197
   _globals['_PACKAGE']._serialized_end=237
   _globals['_RUNTIME']._serialized_start=240
-  _globals['_RUNTIME']._serialized_end=757
-  _globals['_GPUDEVICE']._serialized_start=760
-  _globals['_GPUDEVICE']._serialized_end=897
-  _globals['_GPULIBRARY']._serialized_start=899
-  _globals['_GPULIBRARY']._serialized_end=961
-  _globals['_JOB']._serialized_start=964
-  _globals['_JOB']._serialized_end=1542
-  _globals['_JOB_ENVENTRY']._serialized_start=1500
-  _globals['_JOB_ENVENTRY']._serialized_end=1542
-  _globals['_GETJOBREQUEST']._serialized_start=1544
-  _globals['_GETJOBREQUEST']._serialized_end=1608
-  _globals['_LISTJOBSREQUEST']._serialized_start=1610
-  _globals['_LISTJOBSREQUEST']._serialized_end=1681
-  _globals['_LISTJOBSRESPONSE']._serialized_start=1683
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1729
-  _globals['_POPJOBREQUEST']._serialized_start=1731
-  _globals['_POPJOBREQUEST']._serialized_end=1789
-  _globals['_POPJOBRESPONSE']._serialized_start=1791
-  _globals['_POPJOBRESPONSE']._serialized_end=1857
-  _globals['_JOBSERVICE']._serialized_start=1860
-  _globals['_JOBSERVICE']._serialized_end=2044
+  _globals['_RUNTIME']._serialized_end=789
+  _globals['_GPUDEVICE']._serialized_start=792
+  _globals['_GPUDEVICE']._serialized_end=929
+  _globals['_GPULIBRARY']._serialized_start=931
+  _globals['_GPULIBRARY']._serialized_end=993
+  _globals['_JOB']._serialized_start=996
+  _globals['_JOB']._serialized_end=1574
+  _globals['_JOB_ENVENTRY']._serialized_start=1532
+  _globals['_JOB_ENVENTRY']._serialized_end=1574
+  _globals['_GETJOBREQUEST']._serialized_start=1576
+  _globals['_GETJOBREQUEST']._serialized_end=1640
+  _globals['_LISTJOBSREQUEST']._serialized_start=1642
+  _globals['_LISTJOBSREQUEST']._serialized_end=1713
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1715
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1761
+  _globals['_POPJOBREQUEST']._serialized_start=1763
+  _globals['_POPJOBREQUEST']._serialized_end=1821
+  _globals['_POPJOBRESPONSE']._serialized_start=1823
+  _globals['_POPJOBRESPONSE']._serialized_end=1889
+  _globals['_JOBSERVICE']._serialized_start=1892
+  _globals['_JOBSERVICE']._serialized_end=2076
 # @@protoc_insertion_point(module_scope)

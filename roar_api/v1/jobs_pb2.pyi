@@ -35,7 +35,7 @@ class Package(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class Runtime(_message.Message):
-    __slots__ = ("hostname", "os", "cpu", "gpu", "python_executable", "python_version", "packages_used", "packages_installed", "system_packages", "gpus", "gpu_driver", "cuda_version", "gpu_devices_opened", "gpu_uuids_opened", "cuda_runtime", "cudnn", "gpu_libraries", "cuda_visible_devices")
+    __slots__ = ("hostname", "os", "cpu", "gpu", "python_executable", "python_version", "packages_used", "packages_installed", "system_packages", "gpus", "gpu_driver", "cuda_version", "gpu_devices_opened", "gpu_uuids_opened", "cuda_runtime", "cudnn", "gpu_libraries", "cuda_visible_devices", "packages_installed_set")
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     OS_FIELD_NUMBER: _ClassVar[int]
     CPU_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,7 @@ class Runtime(_message.Message):
     CUDNN_FIELD_NUMBER: _ClassVar[int]
     GPU_LIBRARIES_FIELD_NUMBER: _ClassVar[int]
     CUDA_VISIBLE_DEVICES_FIELD_NUMBER: _ClassVar[int]
+    PACKAGES_INSTALLED_SET_FIELD_NUMBER: _ClassVar[int]
     hostname: str
     os: str
     cpu: str
@@ -72,7 +73,8 @@ class Runtime(_message.Message):
     cudnn: str
     gpu_libraries: _containers.RepeatedCompositeFieldContainer[GpuLibrary]
     cuda_visible_devices: str
-    def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., cpu: _Optional[str] = ..., gpu: _Optional[str] = ..., python_executable: _Optional[str] = ..., python_version: _Optional[str] = ..., packages_used: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., packages_installed: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., system_packages: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., gpus: _Optional[_Iterable[_Union[GpuDevice, _Mapping]]] = ..., gpu_driver: _Optional[str] = ..., cuda_version: _Optional[str] = ..., gpu_devices_opened: _Optional[_Iterable[int]] = ..., gpu_uuids_opened: _Optional[_Iterable[str]] = ..., cuda_runtime: _Optional[str] = ..., cudnn: _Optional[str] = ..., gpu_libraries: _Optional[_Iterable[_Union[GpuLibrary, _Mapping]]] = ..., cuda_visible_devices: _Optional[str] = ...) -> None: ...
+    packages_installed_set: str
+    def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., cpu: _Optional[str] = ..., gpu: _Optional[str] = ..., python_executable: _Optional[str] = ..., python_version: _Optional[str] = ..., packages_used: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., packages_installed: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., system_packages: _Optional[_Iterable[_Union[Package, _Mapping]]] = ..., gpus: _Optional[_Iterable[_Union[GpuDevice, _Mapping]]] = ..., gpu_driver: _Optional[str] = ..., cuda_version: _Optional[str] = ..., gpu_devices_opened: _Optional[_Iterable[int]] = ..., gpu_uuids_opened: _Optional[_Iterable[str]] = ..., cuda_runtime: _Optional[str] = ..., cudnn: _Optional[str] = ..., gpu_libraries: _Optional[_Iterable[_Union[GpuLibrary, _Mapping]]] = ..., cuda_visible_devices: _Optional[str] = ..., packages_installed_set: _Optional[str] = ...) -> None: ...
 
 class GpuDevice(_message.Message):
     __slots__ = ("index", "name", "uuid", "memory_mib", "compute_capability", "pci_bus_id", "minor")

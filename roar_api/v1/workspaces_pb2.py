@@ -27,27 +27,33 @@ from roar_api.v1 import files_pb2 as roar_dot_v1_dot_files__pb2
 from roar_api.v1 import jobs_pb2 as roar_dot_v1_dot_jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18roar/v1/workspaces.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13roar/v1/files.proto\x1a\x12roar/v1/jobs.proto\"n\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tjob_count\x18\x03 \x01(\r\x12\x14\n\x0clineage_hash\x18\x04 \x01(\t\"\xa1\x02\n\tWorkspace\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x62_path\x18\x02 \x01(\t\x12!\n\x07session\x18\x03 \x01(\x0b\x32\x10.roar.v1.Session\x12\x1a\n\x04jobs\x18\x04 \x03(\x0b\x32\x0c.roar.v1.Job\x12-\n\x10unsourced_inputs\x18\x05 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12\x10\n\x08warnings\x18\x06 \x03(\t\x12)\n\tchecklist\x18\x07 \x03(\x0b\x32\x16.roar.v1.ChecklistItem\x12\x1d\n\x15untracked_output_dirs\x18\x08 \x03(\t\x12+\n\nsuperseded\x18\t \x03(\x0b\x32\x17.roar.v1.SupersededStep\")\n\x0eSupersededStep\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x03(\t\">\n\x14InitWorkspaceRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x18\n\x10\x61\x64\x64_to_gitignore\x18\x02 \x01(\x08\"j\n\x15InitWorkspaceResponse\x12%\n\tworkspace\x18\x01 \x01(\x0b\x32\x12.roar.v1.Workspace\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x19\n\x11gitignore_updated\x18\x03 \x01(\x08\"#\n\x13GetWorkspaceRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"(\n\x13ResetSessionRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t2\xe4\x01\n\x10WorkspaceService\x12N\n\rInitWorkspace\x12\x1d.roar.v1.InitWorkspaceRequest\x1a\x1e.roar.v1.InitWorkspaceResponse\x12@\n\x0cGetWorkspace\x12\x1c.roar.v1.GetWorkspaceRequest\x1a\x12.roar.v1.Workspace\x12>\n\x0cResetSession\x12\x1c.roar.v1.ResetSessionRequest\x1a\x10.roar.v1.Sessionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18roar/v1/workspaces.proto\x12\x07roar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13roar/v1/files.proto\x1a\x12roar/v1/jobs.proto\"n\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tjob_count\x18\x03 \x01(\r\x12\x14\n\x0clineage_hash\x18\x04 \x01(\t\"\xa5\x03\n\tWorkspace\x12\x0c\n\x04root\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x62_path\x18\x02 \x01(\t\x12!\n\x07session\x18\x03 \x01(\x0b\x32\x10.roar.v1.Session\x12\x1a\n\x04jobs\x18\x04 \x03(\x0b\x32\x0c.roar.v1.Job\x12-\n\x10unsourced_inputs\x18\x05 \x03(\x0b\x32\x13.roar.v1.FileRecord\x12\x10\n\x08warnings\x18\x06 \x03(\t\x12)\n\tchecklist\x18\x07 \x03(\x0b\x32\x16.roar.v1.ChecklistItem\x12\x1d\n\x15untracked_output_dirs\x18\x08 \x03(\t\x12+\n\nsuperseded\x18\t \x03(\x0b\x32\x17.roar.v1.SupersededStep\x12\x39\n\x0cpackage_sets\x18\n \x03(\x0b\x32#.roar.v1.Workspace.PackageSetsEntry\x1aG\n\x10PackageSetsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.roar.v1.PackageSet:\x02\x38\x01\"0\n\nPackageSet\x12\"\n\x08packages\x18\x01 \x03(\x0b\x32\x10.roar.v1.Package\")\n\x0eSupersededStep\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\n\n\x02\x62y\x18\x02 \x03(\t\">\n\x14InitWorkspaceRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x18\n\x10\x61\x64\x64_to_gitignore\x18\x02 \x01(\x08\"j\n\x15InitWorkspaceResponse\x12%\n\tworkspace\x18\x01 \x01(\x0b\x32\x12.roar.v1.Workspace\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x19\n\x11gitignore_updated\x18\x03 \x01(\x08\"#\n\x13GetWorkspaceRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"(\n\x13ResetSessionRequest\x12\x11\n\tworkspace\x18\x01 \x01(\t2\xe4\x01\n\x10WorkspaceService\x12N\n\rInitWorkspace\x12\x1d.roar.v1.InitWorkspaceRequest\x1a\x1e.roar.v1.InitWorkspaceResponse\x12@\n\x0cGetWorkspace\x12\x1c.roar.v1.GetWorkspaceRequest\x1a\x12.roar.v1.Workspace\x12>\n\x0cResetSession\x12\x1c.roar.v1.ResetSessionRequest\x1a\x10.roar.v1.Sessionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'roar.v1.workspaces_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_WORKSPACE_PACKAGESETSENTRY']._loaded_options = None
+  _globals['_WORKSPACE_PACKAGESETSENTRY']._serialized_options = b'8\001'
   _globals['_SESSION']._serialized_start=111
   _globals['_SESSION']._serialized_end=221
   _globals['_WORKSPACE']._serialized_start=224
-  _globals['_WORKSPACE']._serialized_end=513
-  _globals['_SUPERSEDEDSTEP']._serialized_start=515
-  _globals['_SUPERSEDEDSTEP']._serialized_end=556
-  _globals['_INITWORKSPACEREQUEST']._serialized_start=558
-  _globals['_INITWORKSPACEREQUEST']._serialized_end=620
-  _globals['_INITWORKSPACERESPONSE']._serialized_start=622
-  _globals['_INITWORKSPACERESPONSE']._serialized_end=728
-  _globals['_GETWORKSPACEREQUEST']._serialized_start=730
-  _globals['_GETWORKSPACEREQUEST']._serialized_end=765
-  _globals['_RESETSESSIONREQUEST']._serialized_start=767
-  _globals['_RESETSESSIONREQUEST']._serialized_end=807
-  _globals['_WORKSPACESERVICE']._serialized_start=810
-  _globals['_WORKSPACESERVICE']._serialized_end=1038
+  _globals['_WORKSPACE']._serialized_end=645
+  _globals['_WORKSPACE_PACKAGESETSENTRY']._serialized_start=574
+  _globals['_WORKSPACE_PACKAGESETSENTRY']._serialized_end=645
+  _globals['_PACKAGESET']._serialized_start=647
+  _globals['_PACKAGESET']._serialized_end=695
+  _globals['_SUPERSEDEDSTEP']._serialized_start=697
+  _globals['_SUPERSEDEDSTEP']._serialized_end=738
+  _globals['_INITWORKSPACEREQUEST']._serialized_start=740
+  _globals['_INITWORKSPACEREQUEST']._serialized_end=802
+  _globals['_INITWORKSPACERESPONSE']._serialized_start=804
+  _globals['_INITWORKSPACERESPONSE']._serialized_end=910
+  _globals['_GETWORKSPACEREQUEST']._serialized_start=912
+  _globals['_GETWORKSPACEREQUEST']._serialized_end=947
+  _globals['_RESETSESSIONREQUEST']._serialized_start=949
+  _globals['_RESETSESSIONREQUEST']._serialized_end=989
+  _globals['_WORKSPACESERVICE']._serialized_start=992
+  _globals['_WORKSPACESERVICE']._serialized_end=1220
 # @@protoc_insertion_point(module_scope)

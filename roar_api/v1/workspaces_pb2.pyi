@@ -24,7 +24,14 @@ class Session(_message.Message):
     def __init__(self, id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., job_count: _Optional[int] = ..., lineage_hash: _Optional[str] = ...) -> None: ...
 
 class Workspace(_message.Message):
-    __slots__ = ("root", "db_path", "session", "jobs", "unsourced_inputs", "warnings", "checklist", "untracked_output_dirs", "superseded")
+    __slots__ = ("root", "db_path", "session", "jobs", "unsourced_inputs", "warnings", "checklist", "untracked_output_dirs", "superseded", "package_sets")
+    class PackageSetsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: PackageSet
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[PackageSet, _Mapping]] = ...) -> None: ...
     ROOT_FIELD_NUMBER: _ClassVar[int]
     DB_PATH_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +41,7 @@ class Workspace(_message.Message):
     CHECKLIST_FIELD_NUMBER: _ClassVar[int]
     UNTRACKED_OUTPUT_DIRS_FIELD_NUMBER: _ClassVar[int]
     SUPERSEDED_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_SETS_FIELD_NUMBER: _ClassVar[int]
     root: str
     db_path: str
     session: Session
@@ -43,7 +51,14 @@ class Workspace(_message.Message):
     checklist: _containers.RepeatedCompositeFieldContainer[_files_pb2.ChecklistItem]
     untracked_output_dirs: _containers.RepeatedScalarFieldContainer[str]
     superseded: _containers.RepeatedCompositeFieldContainer[SupersededStep]
-    def __init__(self, root: _Optional[str] = ..., db_path: _Optional[str] = ..., session: _Optional[_Union[Session, _Mapping]] = ..., jobs: _Optional[_Iterable[_Union[_jobs_pb2.Job, _Mapping]]] = ..., unsourced_inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ..., untracked_output_dirs: _Optional[_Iterable[str]] = ..., superseded: _Optional[_Iterable[_Union[SupersededStep, _Mapping]]] = ...) -> None: ...
+    package_sets: _containers.MessageMap[str, PackageSet]
+    def __init__(self, root: _Optional[str] = ..., db_path: _Optional[str] = ..., session: _Optional[_Union[Session, _Mapping]] = ..., jobs: _Optional[_Iterable[_Union[_jobs_pb2.Job, _Mapping]]] = ..., unsourced_inputs: _Optional[_Iterable[_Union[_files_pb2.FileRecord, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., checklist: _Optional[_Iterable[_Union[_files_pb2.ChecklistItem, _Mapping]]] = ..., untracked_output_dirs: _Optional[_Iterable[str]] = ..., superseded: _Optional[_Iterable[_Union[SupersededStep, _Mapping]]] = ..., package_sets: _Optional[_Mapping[str, PackageSet]] = ...) -> None: ...
+
+class PackageSet(_message.Message):
+    __slots__ = ("packages",)
+    PACKAGES_FIELD_NUMBER: _ClassVar[int]
+    packages: _containers.RepeatedCompositeFieldContainer[_jobs_pb2.Package]
+    def __init__(self, packages: _Optional[_Iterable[_Union[_jobs_pb2.Package, _Mapping]]] = ...) -> None: ...
 
 class SupersededStep(_message.Message):
     __slots__ = ("ref", "by")

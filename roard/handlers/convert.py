@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import blake3
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from roar_api.v1 import (artifacts_pb2, config_pb2, daemon_pb2, events_pb2, files_pb2, jobs_pb2, labels_pb2,
@@ -135,13 +136,31 @@ def workspace_message(view: WorkspaceView) -> workspaces_pb2.Workspace:
     s = view.session
     session = workspaces_pb2.Session(id=s.session_id, created_at=timestamp(s.created_at),
                                      job_count=len(s.jobs), lineage_hash=s.lineage_hash)
-    return workspaces_pb2.Workspace(root=view.root, db_path=view.db_path, session=session,
-                                    jobs=[job_message(j) for j in s.jobs],
+    jobs = [job_message(j) for j in s.jobs]
+    return workspaces_pb2.Workspace(root=view.root, db_path=view.db_path, session=session, jobs=jobs,
                                     unsourced_inputs=[file_record(e) for e in s.unsourced],
                                     checklist=checklist_messages(s.checklist),
                                     untracked_output_dirs=s.untracked_output_dirs,
                                     superseded=[workspaces_pb2.SupersededStep(ref=ref, by=by)
-                                                for ref, by in s.superseded.items()])
+                                                for ref, by in s.superseded.items()],
+                                    package_sets=_share_package_sets(jobs))
+
+
+def _share_package_sets(jobs: list[jobs_pb2.Job]) -> dict[str, workspaces_pb2.PackageSet]:
+    """Move each job's installed packages into one entry per distinct set (named by the set's
+    content, so the same set has the same name in every answer): a session of many Python jobs
+    in one environment then carries its ~150 packages once, not once per job."""
+    sets: dict[str, workspaces_pb2.PackageSet] = {}
+    for job in jobs:
+        installed = job.runtime.packages_installed
+        if not installed:
+            continue
+        key = blake3.blake3("\n".join(f"{p.name}=={p.version}" for p in installed).encode()).hexdigest()[:16]
+        if key not in sets:
+            sets[key] = workspaces_pb2.PackageSet(packages=list(installed))
+        job.runtime.packages_installed_set = key
+        del job.runtime.packages_installed[:]
+    return sets
 
 
 def label_message(doc: LabelDoc) -> labels_pb2.LabelDocument:
