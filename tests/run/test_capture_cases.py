@@ -13,17 +13,6 @@ import pytest
 from tests.run.helpers import PY, by_path, paths, run_json, write_script
 
 
-@pytest.fixture(params=["preload", "ptrace", "ebpf"])
-def tracer(request) -> str:
-    """Every case runs under each backend usable here (docs/capture.md is the table)."""
-    from roard.tracing.backends import backend_status
-
-    status = backend_status(request.param)
-    if not status.usable:
-        pytest.skip(f"{request.param} is not usable here: {status.reason}")
-    return request.param
-
-
 def job_of(roard, ws: Path, script: str, *args: str, expect_rc: int = 0, tracer: str = "preload") -> dict:
     write_script(ws, "case.py", script)
     return run_json(roard, ws, "--tracer", tracer, PY, "case.py", *args, expect_rc=expect_rc)

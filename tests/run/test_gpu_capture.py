@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.run.helpers import write_script
-from tests.run.test_capture_cases import tracer  # noqa: F401 (the fixture: every usable backend)
 from tests.tracers.test_gpu_devices import FAKE_DEV, private_dev_permitted
 
 GPU_STEP = """import ctypes, os, sys
